@@ -1,0 +1,1 @@
+"""Protector: disaster-recovery orchestration for pairs of OpenStack clouds."""

@@ -1,0 +1,1 @@
+"""The protector-api WSGI application."""

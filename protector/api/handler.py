@@ -1,0 +1,71 @@
+"""The route table of protector-api and the dispatcher.
+
+Every URL and verb is in ROUTE_DECLARATIONS. A path that exists but lacks
+the verb gets 405 with an ``Allow`` header; an unknown path gets 404. Every
+handler under ``/v1/{tenant_id}`` is called after the tenant check.
+"""
+import routes
+import webob.dec
+
+from protector.api import errors
+from protector.api.handlers import root
+from protector.api.handlers import sites
+from protector.api import util
+from protector import exception
+
+ROUTE_DECLARATIONS = {
+    "/": {
+        "GET": root.home,
+    },
+    "/v1/{tenant_id}/sites": {
+        "GET": sites.list_sites,
+        "POST": sites.create_site,
+    },
+    "/v1/{tenant_id}/sites/{site_id}": {
+        "GET": sites.show_site,
+        "DELETE": sites.delete_site,
+    },
+}
+
+
+def _method_not_allowed(allowed):
+    def handler(req):
+        return errors.error_response(
+            req.environ, 405, "protector.request.method_not_allowed",
+            "Method %s is not allowed here; use one of: %s." %
+            (req.method, ", ".join(allowed)),
+            headers={"Allow": ", ".join(allowed)})
+    return handler
+
+
+def make_map(declarations):
+    mapper = routes.Mapper()
+    for path, methods in declarations.items():
+        for method, function in methods.items():
+            mapper.connect(path, action=function,
+                           conditions={"method": [method]})
+        mapper.connect(path, action=_method_not_allowed(sorted(methods)))
+    return mapper
+
+
+class Dispatcher:
+    """Find the handler for a request and call it, mapping exceptions."""
+
+    def __init__(self, declarations=None):
+        self.mapper = make_map(declarations or ROUTE_DECLARATIONS)
+
+    @webob.dec.wsgify(RequestClass=util.Request)
+    def __call__(self, req):
+        match = self.mapper.match(environ=req.environ)
+        if match is None:
+            return errors.error_response(
+                req.environ, 404, "protector.request.not_found",
+                "The resource %s does not exist." % req.path)
+        handler = match.pop("action")
+        req.urlvars = match
+        try:
+            if "tenant_id" in match:
+                util.check_tenant(req)
+            return handler(req)
+        except exception.ProtectorException as exc:
+            return errors.from_exception(req.environ, exc)

@@ -1,0 +1,86 @@
+"""Microversions: ``OpenStack-API-Version: protector X.Y``.
+
+1.1 is the minimum (and what a request without the header gets); 1.2 is the
+current version. A malformed value is 400, one outside the range is 406.
+History (keep in step with doc/api-ref.md):
+
+* 1.1 - initial API.
+* 1.2 - sites show ``status_reason`` and ``last_checked_at``; operations
+  show per-step detail.
+"""
+import re
+
+import microversion_parse
+
+from protector import exception
+
+SERVICE_TYPE = "protector"
+HEADER = "OpenStack-API-Version"
+ENV_KEY = "protector.microversion"
+
+VERSIONS = ["1.1", "1.2"]
+MIN_VERSION_STRING = VERSIONS[0]
+MAX_VERSION_STRING = VERSIONS[-1]
+
+_VERSION_RE = re.compile(r"^([1-9]\d*)\.(0|[1-9]\d*)$")
+
+
+class Version(tuple):
+    def __new__(cls, major, minor):
+        return super().__new__(cls, (major, minor))
+
+    def __str__(self):
+        return "%d.%d" % self
+
+    @classmethod
+    def parse(cls, text):
+        match = _VERSION_RE.match(text.strip())
+        if not match:
+            raise ValueError(text)
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    def matches(self, low=None, high=None):
+        return ((low is None or self >= Version.parse(low)) and
+                (high is None or self <= Version.parse(high)))
+
+
+MIN_VERSION = Version.parse(MIN_VERSION_STRING)
+MAX_VERSION = Version.parse(MAX_VERSION_STRING)
+
+
+class InvalidVersion(exception.Invalid):
+    code = "protector.microversion.invalid"
+    msg_fmt = ("Invalid OpenStack-API-Version header '%(value)s': use "
+               "'protector X.Y', for example 'protector %(max)s'.")
+
+
+class UnsupportedVersion(exception.ProtectorException):
+    kind = "not_acceptable"  # 406
+    code = "protector.microversion.unsupported"
+    msg_fmt = ("API version %(version)s is not supported: this server "
+               "supports protector %(min)s to %(max)s.")
+
+
+def extract_version(headers):
+    """Return the requested Version; raise on malformed or unsupported."""
+    try:
+        text = microversion_parse.get_version(
+            headers, service_type=SERVICE_TYPE)
+    except ValueError as exc:
+        raise InvalidVersion(value=str(exc), max=MAX_VERSION_STRING)
+    if text is None:
+        return MIN_VERSION
+    if text.strip() == "latest":
+        return MAX_VERSION
+    try:
+        version = Version.parse(text)
+    except ValueError:
+        raise InvalidVersion(value=text, max=MAX_VERSION_STRING)
+    if not MIN_VERSION <= version <= MAX_VERSION:
+        raise UnsupportedVersion(version=text, min=MIN_VERSION_STRING,
+                                 max=MAX_VERSION_STRING)
+    return version
+
+
+def header_value(version):
+    return "%s %s" % (SERVICE_TYPE, version)

@@ -1,0 +1,1 @@
+"""Database access: models, the enginefacade and alembic migrations."""

@@ -1,0 +1,26 @@
+"""Metadata sync policies (status, force, and the peer's push endpoint)."""
+from oslo_policy import policy
+
+from protector.policies import base
+
+PATH = "/v1/{tenant_id}/protection-groups/{id}"
+
+rules = [
+    policy.DocumentedRuleDefault(
+        "protector:sync:status", base.RULE_DEFAULT,
+        "Show the metadata sync status of a protection group.",
+        [{"path": PATH + "/sync-status", "method": "GET"}]),
+    policy.DocumentedRuleDefault(
+        "protector:sync:force", base.RULE_DEFAULT,
+        "Push the metadata of a protection group to the peer site now.",
+        [{"path": PATH + "/sync-force", "method": "POST"}]),
+    policy.DocumentedRuleDefault(
+        "protector:sync:receive", base.RULE_DEFAULT,
+        "Accept a metadata push from the peer site (called by the peer "
+        "with the user's peer-site token).",
+        [{"path": PATH + "/metadata", "method": "PUT"}]),
+]
+
+
+def list_rules():
+    return rules

@@ -1,0 +1,7 @@
+"""Package version, read from the installed distribution metadata."""
+from importlib import metadata
+
+try:
+    version_string = metadata.version("protector")
+except metadata.PackageNotFoundError:  # running from a source tree without install
+    version_string = "0.0.0"

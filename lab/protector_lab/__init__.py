@@ -1,0 +1,1 @@
+"""protector-lab: real OpenStack services from PyPI, two sites on loopback."""

@@ -1,0 +1,86 @@
+"""Cached virtualenvs for the OpenStack services, pinned by constraints.
+
+Each service gets its own virtualenv under the cache directory
+(``$PROTECTOR_LAB_CACHE`` or ``~/.cache/protector-lab``), named after a hash
+of what goes into it, so a changed pin builds a new venv and an unchanged
+one is reused across lab runs, test sessions and CI runs on one machine.
+"""
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+CONSTRAINTS_DIR = os.path.join(os.path.dirname(__file__), "constraints")
+
+# venv name -> (constraints file, packages). Versions come from the
+# constraints file; the package list only says what to install.
+SPECS = {
+    "ks": ("ks.txt", ["keystone", "uwsgi", "PyMySQL"]),
+    "osc": ("osc.txt", ["python-openstackclient"]),
+    "glance": ("glance.txt", ["glance", "uwsgi", "PyMySQL"]),
+    "cinder": ("cinder.txt", ["cinder", "fixtures", "PyMySQL"]),
+    "nova": ("nova.txt", ["nova", "openstack-placement", "uwsgi",
+                          "PyMySQL"]),
+    "neutron": ("neutron.txt", ["neutron", "uwsgi", "PyMySQL"]),
+}
+
+
+def cache_dir():
+    return os.environ.get("PROTECTOR_LAB_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "protector-lab")
+
+
+def _digest(name, extra=()):
+    constraints, packages = SPECS[name]
+    h = hashlib.sha256()
+    with open(os.path.join(CONSTRAINTS_DIR, constraints), "rb") as f:
+        h.update(f.read())
+    h.update(repr((packages, list(extra), sys.version_info[:2])).encode())
+    return h.hexdigest()[:12]
+
+
+def path(name, extra=()):
+    """Where the venv for ``name`` lives (whether or not it exists yet)."""
+    return os.path.join(cache_dir(), "venvs",
+                        "%s-%s" % (name, _digest(name, extra)))
+
+
+def ensure(name, extra=(), log=print):
+    """Create the venv for ``name`` if needed; return its path.
+
+    ``extra`` are additional pip arguments (e.g. a local shim package). A
+    ``.complete`` marker is written last, so an interrupted install is
+    thrown away and redone; a lock file keeps two processes from building
+    the same venv at once.
+    """
+    target = path(name, extra)
+    marker = os.path.join(target, ".complete")
+    if os.path.exists(marker):
+        return target
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(marker):
+            return target
+        shutil.rmtree(target, ignore_errors=True)
+        constraints, packages = SPECS[name]
+        started = time.monotonic()
+        log("[lab] installing the %s venv (%s) ..." %
+            (name, ", ".join(packages)))
+        subprocess.run([sys.executable, "-m", "venv", target], check=True)
+        cmd = [os.path.join(target, "bin", "python"), "-m", "pip", "install",
+               "--quiet", "--disable-pip-version-check",
+               "-c", os.path.join(CONSTRAINTS_DIR, constraints)]
+        result = subprocess.run(cmd + packages + list(extra),
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            shutil.rmtree(target, ignore_errors=True)
+            raise RuntimeError("pip install for the %s venv failed:\n%s" %
+                               (name, result.stderr[-4000:]))
+        open(marker, "w").close()
+        log("[lab] %s venv ready in %.0f s" %
+            (name, time.monotonic() - started))
+    return target

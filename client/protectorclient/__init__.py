@@ -1,0 +1,1 @@
+"""python-protectorclient: the OpenStack client plugin for Protector."""

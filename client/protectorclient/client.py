@@ -1,0 +1,249 @@
+"""REST client for protector-api v1 (doc/api-ref.md is the contract).
+
+One :class:`Client` talks to one site's protector-api through a keystoneauth
+session. Requests that change something synchronised to the peer site carry
+the peer site's token in ``X-Protector-Peer-Token``; where that token comes
+from is the business of a *peer* object (see :mod:`protectorclient.sites`),
+asked lazily so commands that do not need it never authenticate twice.
+"""
+import logging
+from urllib import parse
+
+from keystoneauth1 import exceptions as ks_exc
+
+from protectorclient import exceptions
+
+LOG = logging.getLogger(__name__)
+
+API_VERSION_HEADER = "OpenStack-API-Version"
+PEER_TOKEN_HEADER = "X-Protector-Peer-Token"
+SERVICE_TYPE = "protector"
+DEFAULT_API_VERSION = "1.2"
+MIN_API_VERSION = "1.1"
+
+# How a request uses the peer token.
+PEER_NONE = None          # never sent
+PEER_OPTIONAL = "optional"  # sent when a peer site is configured
+PEER_REQUIRED = "required"  # the command cannot run without it
+
+
+def _quote(value):
+    return parse.quote(str(value), safe="")
+
+
+class Client:
+    """protector-api v1 at ``endpoint`` (``http://host:8788/v1/<project>``)."""
+
+    def __init__(self, session, endpoint, api_version=DEFAULT_API_VERSION,
+                 peer=None, site_label=None):
+        self.session = session
+        self.endpoint = endpoint.rstrip("/")
+        self.api_version = api_version
+        # ``peer`` has ``name`` and ``token()``; None when no peer configured.
+        self.peer = peer
+        # Human label of the site this client talks to (for messages).
+        self.site_label = site_label
+
+    # -- plumbing -----------------------------------------------------------
+
+    def peer_token(self, mode):
+        if mode is PEER_NONE:
+            return None
+        if self.peer is None:
+            if mode == PEER_REQUIRED:
+                raise exceptions.UsageError(
+                    "This command changes state on both sites: name the "
+                    "peer (secondary) site's cloud with --secondary-cloud "
+                    "or OS_SECONDARY_CLOUD.")
+            return None
+        return self.peer.token()
+
+    def request(self, method, path, body=None, params=None, peer=PEER_NONE):
+        url = self.endpoint + path
+        headers = {API_VERSION_HEADER: "%s %s" % (SERVICE_TYPE,
+                                                  self.api_version),
+                   "Accept": "application/json"}
+        peer_token = self.peer_token(peer)
+        log = True
+        if peer_token:
+            headers[PEER_TOKEN_HEADER] = peer_token
+            # keystoneauth would log this header in clear with --debug.
+            log = False
+            LOG.debug("REQ: %s %s (%s: <redacted>) body=%s", method, url,
+                      PEER_TOKEN_HEADER, body)
+        kwargs = {"headers": headers, "raise_exc": False, "log": log}
+        if body is not None:
+            kwargs["json"] = body
+        if params:
+            kwargs["params"] = {k: v for k, v in params.items()
+                                if v is not None}
+        try:
+            resp = self.session.request(url, method, **kwargs)
+        except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout,
+                ks_exc.UnknownConnectionError) as exc:
+            where = " of %s" % self.site_label if self.site_label else ""
+            raise exceptions.ProtectorClientError(
+                "Could not reach protector-api%s at %s: %s"
+                % (where, self.endpoint, exc)) from exc
+        if not log:
+            LOG.debug("RESP: %s %s", resp.status_code,
+                      getattr(resp, "text", "")[:2000])
+        if resp.status_code >= 400:
+            raise self._error(resp, method, url)
+        if resp.status_code == 204 or not resp.content:
+            return None
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise exceptions.ProtectorClientError(
+                "protector-api returned a non-JSON body for %s %s"
+                % (method, url)) from exc
+
+    @staticmethod
+    def _error(resp, method, url):
+        code = detail = title = request_id = None
+        try:
+            body = resp.json()
+            err = (body.get("errors") or [{}])[0]
+            code = err.get("code")
+            detail = err.get("detail")
+            title = err.get("title")
+            request_id = err.get("request_id")
+        except (ValueError, AttributeError, IndexError, TypeError):
+            detail = (getattr(resp, "text", "") or "").strip()[:500] or None
+        request_id = request_id or resp.headers.get("x-openstack-request-id")
+        return exceptions.APIError(resp.status_code, code=code, detail=detail,
+                                   title=title, request_id=request_id,
+                                   url=url, method=method)
+
+    def get(self, path, params=None):
+        return self.request("GET", path, params=params)
+
+    def post(self, path, body, peer=PEER_NONE):
+        return self.request("POST", path, body=body, peer=peer)
+
+    def put(self, path, body, peer=PEER_NONE):
+        return self.request("PUT", path, body=body, peer=peer)
+
+    def delete(self, path, peer=PEER_NONE):
+        return self.request("DELETE", path, peer=peer)
+
+    # -- sites ----------------------------------------------------------------
+
+    def site_list(self, **filters):
+        return self.get("/sites", params=filters)["sites"]
+
+    def site_show(self, site):
+        return self.get("/sites/%s" % _quote(site))["site"]
+
+    def site_create(self, site, peer=PEER_OPTIONAL):
+        return self.post("/sites", {"site": site}, peer=peer)["site"]
+
+    def site_delete(self, site, peer=PEER_OPTIONAL):
+        return self.delete("/sites/%s" % _quote(site), peer=peer)
+
+    def site_validate(self, site):
+        return self.post("/sites/%s/validate" % _quote(site),
+                         {})["validation"]
+
+    def site_volume_types(self, site):
+        return self.get("/sites/%s/volume-types"
+                        % _quote(site))["volume_types"]
+
+    # -- protection groups --------------------------------------------------
+
+    def pg_list(self, **filters):
+        return self.get("/protection-groups",
+                        params=filters)["protection_groups"]
+
+    def pg_show(self, pg):
+        return self.get("/protection-groups/%s"
+                        % _quote(pg))["protection_group"]
+
+    def pg_create(self, pg):
+        return self.post("/protection-groups", {"protection_group": pg},
+                         peer=PEER_REQUIRED)["protection_group"]
+
+    def pg_update(self, pg, changes):
+        return self.put("/protection-groups/%s" % _quote(pg),
+                        {"protection_group": changes},
+                        peer=PEER_REQUIRED)["protection_group"]
+
+    def pg_delete(self, pg):
+        return self.delete("/protection-groups/%s" % _quote(pg),
+                           peer=PEER_REQUIRED)
+
+    def pg_sync_status(self, pg):
+        return self.get("/protection-groups/%s/sync-status"
+                        % _quote(pg))["sync_status"]
+
+    def pg_sync_force(self, pg):
+        return self.post("/protection-groups/%s/sync-force" % _quote(pg),
+                         {}, peer=PEER_REQUIRED)["sync_result"]
+
+    def pg_consistency_group(self, pg):
+        return self.get("/protection-groups/%s/consistency-group"
+                        % _quote(pg))["consistency_group"]
+
+    # -- members --------------------------------------------------------------
+
+    def member_list(self, pg):
+        return self.get("/protection-groups/%s/members"
+                        % _quote(pg))["members"]
+
+    def member_show(self, pg, member_id):
+        return self.get("/protection-groups/%s/members/%s"
+                        % (_quote(pg), _quote(member_id)))["member"]
+
+    def member_add(self, pg, member):
+        return self.post("/protection-groups/%s/members" % _quote(pg),
+                         {"member": member}, peer=PEER_REQUIRED)["member"]
+
+    def member_remove(self, pg, member_id):
+        return self.delete("/protection-groups/%s/members/%s"
+                           % (_quote(pg), _quote(member_id)),
+                           peer=PEER_REQUIRED)
+
+    # -- replication policy ---------------------------------------------------
+
+    def policy_show(self, pg):
+        return self.get("/protection-groups/%s/policy" % _quote(pg))["policy"]
+
+    def policy_set(self, pg, policy):
+        return self.put("/protection-groups/%s/policy" % _quote(pg),
+                        {"policy": policy}, peer=PEER_REQUIRED)["policy"]
+
+    # -- DR operations --------------------------------------------------------
+
+    def pg_action(self, pg, action, params, peer=PEER_REQUIRED):
+        return self.post("/protection-groups/%s/action" % _quote(pg),
+                         {action: params}, peer=peer)["operation"]
+
+    def operation_list(self, **filters):
+        return self.get("/operations", params=filters)["operations"]
+
+    def operation_show(self, operation_id):
+        return self.get("/operations/%s"
+                        % _quote(operation_id))["operation"]
+
+    # -- tenant mappings ------------------------------------------------------
+
+    def tenant_mapping_list(self):
+        return self.get("/tenant-mappings")["tenant_mappings"]
+
+    def tenant_mapping_show(self, mapping_id):
+        return self.get("/tenant-mappings/%s"
+                        % _quote(mapping_id))["tenant_mapping"]
+
+    def tenant_mapping_create(self, mapping):
+        return self.post("/tenant-mappings", {"tenant_mapping": mapping},
+                         peer=PEER_OPTIONAL)["tenant_mapping"]
+
+    def tenant_mapping_delete(self, mapping_id):
+        return self.delete("/tenant-mappings/%s" % _quote(mapping_id),
+                           peer=PEER_OPTIONAL)
+
+    # -- health ---------------------------------------------------------------
+
+    def health(self):
+        return self.get("/health")["health"]

@@ -1,0 +1,96 @@
+"""Client-side errors and the CLI exit codes they map to (seed 000).
+
+Exit codes are derived from the stable API error ``code`` (doc/api-ref.md),
+never from message text:
+
+====  ==========================================================
+0     success; for DR operations: accepted and queued
+1     general error (auth failure, bad argument, missing flag, API error)
+2     usage error (argparse: unknown command, missing positional, ...)
+3     remote site unreachable (``protector.peer.unreachable``)
+4     operation conflict (``protector.operation.conflict``,
+      ``protector.operation.test_active``)
+5     precondition failed (``protector.precondition.*``)
+====  ==========================================================
+"""
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_PEER_UNREACHABLE = 3
+EXIT_CONFLICT = 4
+EXIT_PRECONDITION = 5
+
+PEER_UNREACHABLE = "protector.peer.unreachable"
+CONFLICT_CODES = frozenset({"protector.operation.conflict",
+                            "protector.operation.test_active"})
+PRECONDITION_PREFIX = "protector.precondition."
+
+
+def exit_code_for(code):
+    """Map an API error ``code`` to the CLI exit code of seed 000."""
+    if not code:
+        return EXIT_ERROR
+    if code == PEER_UNREACHABLE:
+        return EXIT_PEER_UNREACHABLE
+    if code in CONFLICT_CODES:
+        return EXIT_CONFLICT
+    if code.startswith(PRECONDITION_PREFIX):
+        return EXIT_PRECONDITION
+    return EXIT_ERROR
+
+
+class ProtectorClientError(Exception):
+    """Base of every error this client raises on purpose."""
+
+    exit_code = EXIT_ERROR
+
+
+class UsageError(ProtectorClientError):
+    """A required flag is missing or a value is malformed (exit 1).
+
+    Seed 000 puts "malformed arguments, missing required flags" under exit
+    code 1; exit 2 stays reserved for what argparse itself rejects.
+    """
+
+
+class PeerUnreachable(ProtectorClientError):
+    """The client itself could not reach the peer (secondary) site."""
+
+    exit_code = EXIT_PEER_UNREACHABLE
+
+
+class OperationFailed(ProtectorClientError):
+    """A DR operation followed with ``--wait`` ended in ``failed``."""
+
+
+class APIError(ProtectorClientError):
+    """An error response of protector-api (API-WG format)."""
+
+    def __init__(self, status, code=None, detail=None, title=None,
+                 request_id=None, url=None, method=None):
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.title = title
+        self.request_id = request_id
+        self.url = url
+        self.method = method
+        super().__init__(self._message())
+
+    def _message(self):
+        text = self.detail or self.title or "HTTP %s" % self.status
+        parts = ["%s (HTTP %s" % (text, self.status)]
+        if self.code:
+            parts.append(", code %s" % self.code)
+        if self.request_id:
+            parts.append(", request %s" % self.request_id)
+        return "".join(parts) + ")"
+
+    @property
+    def exit_code(self):
+        return exit_code_for(self.code)
+
+    @property
+    def not_found(self):
+        return self.status == 404

@@ -1,0 +1,1 @@
+"""OpenStackClient (OSC) integration of protectorclient."""

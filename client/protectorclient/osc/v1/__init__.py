@@ -1,0 +1,1 @@
+"""Commands of the Protector API v1 (`openstack dr ...`, `openstack protector ...`)."""

@@ -1,0 +1,17 @@
+"""``openstack dr health show``: the local service and the remote sites."""
+from protectorclient.osc.v1 import base
+
+# Seed 000 "Check service health" sample.
+COLUMNS = [("Component", "component"), ("Status", "status"),
+           ("Detail", "detail")]
+
+
+class ShowHealth(base.Lister):
+    """Health of protector-api, protector-engine, database and sites.
+
+    Exits 0 even when degraded: this is a report; read the Status column.
+    """
+
+    def take_action(self, parsed_args):
+        health = self.client.health()
+        return base.list_columns(health.get("components") or [], COLUMNS)

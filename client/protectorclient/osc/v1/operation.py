@@ -1,0 +1,178 @@
+"""``openstack dr operation list|show`` and following an operation.
+
+DR operations run on the site that receives them (failover and test
+failover on the secondary site, failback on the primary), so their records
+may live on either site: ``show`` falls back to the secondary site on 404
+and ``list`` merges both sites when ``--secondary-cloud`` is set.
+"""
+import time
+
+from protectorclient import exceptions
+from protectorclient.osc.v1 import base
+
+TERMINAL_STATUSES = ("completed", "failed")
+OPERATION_TYPES = ("failover", "failback", "test_failover", "test_cleanup")
+STATUSES = ("queued", "running", "completed", "failed")
+
+# Seed 000 "operation list" sample.
+LIST_COLUMNS = [("ID", "id"), ("Type", "operation_type"),
+                ("PG Name", "protection_group_name"), ("Status", "status"),
+                ("Progress", "progress")]
+LONG_COLUMNS = LIST_COLUMNS + [("Current Step", "current_step"),
+                               ("Started At", "started_at"),
+                               ("Completed At", "completed_at")]
+# Seed 000 "Expected final output" table; -f json adds every field (the
+# seed's JSON sample shows steps_completed etc.).
+SHOW_COLUMNS = ("id", "operation_type", "status", "progress", "started_at",
+                "completed_at", "error_message")
+JSON_ORDER = ("id", "protection_group_id", "operation_type", "status",
+              "source_site_id", "target_site_id", "progress", "started_at",
+              "completed_at", "error_message", "steps_completed",
+              "steps_failed")
+# What a DR action command prints (seed 000 failover sample).
+ACCEPTED_COLUMNS = ("operation_id", "operation_type", "status", "progress")
+
+POLL_INTERVAL = 2.0
+BAR_WIDTH = 30
+
+
+def order_operation(operation):
+    ordered = {k: operation.get(k) for k in JSON_ORDER if k in operation}
+    ordered.update(operation)
+    return ordered
+
+
+def accepted_columns(operation, parsed_args):
+    return base.show_columns(order_operation(operation), parsed_args,
+                             ACCEPTED_COLUMNS, rename={"operation_id": "id"})
+
+
+def progress_line(operation):
+    try:
+        percent = max(0, min(100, int(operation.get("progress") or 0)))
+    except (TypeError, ValueError):
+        percent = 0
+    filled = BAR_WIDTH * percent // 100
+    bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+    step = operation.get("current_step") or "-"
+    return "[%s] %3d%%  %s (%s)" % (bar, percent, step,
+                                    operation.get("status"))
+
+
+def wait_for_operation(client, operation, stream, interval=POLL_INTERVAL,
+                       sleep=time.sleep):
+    """Poll until the operation ends, drawing a progress bar on ``stream``.
+
+    On a terminal the bar redraws in place; otherwise one line is written
+    per change (logs stay readable). Returns the final operation.
+    """
+    isatty = getattr(stream, "isatty", lambda: False)()
+    last = None
+    width = 0
+    while True:
+        line = progress_line(operation)
+        if isatty:
+            stream.write("\r" + line.ljust(width))
+            width = max(width, len(line))
+        elif line != last:
+            stream.write(line + "\n")
+        last = line
+        if hasattr(stream, "flush"):
+            stream.flush()
+        if operation.get("status") in TERMINAL_STATUSES:
+            break
+        sleep(interval)
+        operation = client.operation_show(operation["id"])
+    if isatty:
+        stream.write("\n")
+    return operation
+
+
+def failure_message(operation):
+    steps = ", ".join(operation.get("steps_failed") or []) or \
+        operation.get("current_step") or "unknown step"
+    return ("Operation %s (%s) failed at %s: %s" % (
+        operation.get("id"), operation.get("operation_type"), steps,
+        operation.get("error_message") or "no error message"))
+
+
+def peer_client(client):
+    """A client for the secondary site's API, or None when not configured."""
+    if client.peer is None or not hasattr(client.peer, "client"):
+        return None
+    return client.peer.client(client.api_version)
+
+
+class ListOperation(base.Lister):
+    """List DR operations with type, status and progress."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument("--protection-group", metavar="<pg>",
+                            help="Only operations of this protection group "
+                                 "(name or ID)")
+        parser.add_argument("--status", metavar="<status>",
+                            help="Only operations in this status (%s)"
+                                 % ", ".join(STATUSES))
+        parser.add_argument("--type", metavar="<type>", dest="op_type",
+                            help="Only operations of this type (%s)"
+                                 % ", ".join(OPERATION_TYPES))
+        parser.add_argument("--long", action="store_true", default=False,
+                            help="Also show current step and timestamps")
+        return parser
+
+    def take_action(self, parsed_args):
+        base.check_choice(parsed_args.status, STATUSES, "--status")
+        base.check_choice(parsed_args.op_type, OPERATION_TYPES, "--type")
+        client = self.client
+        filters = {"status": parsed_args.status,
+                   "operation_type": parsed_args.op_type}
+        if parsed_args.protection_group:
+            filters["protection_group_id"] = client.pg_show(
+                parsed_args.protection_group)["id"]
+        items = list(client.operation_list(**filters))
+        try:
+            secondary = peer_client(client)
+            if secondary is not None:
+                seen = {op["id"] for op in items}
+                items += [op for op in secondary.operation_list(**filters)
+                          if op["id"] not in seen]
+        except exceptions.ProtectorClientError as exc:
+            self.app.stderr.write(
+                "Warning: operations of the secondary site not listed: "
+                "%s\n" % exc)
+        items.sort(key=lambda op: op.get("started_at") or "", reverse=True)
+        spec = LONG_COLUMNS if parsed_args.long else LIST_COLUMNS
+        return base.list_columns(items, spec)
+
+
+class ShowOperation(base.ShowOne):
+    """Show a DR operation with per-step detail."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument("operation", metavar="<operation-id>",
+                            help="Operation ID")
+        parser.add_argument("--wait", action="store_true", default=False,
+                            help="Follow the operation until it completes "
+                                 "or fails (progress on stderr)")
+        return parser
+
+    def take_action(self, parsed_args):
+        client = self.client
+        try:
+            operation = client.operation_show(parsed_args.operation)
+        except exceptions.APIError as exc:
+            secondary = peer_client(client) if exc.not_found else None
+            if secondary is None:
+                raise
+            operation = secondary.operation_show(parsed_args.operation)
+            client = secondary
+        if parsed_args.wait:
+            operation = wait_for_operation(client, operation,
+                                           self.app.stderr)
+            if operation.get("status") == "failed":
+                self.app.stderr.write(failure_message(operation) + "\n")
+                self.exit_code = exceptions.EXIT_ERROR
+        return base.show_columns(order_operation(operation), parsed_args,
+                                 SHOW_COLUMNS)

@@ -1,0 +1,155 @@
+"""``openstack dr protection-group ...`` / ``openstack protector
+protection-group ...``."""
+from protectorclient import exceptions
+from protectorclient.osc.v1 import base
+
+REPLICATION_TYPES = ("async", "sync")
+
+# Seed 000 "Show a Protection Group" sample (create/set show the same).
+SHOW_COLUMNS = ("id", "name", "status", "replication_type", "primary_site",
+                "secondary_site", "current_primary_site",
+                "consistency_group_id", "member_count", "failover_count",
+                "last_failover_at", "metadata_version", "remote_sync_status",
+                "remote_sync_version")
+LIST_COLUMNS = [("ID", "id"), ("Name", "name"), ("Status", "status"),
+                ("Replication Type", "replication_type"),
+                ("Current Primary Site", "current_primary_site")]
+LONG_COLUMNS = LIST_COLUMNS + [("Primary Site", "primary_site"),
+                               ("Secondary Site", "secondary_site"),
+                               ("Members", "member_count"),
+                               ("Sync Status", "remote_sync_status")]
+
+
+def add_pg_argument(parser, dest="protection_group", nargs=None):
+    parser.add_argument(dest, metavar="<protection-group>", nargs=nargs,
+                        help="Protection group name or ID")
+
+
+class CreateProtectionGroup(base.ShowOne):
+    """Create a protection group and its consistency groups on both sites.
+
+    Needs --secondary-cloud: the new metadata is pushed to the peer site.
+    """
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        base.add_required(parser, "--name", metavar="<name>",
+                          help="Name, unique within the project")
+        parser.add_argument("--description", metavar="<description>",
+                            help="Free-text description")
+        base.add_required(parser, "--replication-type",
+                          metavar="{async,sync}",
+                          help="async (FlashArray protection group) or sync "
+                               "(ActiveCluster pod)")
+        base.add_required(parser, "--primary-site", metavar="<site>",
+                          help="Site where the workload runs now (name or "
+                               "ID)")
+        base.add_required(parser, "--secondary-site", metavar="<site>",
+                          help="DR target site (name or ID)")
+        base.add_required(parser, "--volume-type", metavar="<volume-type>",
+                          help="Replication-enabled Cinder volume type of "
+                               "the primary cloud (name or ID)")
+        return parser
+
+    def take_action(self, parsed_args):
+        base.check_choice(parsed_args.replication_type, REPLICATION_TYPES,
+                          "--replication-type")
+        client = self.client
+        # Fail before any lookup if the peer token cannot be had.
+        client.peer_token("required")
+        body = {
+            "name": parsed_args.name,
+            "replication_type": parsed_args.replication_type,
+            "primary_site_id": base.resolve_site_id(
+                client, parsed_args.primary_site),
+            "secondary_site_id": base.resolve_site_id(
+                client, parsed_args.secondary_site),
+            "volume_type_id": base.resolve_volume_type_id(
+                self.app.client_manager, parsed_args.volume_type),
+        }
+        if parsed_args.description is not None:
+            body["description"] = parsed_args.description
+        pg = client.pg_create(body)
+        return base.show_columns(pg, parsed_args, SHOW_COLUMNS)
+
+
+class ListProtectionGroup(base.Lister):
+    """List protection groups of the project."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument("--long", action="store_true", default=False,
+                            help="List additional fields in output")
+        return parser
+
+    def take_action(self, parsed_args):
+        items = self.client.pg_list()
+        spec = LONG_COLUMNS if parsed_args.long else LIST_COLUMNS
+        return base.list_columns(items, spec)
+
+
+class ShowProtectionGroup(base.ShowOne):
+    """Show a protection group: sites, failover state and sync version."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        add_pg_argument(parser)
+        return parser
+
+    def take_action(self, parsed_args):
+        pg = self.client.pg_show(parsed_args.protection_group)
+        return base.show_columns(pg, parsed_args, SHOW_COLUMNS)
+
+
+class SetProtectionGroup(base.ShowOne):
+    """Change the name or description of a protection group (both sites)."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        add_pg_argument(parser)
+        parser.add_argument("--name", metavar="<name>", help="New name")
+        parser.add_argument("--description", metavar="<description>",
+                            help="New description")
+        return parser
+
+    def take_action(self, parsed_args):
+        changes = {k: getattr(parsed_args, k) for k in ("name", "description")
+                   if getattr(parsed_args, k) is not None}
+        if not changes:
+            raise exceptions.UsageError(
+                "Nothing to change: give --name and/or --description.")
+        pg = self.client.pg_update(parsed_args.protection_group, changes)
+        return base.show_columns(pg, parsed_args, SHOW_COLUMNS)
+
+
+class DeleteProtectionGroup(base.Command):
+    """Delete protection group(s) and their consistency groups."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        add_pg_argument(parser, dest="protection_groups", nargs="+")
+        return parser
+
+    def take_action(self, parsed_args):
+        failures = []
+        last_exc = None
+        for pg in parsed_args.protection_groups:
+            try:
+                self.client.pg_delete(pg)
+            except exceptions.ProtectorClientError as exc:
+                # No peer token or peer unreachable: the same for every
+                # group, so stop at once.
+                if not isinstance(exc, exceptions.APIError):
+                    raise
+                failures.append("%s: %s" % (pg, exc))
+                last_exc = exc
+        if not failures:
+            return
+        if len(parsed_args.protection_groups) == 1:
+            raise last_exc
+        error = exceptions.ProtectorClientError(
+            "%d of %d protection groups failed to delete:\n%s" % (
+                len(failures), len(parsed_args.protection_groups),
+                "\n".join(failures)))
+        error.exit_code = last_exc.exit_code
+        raise error

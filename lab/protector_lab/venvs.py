@@ -38,7 +38,11 @@ def _digest(name, extra=()):
     h = hashlib.sha256()
     with open(os.path.join(CONSTRAINTS_DIR, constraints), "rb") as f:
         h.update(f.read())
-    h.update(repr((packages, list(extra), sys.version_info[:2])).encode())
+    # A local package counts by name only, so clones of the repository at
+    # other paths share the venv; _refresh_local keeps its files current.
+    extra = [("local:" + os.path.basename(os.path.normpath(e)))
+             if os.path.isdir(e) else e for e in extra]
+    h.update(repr((packages, extra, sys.version_info[:2])).encode())
     return h.hexdigest()[:12]
 
 
@@ -48,17 +52,71 @@ def path(name, extra=()):
                         "%s-%s" % (name, _digest(name, extra)))
 
 
+def _tree_digest(directory):
+    """Hash of the files under ``directory`` (build leftovers ignored)."""
+    h = hashlib.sha256()
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if d not in (
+            "__pycache__", "build") and not d.endswith(".egg-info"))
+        for fname in sorted(files):
+            if fname.endswith(".pyc"):
+                continue
+            full = os.path.join(root, fname)
+            h.update(os.path.relpath(full, directory).encode())
+            with open(full, "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()[:12]
+
+
+def _refresh_local(target, extra, log, just_installed=False):
+    """Reinstall local package directories of ``extra`` whose files changed.
+
+    The venv name does not depend on the content of a local package (editing
+    a shim must not cost a 40 s rebuild), so a per-package marker records
+    which version of its files is installed and a quick ``--no-deps``
+    reinstall brings it up to date.
+    """
+    for item in extra:
+        if not os.path.isdir(item):
+            continue
+        digest = _tree_digest(item)
+        marker = os.path.join(target, ".local-%s-%s" % (
+            os.path.basename(os.path.normpath(item)),
+            digest))
+        if os.path.exists(marker):
+            continue
+        if just_installed:
+            open(marker, "w").close()
+            continue
+        log("[lab] refreshing %s in %s" % (item, os.path.basename(target)))
+        result = subprocess.run(
+            [os.path.join(target, "bin", "python"), "-m", "pip", "install",
+             "--quiet", "--disable-pip-version-check", "--no-deps",
+             "--force-reinstall", item], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError("pip install of %s failed:\n%s" %
+                               (item, result.stderr[-4000:]))
+        prefix = marker.rsplit("-", 1)[0] + "-"
+        for old in os.listdir(target):
+            full = os.path.join(target, old)
+            if full.startswith(prefix):
+                os.unlink(full)
+        open(marker, "w").close()
+
+
 def ensure(name, extra=(), log=print):
     """Create the venv for ``name`` if needed; return its path.
 
     ``extra`` are additional pip arguments (e.g. a local shim package). A
     ``.complete`` marker is written last, so an interrupted install is
     thrown away and redone; a lock file keeps two processes from building
-    the same venv at once.
+    the same venv at once. Local package directories in ``extra`` are
+    reinstalled when their files change.
     """
     target = path(name, extra)
     marker = os.path.join(target, ".complete")
     if os.path.exists(marker):
+        _refresh_local(target, extra, log)
         return target
     os.makedirs(os.path.dirname(target), exist_ok=True)
     with open(target + ".lock", "w") as lock:
@@ -80,6 +138,7 @@ def ensure(name, extra=(), log=print):
             shutil.rmtree(target, ignore_errors=True)
             raise RuntimeError("pip install for the %s venv failed:\n%s" %
                                (name, result.stderr[-4000:]))
+        _refresh_local(target, extra, log, just_installed=True)
         open(marker, "w").close()
         log("[lab] %s venv ready in %.0f s" %
             (name, time.monotonic() - started))

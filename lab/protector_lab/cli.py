@@ -1,0 +1,103 @@
+"""``protector-lab``: the two-site OpenStack lab on 127.0.0.1.
+
+    protector-lab up                      build/start and seed both sites
+    protector-lab down [--purge]          remove everything the lab created
+    protector-lab status [--json]         what runs where (exit 0 = all up)
+    protector-lab env                     shell exports for openstack CLI
+    protector-lab stop  SITE [SERVICE]    take a site or a service down
+    protector-lab start SITE [SERVICE]    bring it back
+
+Exit codes: 0 success (``status``: every process up), 1 error, 2 usage,
+3 ``status``: no lab, 4 ``status``: lab exists but something is down.
+"""
+import argparse
+import json
+import sys
+
+from protector_lab import lab as lab_mod
+from protector_lab import layout
+
+
+def _parser():
+    p = argparse.ArgumentParser(
+        prog="protector-lab",
+        description="Two OpenStack sites (Keystone, Glance, Cinder, "
+        "Placement, Neutron, Nova, Protector) on 127.0.0.1 for Protector's "
+        "tests and demos. State: $PROTECTOR_LAB_DIR or <repo>/.lab.")
+    p.add_argument("--lab-dir", help="lab state directory (default: "
+                   "$PROTECTOR_LAB_DIR or <repo>/.lab)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="build, start and seed both sites")
+    d = sub.add_parser("down", help="stop everything and remove all the lab "
+                       "created (processes, databases, vhosts, users, files)")
+    d.add_argument("--purge", action="store_true",
+                   help="also drop lab_site_* databases, users and vhosts "
+                   "this lab directory has no record of")
+    s = sub.add_parser("status", help="processes, pids, ports, up/down")
+    s.add_argument("--json", action="store_true")
+    sub.add_parser("env", help="print shell exports (eval \"$(protector-lab "
+                   "env)\")")
+    for name in ("stop", "start"):
+        c = sub.add_parser(name, help="%s a site or one of its services" %
+                           name)
+        c.add_argument("site", choices=layout.SITE_NAMES)
+        c.add_argument("service", nargs="?", choices=list(layout.SERVICES))
+    return p
+
+
+def _print_status(st):
+    if not st["exists"]:
+        print("no lab in %s" % st["state_dir"])
+        return
+    print("lab %s (%s)" % (st["state_dir"],
+                           "ready" if st["ready"] else "NOT READY"))
+    print("clouds.yaml: %s" % st["clouds_yaml"])
+    for name, info in st["sites"].items():
+        print("%s: keystone %s, protector %s" % (name, info["auth_url"],
+                                                 info["protector_url"]))
+    print("%-7s %-17s %-8s %-6s %s" % ("SITE", "PROCESS", "PID", "PORT",
+                                       "STATE"))
+    for p in st["processes"]:
+        state = "up" if p["running"] else "DOWN"
+        if p["running"] and p["answering"] is False:
+            state = "running, not answering"
+        print("%-7s %-17s %-8s %-6s %s" % (p["site"], p["process"],
+                                           p["pid"] or "-", p["port"] or "-",
+                                           state))
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    lab = lab_mod.Lab(args.lab_dir)
+    try:
+        if args.command == "up":
+            lab.up()
+        elif args.command == "down":
+            lab.down(purge=args.purge)
+        elif args.command == "status":
+            st = lab.status()
+            if args.json:
+                print(json.dumps(st, indent=1))
+            else:
+                _print_status(st)
+            if not st["exists"]:
+                return 3
+            return 0 if lab.is_up(st) else 4
+        elif args.command == "env":
+            print("\n".join(lab.env()))
+        elif args.command == "stop":
+            lab.stop(args.site, args.service)
+        elif args.command == "start":
+            lab.start(args.site, args.service)
+    except RuntimeError as exc:  # LabError, InfraError, APIError, ...
+        print("protector-lab: %s" % exc, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("protector-lab: interrupted; 'protector-lab down' cleans up",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,479 @@
+"""Build, start and seed one lab site.
+
+``SiteBuilder.build()`` runs the database migrations of all services in
+parallel (they only need MariaDB), starts each service as soon as what it
+depends on is ready, and then seeds the site through the REST APIs:
+
+    keystone: db_sync, keys, bootstrap, start, users/projects/catalog --+
+    glance / placement / neutron / cinder / protector: db sync, start   |
+    nova: api_db + cells + db sync; start once keystone + placement ----+
+    then: image, network, flavors, volume and group types; wait until the
+    compute node is mapped and the Cinder scheduler knows the backend.
+"""
+import concurrent.futures
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from protector_lab import config
+from protector_lab import layout
+from protector_lab import procs
+from protector_lab import rest
+
+# Bytes of the lab's stand-in for the cirros image (Nova's fake driver and
+# the lab Cinder driver never read it; 1 MiB keeps uploads instant).
+IMAGE_NAME = "cirros"
+IMAGE_SIZE = 1024 * 1024
+GROUP_TYPE_NAME = "consistency-group"
+VOLUME_TYPES = {
+    "replicated-async": "Volumes with asynchronous replication",
+    "replicated-sync": "Volumes with synchronous replication (ActiveCluster)",
+}
+
+# Variables of the calling shell that must not leak into the services.
+_SCRUB_ENV = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
+
+
+class SetupError(RuntimeError):
+    pass
+
+
+def protector_bin(name):
+    """A console script of the project's own environment, or None.
+
+    protector-api and protector-engine run from the Python that runs
+    protector-lab (the repository's venv), not from a cached service venv.
+    """
+    candidate = os.path.join(os.path.dirname(sys.executable), name)
+    if os.path.exists(candidate):
+        return candidate
+    return shutil.which(name)
+
+
+def service_env(extra=None):
+    env = {k: v for k, v in os.environ.items()
+           if k not in _SCRUB_ENV and not k.startswith("OS_")}
+    env.update(extra or {})
+    return env
+
+
+def process_specs(site, venvs):
+    """Every process of ``site``: name -> {cmd, env, service, port}.
+
+    ``venvs`` maps venv names (ks, glance, cinder, nova, neutron) to paths.
+    The specs are stored in the lab state so that ``start`` can bring a
+    stopped service back exactly as ``up`` started it.
+    """
+    specs = {}
+
+    def uwsgi(name, venv, service):
+        specs[name] = {
+            "cmd": [os.path.join(venvs[venv], "bin", "uwsgi"),
+                    "--ini", site.dir(service, "uwsgi.ini")],
+            "service": service, "port": site.port(service)}
+
+    uwsgi("keystone", "ks", "keystone")
+    uwsgi("glance", "glance", "glance")
+    uwsgi("placement", "nova", "placement")
+    uwsgi("neutron", "neutron", "neutron")
+    for part in ("api", "scheduler", "volume"):
+        specs["cinder-" + part] = {
+            "cmd": [os.path.join(venvs["cinder"], "bin", "cinder-" + part),
+                    "--config-file", site.dir("cinder", "cinder.conf")],
+            "service": "cinder",
+            "port": site.port("cinder") if part == "api" else None}
+    specs["nova-api"] = {
+        "cmd": [os.path.join(venvs["nova"], "bin", "uwsgi"),
+                "--ini", site.dir("nova", "uwsgi.ini")],
+        "service": "nova", "port": site.port("nova")}
+    for part in ("conductor", "scheduler", "compute"):
+        specs["nova-" + part] = {
+            "cmd": [os.path.join(venvs["nova"], "bin", "nova-" + part),
+                    "--config-file", site.dir("nova", "nova.conf")],
+            "service": "nova", "port": None}
+    conf = site.dir("protector", "protector.conf")
+    api = protector_bin("protector-api")
+    if api:
+        specs["protector-api"] = {"cmd": [api, "--config-file", conf],
+                                  "service": "protector-api",
+                                  "port": site.port("protector")}
+    # Hook: protector-engine is started as soon as the console script
+    # exists in the project's environment (no other change needed here).
+    engine = protector_bin("protector-engine")
+    if engine:
+        specs["protector-engine"] = {"cmd": [engine, "--config-file", conf],
+                                     "service": "protector-engine",
+                                     "port": None}
+    for spec in specs.values():
+        spec["env"] = {}
+    return specs
+
+
+def uwsgi_files(site, venvs):
+    """uwsgi.ini of every WSGI service of ``site``: {path: text}."""
+    k, g, p, n, nv = (site.dir(s) for s in ("keystone", "glance",
+                                             "placement", "neutron", "nova"))
+    return {
+        os.path.join(k, "uwsgi.ini"): config.uwsgi_ini(
+            site, "keystone", venvs["ks"], "keystone.wsgi.api:application",
+            "keystone", {"OS_KEYSTONE_CONFIG_DIR": k,
+                         "OS_KEYSTONE_CONFIG_FILES": "keystone.conf"},
+            processes=2),
+        os.path.join(g, "uwsgi.ini"): config.uwsgi_ini(
+            site, "glance", venvs["glance"], "glance.wsgi.api:application",
+            "glance", {"OS_GLANCE_CONFIG_DIR": g}, threads=4),
+        os.path.join(p, "uwsgi.ini"): config.uwsgi_ini(
+            site, "placement", venvs["nova"],
+            "placement.wsgi.api:application", "placement",
+            {"OS_PLACEMENT_CONFIG_DIR": p}, threads=2),
+        os.path.join(n, "uwsgi.ini"): config.uwsgi_ini(
+            site, "neutron", venvs["neutron"],
+            "neutron.wsgi.api:application", "neutron",
+            {"OS_NEUTRON_CONFIG_DIR": n,
+             "OS_NEUTRON_CONFIG_FILES": "neutron.conf;ml2_conf.ini"}),
+        os.path.join(nv, "uwsgi.ini"): config.uwsgi_ini(
+            site, "nova-api", venvs["nova"],
+            "nova.wsgi.osapi_compute:application", "nova",
+            {"OS_NOVA_CONFIG_DIR": nv}),
+    }
+
+
+def config_files(site, venvs):
+    """Every generated file of ``site``: {path: text}."""
+    files = {
+        site.dir("keystone", "keystone.conf"): config.keystone_conf(site),
+        site.dir("glance", "glance-api.conf"): config.glance_conf(site),
+        site.dir("placement", "placement.conf"): config.placement_conf(site),
+        site.dir("neutron", "neutron.conf"): config.neutron_conf(site),
+        site.dir("neutron", "ml2_conf.ini"): config.ml2_conf(site),
+        site.dir("cinder", "cinder.conf"): config.cinder_conf(site),
+        site.dir("cinder", "policy.yaml"): config.cinder_policy(),
+        site.dir("nova", "nova.conf"): config.nova_conf(site),
+        site.dir("protector", "protector.conf"): config.protector_conf(site),
+        site.dir("protector", "policy.yaml"): "{}\n",
+    }
+    files.update(uwsgi_files(site, venvs))
+    return files
+
+
+# Files the services ship in their venv's etc/ and the lab copies as is.
+SHIPPED_FILES = [
+    ("glance", "etc/glance/glance-api-paste.ini", "glance",
+     "glance-api-paste.ini"),
+    ("neutron", "etc/neutron/api-paste.ini", "neutron", "api-paste.ini"),
+    ("cinder", "etc/cinder/api-paste.ini", "cinder", "api-paste.ini"),
+    ("cinder", "etc/cinder/resource_filters.json", "cinder",
+     "resource_filters.json"),
+    ("nova", "etc/nova/api-paste.ini", "nova", "api-paste.ini"),
+]
+
+DIRS = ["run", "log", "keystone/fernet-keys", "keystone/credential-keys",
+        "glance/images", "glance/staging", "glance/tasks", "glance/lock",
+        "placement", "neutron/lock", "neutron/state", "cinder/state",
+        "cinder/lock", "nova/state", "nova/instances", "nova/lock",
+        "protector/state/mock_storage"]
+
+
+class SiteBuilder:
+    def __init__(self, site, venvs, log=print):
+        self.site = site
+        self.venvs = venvs
+        self._log = log
+        self.specs = process_specs(site, venvs)
+        self.timings = {}
+        self.ids = {}
+        self._t0 = time.monotonic()
+
+    # ---- helpers -----------------------------------------------------------
+    def log(self, msg):
+        self._log("[%s %5.1fs] %s" % (self.site.name,
+                                      time.monotonic() - self._t0, msg))
+
+    def run(self, cmd, what):
+        result = subprocess.run(cmd, capture_output=True, text=True,
+                                env=service_env(), timeout=900)
+        if result.returncode != 0:
+            out = (result.stdout + result.stderr)[-3000:]
+            raise SetupError("[%s] %s failed (%s):\n%s" % (
+                self.site.name, what, " ".join(cmd), out))
+        return result.stdout
+
+    def venv_bin(self, venv, name):
+        return os.path.join(self.venvs[venv], "bin", name)
+
+    def start(self, name):
+        spec = self.specs[name]
+        procs.start(spec["cmd"], self.site.pidfile(name),
+                    self.site.dir("log", name + ".out"),
+                    env=service_env(spec["env"]))
+
+    def wait_port(self, service, timeout=180):
+        rest.wait_http(self.site.url(service) + "/", timeout=timeout)
+
+    # ---- files -------------------------------------------------------------
+    def write_files(self):
+        for d in DIRS:
+            os.makedirs(self.site.dir(d), exist_ok=True)
+        for venv, src, svc, dst in SHIPPED_FILES:
+            path = os.path.join(self.venvs[venv], src)
+            if os.path.exists(path):
+                shutil.copyfile(path, self.site.dir(svc, dst))
+            elif dst == "resource_filters.json":
+                with open(self.site.dir(svc, dst), "w") as f:
+                    f.write(config.resource_filters_default())
+            else:
+                raise SetupError("%s is missing from the %s venv" % (
+                    src, venv))
+        for path, text in config_files(self.site, self.venvs).items():
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(text)
+
+    # ---- per-service setup ---------------------------------------------
+    def keystone(self):
+        site = self.site
+        km = [self.venv_bin("ks", "keystone-manage"), "--config-file",
+              site.dir("keystone", "keystone.conf")]
+        user = ["--keystone-user", _user(), "--keystone-group", _group()]
+        self.run(km + ["db_sync"], "keystone db_sync")
+        self.run(km + ["fernet_setup"] + user, "keystone fernet_setup")
+        self.run(km + ["credential_setup"] + user, "keystone credential_setup")
+        self.run(km + [
+            "bootstrap", "--bootstrap-password", site.password("admin"),
+            "--bootstrap-username", "admin",
+            "--bootstrap-project-name", "admin",
+            "--bootstrap-role-name", "admin",
+            "--bootstrap-service-name", "keystone",
+            "--bootstrap-region-id", layout.REGION,
+            "--bootstrap-admin-url", site.auth_url,
+            "--bootstrap-public-url", site.auth_url,
+            "--bootstrap-internal-url", site.auth_url], "keystone bootstrap")
+        self.start("keystone")
+        self.wait_port("keystone")
+        self.log("keystone up on %d" % site.port("keystone"))
+        self.seed_identity()
+        self.log("keystone seeded (users, projects, catalog)")
+
+    def glance(self):
+        self.run([self.venv_bin("glance", "glance-manage"), "--config-file",
+                  self.site.dir("glance", "glance-api.conf"), "db_sync"],
+                 "glance db_sync")
+        self.start("glance")
+
+    def placement(self):
+        self.run([self.venv_bin("nova", "placement-manage"), "--config-file",
+                  self.site.dir("placement", "placement.conf"), "db", "sync"],
+                 "placement db sync")
+        self.start("placement")
+
+    def neutron(self):
+        self.run([self.venv_bin("neutron", "neutron-db-manage"),
+                  "--config-file", self.site.dir("neutron", "neutron.conf"),
+                  "--config-file", self.site.dir("neutron", "ml2_conf.ini"),
+                  "upgrade", "heads"], "neutron-db-manage upgrade heads")
+        self.start("neutron")
+        self.log("neutron migrated and started")
+
+    def cinder(self):
+        self.run([self.venv_bin("cinder", "cinder-manage"), "--config-file",
+                  self.site.dir("cinder", "cinder.conf"), "db", "sync"],
+                 "cinder db sync")
+        for part in ("api", "scheduler", "volume"):
+            self.start("cinder-" + part)
+
+    def nova_db(self):
+        nm = [self.venv_bin("nova", "nova-manage"), "--config-file",
+              self.site.dir("nova", "nova.conf")]
+        self.run(nm + ["api_db", "sync"], "nova api_db sync")
+        self.run(nm + ["cell_v2", "map_cell0", "--database_connection",
+                       self.site.db_url("nova_cell0")], "nova map_cell0")
+        self.run(nm + ["cell_v2", "create_cell", "--name", "cell1"],
+                 "nova create_cell")
+        self.run(nm + ["db", "sync"], "nova db sync")
+        self.log("nova databases migrated")
+
+    def nova_start(self):
+        for part in ("conductor", "scheduler", "compute"):
+            self.start("nova-" + part)
+        self.start("nova-api")
+
+    def protector(self):
+        manage = protector_bin("protector-manage")
+        if not manage or "protector-api" not in self.specs:
+            self.log("protector-api/protector-manage not installed in %s: "
+                     "skipping Protector" % os.path.dirname(sys.executable))
+            return
+        self.run([manage, "--config-file",
+                  self.site.dir("protector", "protector.conf"), "db", "sync"],
+                 "protector-manage db sync")
+        self.start("protector-api")
+        if "protector-engine" in self.specs:
+            self.start("protector-engine")
+
+    # ---- whole site ----------------------------------------------------
+    def build(self):
+        self.write_files()
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            ks = ex.submit(self.keystone)
+            pl = ex.submit(self.placement)
+            others = [ex.submit(f) for f in (self.glance, self.neutron,
+                                               self.cinder, self.protector)]
+            nova_db = ex.submit(self.nova_db)
+
+            def nova():
+                nova_db.result()
+                ks.result()
+                pl.result()
+                self.wait_port("placement")
+                self.nova_start()
+            nv = ex.submit(nova)
+            for fut in [ks, pl, nova_db, nv] + others:
+                fut.result()
+        for service in ("glance", "placement", "neutron", "cinder", "nova"):
+            self.wait_port(service)
+        if "protector-api" in self.specs:
+            self.wait_port("protector")
+        self.log("all APIs answer")
+        self.seed_resources()
+        self.log("seeded image, network, flavors, volume/group types")
+        self.wait_compute()
+        self.wait_volume_backend()
+        self.log("site ready")
+
+    # ---- seeding -------------------------------------------------------
+    def admin(self):
+        return rest.Session(self.site.auth_url, "admin",
+                            self.site.password("admin"), "admin")
+
+    def seed_identity(self):
+        site = self.site
+        s = self.admin()
+        roles = {r["name"]: r["id"] for r in
+                 s.get("identity", "/roles")["roles"]}
+        if "service" not in roles:
+            roles["service"] = s.post("identity", "/roles", {
+                "role": {"name": "service"}})["role"]["id"]
+        projects = {}
+        for name, desc in (("service", "Service users"),
+                           ("demo", "Demo tenant of the Protector lab")):
+            projects[name] = s.post("identity", "/projects", {"project": {
+                "name": name, "domain_id": "default",
+                "description": desc}})["project"]["id"]
+        users = {}
+        for name in ("demo",) + layout.SERVICE_USERS:
+            body = {"name": name, "domain_id": "default",
+                    "password": site.password(name)}
+            if name == "demo":
+                body["default_project_id"] = projects["demo"]
+            users[name] = s.post("identity", "/users",
+                                 {"user": body})["user"]["id"]
+
+        def grant(project, user, role):
+            s.put("identity", "/projects/%s/users/%s/roles/%s" % (
+                projects[project], users[user], roles[role]))
+        grant("demo", "demo", "member")
+        for name in layout.SERVICE_USERS:
+            grant("service", name, "admin")
+            grant("service", name, "service")
+        for name, stype, url in site.endpoints():
+            sid = s.post("identity", "/services", {"service": {
+                "name": name, "type": stype,
+                "description": "%s (protector-lab)" % name}})["service"]["id"]
+            for interface in ("public", "internal", "admin"):
+                s.post("identity", "/endpoints", {"endpoint": {
+                    "service_id": sid, "interface": interface,
+                    "region_id": layout.REGION, "url": url}})
+        self.ids.update({"projects": projects, "users": users,
+                         "roles": roles})
+
+    def seed_resources(self):
+        site = self.site
+        s = self.admin()
+        demo_project = self.ids["projects"]["demo"]
+        # Image (public): a 1 MiB stand-in for cirros.
+        image = s.post("image", "/v2/images", {
+            "name": IMAGE_NAME, "disk_format": "raw",
+            "container_format": "bare", "visibility": "public",
+            "min_disk": 0, "min_ram": 0})
+        s.request("PUT", "image", "/v2/images/%s/file" % image["id"],
+                  data=_image_bytes(),
+                  headers={"Content-Type": "application/octet-stream"})
+        # Network + subnet owned by the demo project, named per site.
+        net = s.post("network", "/v2.0/networks", {"network": {
+            "name": site.network_name, "project_id": demo_project,
+            "admin_state_up": True}}, retries=5)["network"]
+        s.post("network", "/v2.0/subnets", {"subnet": {
+            "name": site.subnet_name, "network_id": net["id"],
+            "project_id": demo_project, "ip_version": 4,
+            "cidr": site.subnet_cidr, "enable_dhcp": False}})
+        # Flavors, named per site.
+        for name, ram, vcpus, disk in site.flavors:
+            s.post("compute", "/flavors", {"flavor": {
+                "name": name, "ram": ram, "vcpus": vcpus, "disk": disk,
+                "os-flavor-access:is_public": True}}, retries=5)
+        # Replicated volume types (seed 004) and a consistency group type.
+        for name, desc in VOLUME_TYPES.items():
+            mode = name.split("-", 1)[1]
+            s.post("volumev3", "/types", {"volume_type": {
+                "name": name, "description": desc,
+                "os-volume-type-access:is_public": True,
+                "extra_specs": {
+                    "replication_enabled": "<is> True",
+                    "replication_type": "<in> %s" % mode,
+                    "volume_backend_name": site.backend_name}}}, retries=5)
+        s.post("volumev3", "/group_types", {"group_type": {
+            "name": GROUP_TYPE_NAME,
+            "description": "Generic group with consistent snapshots",
+            "is_public": True,
+            "group_specs": {"consistent_group_snapshot_enabled": "<is> True"}
+        }}, headers={"OpenStack-API-Version": "volume 3.11"})
+        self.ids.update({"image": image["id"], "network": net["id"]})
+
+    def wait_compute(self, timeout=180):
+        s = self.admin()
+        deadline = time.monotonic() + timeout
+        while True:
+            hyps = s.get("compute", "/os-hypervisors")["hypervisors"]
+            if any(h["hypervisor_hostname"] for h in hyps):
+                break
+            if time.monotonic() > deadline:
+                raise SetupError("[%s] nova-compute did not register within "
+                                 "%d s; see %s" % (self.site.name, timeout,
+                                                   self.site.dir("log")))
+            time.sleep(1)
+        self.run([self.venv_bin("nova", "nova-manage"), "--config-file",
+                  self.site.dir("nova", "nova.conf"), "cell_v2",
+                  "discover_hosts"], "nova discover_hosts")
+        self.log("compute %s registered and mapped" % self.site.compute_host)
+
+    def wait_volume_backend(self, timeout=120):
+        s = self.admin()
+        deadline = time.monotonic() + timeout
+        while True:
+            pools = s.get("volumev3", "/scheduler-stats/get_pools")["pools"]
+            if any(p["name"].startswith(self.site.cinder_host + "@")
+                   for p in pools):
+                return
+            if time.monotonic() > deadline:
+                raise SetupError("[%s] the Cinder scheduler did not see the "
+                                 "%s backend within %d s" % (
+                                     self.site.name, self.site.backend_name,
+                                     timeout))
+            time.sleep(1)
+
+
+def _image_bytes():
+    header = b"protector-lab stand-in for cirros (not bootable)\n"
+    return header + b"\0" * (IMAGE_SIZE - len(header))
+
+
+def _user():
+    import pwd
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+def _group():
+    import grp
+    return grp.getgrgid(os.getgid()).gr_name

@@ -62,10 +62,19 @@ def secondary_site(cloud_name):
         return None
 
     def load():
-        from openstack import config as os_config
+        from openstack.config import loader
         # load_envvars=False: the OS_* variables describe the primary site
-        # and must not leak into the secondary's credentials.
-        return os_config.OpenStackConfig(load_envvars=False).get_one(
+        # and must not leak into the secondary's credentials. The clouds.yaml
+        # location variables still apply, as they do for the primary.
+        files = {}
+        for key, env, default in (
+                ("config_files", "OS_CLIENT_CONFIG_FILE",
+                 loader.CONFIG_FILES),
+                ("secure_files", "OS_CLIENT_SECURE_FILE",
+                 loader.SECURE_FILES)):
+            override = os.environ.get(env)
+            files[key] = ([override] if override else []) + list(default)
+        return loader.OpenStackConfig(load_envvars=False, **files).get_one(
             cloud=cloud_name)
 
     return sites.CloudSite(cloud_name, load, role="secondary")

@@ -13,7 +13,6 @@ The filter grammar is the subset of Purity's filter language that
 element matches (``iqns='iqn...'``).
 """
 import base64
-import fnmatch
 import re
 import urllib.parse
 
@@ -152,7 +151,9 @@ def _compare(value, op, wanted):
             except ValueError:
                 eq = False
         elif "*" in wanted:
-            eq = fnmatch.fnmatchcase(text, wanted)
+            # Purity globs know only '*'; everything else is literal.
+            pat = ".*".join(re.escape(p) for p in wanted.split("*"))
+            eq = re.fullmatch(pat, text, re.S) is not None
         else:
             eq = text == wanted
         return eq if op == "=" else not eq
@@ -266,6 +267,9 @@ def envelope(items, query, paginate=True):
             pred = compile_filter(query.str("filter"))
             items = [it for it in items if pred(it)]
         items = apply_sort(items, query.list("sort"))
+    if not paginate:
+        # Create/modify replies (VolumeResponse & co.) carry only 'items'.
+        return {"items": items}
     total = len(items)
     start = 0
     limit = None

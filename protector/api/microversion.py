@@ -22,7 +22,8 @@ VERSIONS = ["1.1", "1.2"]
 MIN_VERSION_STRING = VERSIONS[0]
 MAX_VERSION_STRING = VERSIONS[-1]
 
-_VERSION_RE = re.compile(r"^([1-9]\d*)\.(0|[1-9]\d*)$")
+_VERSION_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+_NAMED_RE = re.compile(r"(^|,)\s*%s(\s|,|$)" % SERVICE_TYPE, re.IGNORECASE)
 
 
 class Version(tuple):
@@ -69,6 +70,12 @@ def extract_version(headers):
     except ValueError as exc:
         raise InvalidVersion(value=str(exc), max=MAX_VERSION_STRING)
     if text is None:
+        # microversion_parse ignores "protector" with no version; that is a
+        # malformed request for this service, not an absent header.
+        raw = next((v for k, v in headers.items()
+                    if k.lower() == HEADER.lower()), "")
+        if _NAMED_RE.search(raw):
+            raise InvalidVersion(value=raw, max=MAX_VERSION_STRING)
         return MIN_VERSION
     if text.strip() == "latest":
         return MAX_VERSION

@@ -5,7 +5,8 @@ SQLite under ``state_path`` is the embedded default; production sites set
 """
 from oslo_db import options as db_options
 
-_DEFAULT_CONNECTION = "sqlite:////var/lib/protector/protector.sqlite"
+# Interpolated by oslo.config when read, so it follows [DEFAULT] state_path.
+_DEFAULT_CONNECTION = "sqlite:///$state_path/protector.sqlite"
 
 
 def register_opts(conf):

@@ -1,0 +1,1 @@
+"""protector-engine: runs DR operations (durable, resumable)."""

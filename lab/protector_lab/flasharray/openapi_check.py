@@ -87,6 +87,7 @@ class SpecValidator:
         self.registry = Registry().with_resource(
             SPEC_URI, DRAFT4.create_resource(self.spec))
         self._props_cache = {}
+        self._validators = {}
         self._error_schema = {"$ref": SPEC_URI +
                               "#/components/schemas/_errorContextResponse"}
 
@@ -160,7 +161,11 @@ class SpecValidator:
 
     def validate_body(self, schema, body, where="body"):
         errors = []
-        validator = jsonschema.Draft4Validator(schema, registry=self.registry)
+        validator = self._validators.get(id(schema))
+        if validator is None:
+            validator = jsonschema.Draft4Validator(schema,
+                                                   registry=self.registry)
+            self._validators[id(schema)] = validator
         for err in validator.iter_errors(body):
             loc = "/".join(str(p) for p in err.absolute_path)
             errors.append(f"{where}/{loc}: {err.message[:300]}")

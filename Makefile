@@ -1,0 +1,40 @@
+# Single entry point for developers and CI (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
+RESULTS ?= test-results
+
+.PHONY: venv test test-fast demo lab-down samples clean
+
+$(BIN)/.installed: pyproject.toml lab/pyproject.toml client/pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) -e '.[test]' -e ./lab -e './client[test]'
+	touch $@
+
+venv: $(BIN)/.installed
+
+# The whole suite: unit, functional (real Keystone, SQLite + MariaDB,
+# RabbitMQ), the FlashArray simulator, the CLI, and the integration tests in
+# the two-site lab (brought up if it is not running, and down afterwards).
+test: venv
+	mkdir -p $(RESULTS)
+	$(BIN)/python -m pytest -ra --junitxml=$(RESULTS)/junit.xml tests client/protectorclient/tests $(PYTEST_ARGS)
+
+# Everything but the lab.
+test-fast: venv
+	$(BIN)/python -m pytest -ra -m "not lab" tests client/protectorclient/tests $(PYTEST_ARGS)
+
+# Bring the two-site lab up and run the DR drill through the real CLI.
+demo: venv
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python tools/demo.py
+
+lab-down: venv
+	$(BIN)/protector-lab down
+
+samples: venv
+	$(BIN)/oslo-config-generator --config-file etc/protector/protector-config-generator.conf
+	$(BIN)/oslopolicy-sample-generator --config-file etc/protector/protector-policy-generator.conf
+
+clean:
+	rm -rf $(VENV) $(RESULTS) .pytest_cache

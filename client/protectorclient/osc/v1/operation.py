@@ -60,12 +60,13 @@ def progress_line(operation):
 
 
 def wait_for_operation(client, operation, stream, interval=POLL_INTERVAL,
-                       sleep=time.sleep):
+                       sleep=None):
     """Poll until the operation ends, drawing a progress bar on ``stream``.
 
     On a terminal the bar redraws in place; otherwise one line is written
     per change (logs stay readable). Returns the final operation.
     """
+    sleep = sleep or time.sleep
     isatty = getattr(stream, "isatty", lambda: False)()
     last = None
     width = 0
@@ -174,5 +175,8 @@ class ShowOperation(base.ShowOne):
             if operation.get("status") == "failed":
                 self.app.stderr.write(failure_message(operation) + "\n")
                 self.exit_code = exceptions.EXIT_ERROR
+        # Machine formats keep the field order of the seed's JSON sample.
+        summary = (None if parsed_args.formatter in base.MACHINE_FORMATS
+                   else SHOW_COLUMNS)
         return base.show_columns(order_operation(operation), parsed_args,
-                                 SHOW_COLUMNS)
+                                 summary)

@@ -1,0 +1,188 @@
+"""The REST layer: URLs, headers, peer token, error parsing."""
+from keystoneauth1 import session as ks_session
+from keystoneauth1.token_endpoint import Token
+import requests_mock
+import testtools
+
+from protectorclient import client as protector_client
+from protectorclient import exceptions
+
+BASE = "http://protector.example:8788/v1/proj"
+
+
+class FakePeer:
+    name = "site-b"
+
+    def __init__(self, token="peer-token", error=None):
+        self._token = token
+        self.error = error
+        self.calls = 0
+
+    def token(self):
+        self.calls += 1
+        if self.error:
+            raise self.error
+        return self._token
+
+
+class TestClient(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.session = ks_session.Session(auth=Token(BASE, "tok"))
+        self.peer = FakePeer()
+        self.client = protector_client.Client(self.session, BASE + "/",
+                                              api_version="1.2",
+                                              peer=self.peer)
+
+    def _mocker(self):
+        m = requests_mock.Mocker()
+        m.start()
+        self.addCleanup(m.stop)
+        return m
+
+    def test_get_sends_token_and_microversion(self):
+        m = self._mocker()
+        m.get(BASE + "/sites", json={"sites": [{"id": "1"}]})
+        self.assertEqual([{"id": "1"}], self.client.site_list())
+        req = m.request_history[0]
+        self.assertEqual("tok", req.headers["X-Auth-Token"])
+        self.assertEqual("protector 1.2",
+                         req.headers["OpenStack-API-Version"])
+        self.assertNotIn("X-Protector-Peer-Token", req.headers)
+        self.assertEqual(0, self.peer.calls)
+
+    def test_filters_drop_none(self):
+        m = self._mocker()
+        m.get(BASE + "/sites", json={"sites": []})
+        self.client.site_list(name=None, site_type="primary")
+        self.assertEqual({"site_type": ["primary"]}, m.last_request.qs)
+
+    def test_names_are_quoted_in_paths(self):
+        m = self._mocker()
+        m.get(BASE + "/protection-groups/a%2Fb%20c",
+              json={"protection_group": {"id": "x"}})
+        self.assertEqual({"id": "x"}, self.client.pg_show("a/b c"))
+
+    def test_peer_token_on_changes(self):
+        m = self._mocker()
+        m.post(BASE + "/protection-groups/pg/members",
+               json={"member": {"id": "m"}}, status_code=201)
+        self.client.member_add("pg", {"instance_id": "i"})
+        req = m.last_request
+        self.assertEqual("peer-token", req.headers["X-Protector-Peer-Token"])
+        self.assertEqual({"member": {"instance_id": "i"}}, req.json())
+
+    def test_required_peer_missing(self):
+        self.client.peer = None
+        err = self.assertRaises(exceptions.UsageError, self.client.pg_delete,
+                                "pg")
+        self.assertIn("--secondary-cloud", str(err))
+
+    def test_optional_peer_missing_is_fine(self):
+        m = self._mocker()
+        m.post(BASE + "/sites", json={"site": {"id": "s"}}, status_code=201)
+        self.client.peer = None
+        self.client.site_create({"name": "a"})
+        self.assertNotIn("X-Protector-Peer-Token", m.last_request.headers)
+
+    def test_peer_unreachable_propagates(self):
+        self.peer.error = exceptions.PeerUnreachable("down")
+        self.assertRaises(exceptions.PeerUnreachable, self.client.pg_create,
+                          {"name": "x"})
+
+    def test_delete_204(self):
+        m = self._mocker()
+        m.delete(BASE + "/sites/site-a", status_code=204)
+        self.assertIsNone(self.client.site_delete("site-a"))
+
+    def test_error_body_parsed(self):
+        m = self._mocker()
+        m.post(BASE + "/protection-groups/pg/action", status_code=409,
+               json={"errors": [{"status": 409,
+                                 "code": "protector.operation.conflict",
+                                 "title": "Conflict",
+                                 "detail": "An operation is running",
+                                 "request_id": "req-9"}]})
+        err = self.assertRaises(exceptions.APIError, self.client.pg_action,
+                                "pg", "failover", {"type": "planned"})
+        self.assertEqual(409, err.status)
+        self.assertEqual("protector.operation.conflict", err.code)
+        self.assertEqual(4, err.exit_code)
+        self.assertEqual("req-9", err.request_id)
+        self.assertEqual({"failover": {"type": "planned"}},
+                         m.last_request.json())
+
+    def test_non_json_error(self):
+        m = self._mocker()
+        m.get(BASE + "/health", status_code=502, text="Bad gateway",
+              headers={"x-openstack-request-id": "req-x"})
+        err = self.assertRaises(exceptions.APIError, self.client.health)
+        self.assertIsNone(err.code)
+        self.assertEqual(1, err.exit_code)
+        self.assertEqual("req-x", err.request_id)
+        self.assertIn("Bad gateway", str(err))
+
+    def test_connection_failure(self):
+        m = self._mocker()
+        import requests
+        m.get(BASE + "/sites", exc=requests.exceptions.ConnectionError)
+        err = self.assertRaises(exceptions.ProtectorClientError,
+                                self.client.site_list)
+        self.assertEqual(1, err.exit_code)
+        self.assertIn("Could not reach protector-api", str(err))
+
+    def test_every_call_matches_api_ref(self):
+        m = self._mocker()
+        c = self.client
+        calls = [
+            ("GET", "/sites/s", {"site": {}}, lambda: c.site_show("s")),
+            ("POST", "/sites/s/validate", {"validation": {}},
+             lambda: c.site_validate("s")),
+            ("GET", "/sites/s/volume-types", {"volume_types": []},
+             lambda: c.site_volume_types("s")),
+            ("GET", "/protection-groups", {"protection_groups": []},
+             c.pg_list),
+            ("POST", "/protection-groups", {"protection_group": {}},
+             lambda: c.pg_create({})),
+            ("PUT", "/protection-groups/p", {"protection_group": {}},
+             lambda: c.pg_update("p", {"name": "n"})),
+            ("GET", "/protection-groups/p/sync-status", {"sync_status": {}},
+             lambda: c.pg_sync_status("p")),
+            ("POST", "/protection-groups/p/sync-force", {"sync_result": {}},
+             lambda: c.pg_sync_force("p")),
+            ("GET", "/protection-groups/p/consistency-group",
+             {"consistency_group": {}}, lambda: c.pg_consistency_group("p")),
+            ("GET", "/protection-groups/p/members", {"members": []},
+             lambda: c.member_list("p")),
+            ("GET", "/protection-groups/p/members/m", {"member": {}},
+             lambda: c.member_show("p", "m")),
+            ("GET", "/protection-groups/p/policy", {"policy": {}},
+             lambda: c.policy_show("p")),
+            ("PUT", "/protection-groups/p/policy", {"policy": {}},
+             lambda: c.policy_set("p", {})),
+            ("GET", "/operations", {"operations": []}, c.operation_list),
+            ("GET", "/operations/o", {"operation": {}},
+             lambda: c.operation_show("o")),
+            ("GET", "/tenant-mappings", {"tenant_mappings": []},
+             c.tenant_mapping_list),
+            ("GET", "/tenant-mappings/t", {"tenant_mapping": {}},
+             lambda: c.tenant_mapping_show("t")),
+            ("POST", "/tenant-mappings", {"tenant_mapping": {}},
+             lambda: c.tenant_mapping_create({})),
+            ("GET", "/health", {"health": {}}, c.health),
+        ]
+        for method, path, body, call in calls:
+            m.register_uri(method, BASE + path, json=body)
+            call()
+            self.assertEqual(method, m.last_request.method)
+            self.assertEqual(BASE + path, m.last_request.url.split("?")[0])
+        for path, call in (("/protection-groups/p", lambda: c.pg_delete("p")),
+                           ("/protection-groups/p/members/m",
+                            lambda: c.member_remove("p", "m")),
+                           ("/tenant-mappings/t",
+                            lambda: c.tenant_mapping_delete("t"))):
+            m.delete(BASE + path, status_code=204)
+            call()
+            self.assertEqual("peer-token",
+                             m.last_request.headers["X-Protector-Peer-Token"])

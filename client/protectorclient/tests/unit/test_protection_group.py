@@ -1,0 +1,159 @@
+"""openstack dr protection-group ..."""
+from unittest import mock
+
+from protectorclient import exceptions
+from protectorclient.osc.v1 import protection_group as pg_cmd
+from protectorclient.tests.unit import fakes
+
+VT_ID = "9a9a9a9a-0000-0000-0000-000000000001"
+
+
+class TestProtectionGroup(fakes.TestProtectorCommand):
+
+    def setUp(self):
+        super().setUp()
+        self.client.site_show.side_effect = lambda s: {
+            "site-a": fakes.SITE_A, "site-b": fakes.SITE_B}[s]
+        vtype = mock.Mock(id=VT_ID)
+        self.sdk = self.app.client_manager.sdk_connection
+        self.sdk.block_storage.find_type.return_value = vtype
+        self.client.pg_create.return_value = fakes.copy_of(fakes.PG)
+
+    CREATE_ARGS = ["--name", "prod-web-app", "--description",
+                   "Production web application", "--replication-type",
+                   "async", "--primary-site", "site-a", "--secondary-site",
+                   "site-b", "--volume-type", "replicated-ssd"]
+
+    def test_create_resolves_names(self):
+        _, _, (columns, data) = self.take(pg_cmd.CreateProtectionGroup,
+                                          self.CREATE_ARGS,
+                                          [("primary_site", "site-a"),
+                                           ("volume_type", "replicated-ssd")])
+        self.sdk.block_storage.find_type.assert_called_once_with(
+            "replicated-ssd", ignore_missing=False)
+        self.client.peer_token.assert_called_once_with("required")
+        self.client.pg_create.assert_called_once_with({
+            "name": "prod-web-app",
+            "description": "Production web application",
+            "replication_type": "async",
+            "primary_site_id": fakes.SITE_A["id"],
+            "secondary_site_id": fakes.SITE_B["id"],
+            "volume_type_id": VT_ID})
+        self.assertEqual(pg_cmd.SHOW_COLUMNS, columns)
+        self.assertEqual("site-a", data[columns.index("primary_site")])
+
+    def test_create_volume_type_uuid_not_looked_up(self):
+        args = list(self.CREATE_ARGS)
+        args[-1] = VT_ID
+        self.take(pg_cmd.CreateProtectionGroup, args)
+        self.sdk.block_storage.find_type.assert_not_called()
+        self.assertEqual(VT_ID, self.client.pg_create.call_args[0][0]
+                         ["volume_type_id"])
+
+    def test_create_unknown_volume_type(self):
+        self.sdk.block_storage.find_type.side_effect = Exception("No type")
+        rc = self.run_command(pg_cmd.CreateProtectionGroup, self.CREATE_ARGS)
+        self.assertEqual(1, rc)
+        self.assertIn("replicated-ssd", self.fake_stderr.getvalue())
+        self.client.pg_create.assert_not_called()
+
+    def test_create_unknown_site(self):
+        self.client.site_show.side_effect = exceptions.APIError(
+            404, code="protector.site.not_found")
+        self.assertEqual(1, self.run_command(pg_cmd.CreateProtectionGroup,
+                                             self.CREATE_ARGS))
+        self.assertIn("No site named", self.fake_stderr.getvalue())
+
+    def test_create_without_secondary_cloud(self):
+        self.client.peer_token.side_effect = exceptions.UsageError(
+            "--secondary-cloud needed")
+        self.assertEqual(1, self.run_command(pg_cmd.CreateProtectionGroup,
+                                             self.CREATE_ARGS))
+        self.client.site_show.assert_not_called()
+
+    def test_create_peer_unreachable(self):
+        self.client.pg_create.side_effect = exceptions.APIError(
+            503, code="protector.peer.unreachable", detail="site-b down")
+        self.assertEqual(3, self.run_command(pg_cmd.CreateProtectionGroup,
+                                             self.CREATE_ARGS))
+
+    def test_create_missing_flags(self):
+        self.assertEqual(1, self.run_command(pg_cmd.CreateProtectionGroup,
+                                             ["--name", "x"]))
+        self.assertIn("--replication-type", self.fake_stderr.getvalue())
+
+    def test_create_bad_replication_type(self):
+        args = list(self.CREATE_ARGS)
+        args[args.index("async")] = "semi"
+        self.assertEqual(1, self.run_command(pg_cmd.CreateProtectionGroup,
+                                             args))
+
+    def test_list(self):
+        self.client.pg_list.return_value = [fakes.copy_of(fakes.PG)]
+        _, _, (columns, rows) = self.take(pg_cmd.ListProtectionGroup, [])
+        self.assertEqual(("ID", "Name", "Status", "Replication Type",
+                          "Current Primary Site"), columns)
+        self.assertEqual((fakes.PG["id"], "prod-web-app", "active", "async",
+                          "site-a"), list(rows)[0])
+
+    def test_show_matches_seed(self):
+        self.client.pg_show.return_value = fakes.copy_of(fakes.PG)
+        _, _, (columns, data) = self.take(pg_cmd.ShowProtectionGroup,
+                                          ["prod-web-app"])
+        self.client.pg_show.assert_called_once_with("prod-web-app")
+        self.assertEqual(dict(zip(columns, data)), {
+            "id": fakes.PG["id"], "name": "prod-web-app", "status": "active",
+            "replication_type": "async", "primary_site": "site-a",
+            "secondary_site": "site-b", "current_primary_site": "site-a",
+            "consistency_group_id": fakes.PG["consistency_group_id"],
+            "member_count": 3, "failover_count": 0,
+            "last_failover_at": None, "metadata_version": 7,
+            "remote_sync_status": "SYNCED", "remote_sync_version": 7})
+
+    def test_show_yaml_has_every_field(self):
+        self.client.pg_show.return_value = fakes.copy_of(fakes.PG)
+        _, _, (columns, _) = self.take(pg_cmd.ShowProtectionGroup,
+                                       ["pg", "-f", "yaml"])
+        self.assertEqual(set(fakes.PG), set(columns))
+
+    def test_column_selection_reaches_any_field(self):
+        self.client.pg_show.return_value = fakes.copy_of(fakes.PG)
+        self.assertEqual(0, self.run_command(
+            pg_cmd.ShowProtectionGroup,
+            ["pg", "-f", "value", "-c", "volume_type_id"]))
+        self.assertEqual(VT_ID + "\n", self.fake_stdout.make_string())
+
+    def test_set(self):
+        self.client.pg_update.return_value = fakes.copy_of(fakes.PG)
+        self.take(pg_cmd.SetProtectionGroup,
+                  ["pg", "--description", "new"])
+        self.client.pg_update.assert_called_once_with(
+            "pg", {"description": "new"})
+
+    def test_set_nothing(self):
+        self.assertEqual(1, self.run_command(pg_cmd.SetProtectionGroup,
+                                             ["pg"]))
+        self.client.pg_update.assert_not_called()
+
+    def test_delete(self):
+        self.assertEqual(0, self.run_command(pg_cmd.DeleteProtectionGroup,
+                                             ["pg"]))
+        self.client.pg_delete.assert_called_once_with("pg")
+
+    def test_delete_conflict(self):
+        self.client.pg_delete.side_effect = exceptions.APIError(
+            409, code="protector.protection_group.has_members")
+        self.assertEqual(1, self.run_command(pg_cmd.DeleteProtectionGroup,
+                                             ["pg"]))
+
+    def test_delete_peer_unreachable(self):
+        self.client.pg_delete.side_effect = exceptions.APIError(
+            503, code="protector.peer.unreachable")
+        self.assertEqual(3, self.run_command(pg_cmd.DeleteProtectionGroup,
+                                             ["pg"]))
+
+    def test_delete_many_same_code(self):
+        self.client.pg_delete.side_effect = exceptions.APIError(
+            503, code="protector.peer.unreachable")
+        self.assertEqual(3, self.run_command(pg_cmd.DeleteProtectionGroup,
+                                             ["a", "b"]))

@@ -339,6 +339,17 @@ def test_peer_keystone_unreachable_exits_3(stub):
     assert "unreachable" in result.stderr
 
 
+def test_global_flags_after_the_command(stub):
+    # Seed 000 writes `--os-cloud site-a` after the subcommand's options.
+    _Stub.requests.clear()
+    result = _stub_run(stub, "dr", "member", "add", "pg-9", "--instance-id",
+                       "i-9", "--secondary-cloud", "site-b",
+                       "--os-protector-api-version", "1.1", secondary=None)
+    assert result.returncode == 0, result.stderr
+    assert _Stub.requests[-1]["peer"] == "peer:peer"
+    assert _Stub.requests[-1]["version"] == "protector 1.1"
+
+
 def test_member_add_sends_peer_token_and_microversion(stub):
     _Stub.requests.clear()
     result = _stub_run(stub, "dr", "member", "add", "pg-1",

@@ -1,6 +1,7 @@
 """Plugin wiring: options, make_client, endpoints, secondary cloud."""
 import argparse
 import importlib.metadata
+import re
 from unittest import mock
 
 from keystoneauth1 import exceptions as ks_exc
@@ -254,3 +255,22 @@ class TestEntryPoints(testtools.TestCase):
         for ep in importlib.metadata.entry_points(
                 group="openstack.protector.v1"):
             ep.load()
+
+
+class TestStandalone(testtools.TestCase):
+    """The client installs and imports without the server package."""
+
+    def test_no_dependency_on_server(self):
+        requires = importlib.metadata.requires("python-protectorclient")
+        names = {r.split(";")[0].split("[")[0].split("<")[0].split(">")[0]
+                 .split("=")[0].split("!")[0].strip().lower()
+                 for r in requires or ()}
+        self.assertNotIn("protector", names)
+
+    def test_no_server_imports(self):
+        import pathlib
+        root = pathlib.Path(plugin.__file__).resolve().parents[1]
+        server_import = re.compile(r"^\s*(from|import)\s+protector(\.|\s|$)",
+                                   re.M)
+        for path in root.rglob("*.py"):
+            self.assertIsNone(server_import.search(path.read_text()), path)

@@ -20,8 +20,27 @@ def pgsnap_item(arr, snap, now):
 
 
 def _selected(req):
-    snaps = select(req, req.array.all("pgsnaps"),
-                   "Protection group snapshot")
+    """Snapshots by ``names``/``source_names``/``destroyed``.
+
+    As on Purity, a protection-group name in ``names`` stands for all of
+    that group's snapshots: Cinder's failover asks the transfer endpoint
+    for ``names=<src>:<pg>``.
+    """
+    arr = req.array
+    all_snaps = arr.all("pgsnaps")
+    names = req.query.list("names")
+    if names:
+        snaps = []
+        by_name = {s.name: s for s in all_snaps}
+        for n in names:
+            if n in by_name:
+                snaps.append(by_name[n])
+            elif arr.find("pgroups", n) is not None:
+                snaps += [s for s in all_snaps if s.pg_name == n]
+            else:
+                raise bad(f"Protection group snapshot '{n}' does not exist.", n)
+    else:
+        snaps = select(req, all_snaps, "Protection group snapshot")
     srcs = req.query.list("source_names")
     if srcs:
         for s in srcs:

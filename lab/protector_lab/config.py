@@ -246,6 +246,15 @@ def nova_conf(site):
     })
 
 
+def nova_api_conf(site):
+    """Extra config file of the nova-api uWSGI app: its own log file.
+
+    With only ``log_dir`` oslo.log names the file after the program, which
+    under uWSGI is ``<frozen importlib._bootstrap>.log``.
+    """
+    return ini({"DEFAULT": {"log_file": site.dir("log", "nova-api.log")}})
+
+
 def protector_conf(site, workers=1, mock_storage=True):
     d = site.dir("protector")
     return ini({

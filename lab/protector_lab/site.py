@@ -136,7 +136,8 @@ def uwsgi_files(site, venvs):
         os.path.join(nv, "uwsgi.ini"): config.uwsgi_ini(
             site, "nova-api", venvs["nova"],
             "nova.wsgi.osapi_compute:application", "nova",
-            {"OS_NOVA_CONFIG_DIR": nv}),
+            {"OS_NOVA_CONFIG_DIR": nv,
+             "OS_NOVA_CONFIG_FILES": "nova.conf;nova-api.conf"}),
     }
 
 
@@ -151,6 +152,7 @@ def config_files(site, venvs):
         site.dir("cinder", "cinder.conf"): config.cinder_conf(site),
         site.dir("cinder", "policy.yaml"): config.cinder_policy(),
         site.dir("nova", "nova.conf"): config.nova_conf(site),
+        site.dir("nova", "nova-api.conf"): config.nova_api_conf(site),
         site.dir("protector", "protector.conf"): config.protector_conf(site),
         site.dir("protector", "policy.yaml"): "{}\n",
     }

@@ -132,7 +132,8 @@ class LabVolumeDriver(fake_driver.FakeLoggingVolumeDriver):
                 "safe_to_manage": True,
                 "reason_not_safe": None,
                 "cinder_id": None,
-                "extra_info": "formerly %s" % info.get("former_id"),
+                "extra_info": {"former_id": info.get("former_id"),
+                               "former_name": info.get("display_name")},
             })
         for vol in cinder_volumes:
             entries.append({

@@ -1,1 +1,4 @@
-"""Commands of the Protector API v1 (`openstack dr ...`, `openstack protector ...`)."""
+"""Commands of Protector API v1.
+
+Spelled both ``openstack dr ...`` and ``openstack protector ...``.
+"""

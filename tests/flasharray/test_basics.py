@@ -186,7 +186,8 @@ def test_array_space_performance_and_connections(sim, fa1, fa2):
     # connect anew with the real API: delete, then POST with the remote key
     fa1.delete_array_connections(names=["array2"])
     assert list(fa1.get_array_connections().items) == []
-    key = sim.fabric.arrays["array2"].connection_key
+    key = list(fa2.get_array_connections_connection_key().items)[0].connection_key
+    assert key == sim.fabric.arrays["array2"].connection_key
     r = fa1.post_array_connections(array_connection=flasharray.ArrayConnectionPost(
         management_address=sim.endpoint("array2"), connection_key=key,
         type="async-replication", replication_transport="ip"))

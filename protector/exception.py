@@ -97,3 +97,21 @@ class PeerUnreachable(ServiceUnavailable):
     msg_fmt = ("The peer site %(site)s is unreachable (%(reason)s); nothing "
                "was changed on either site. Restore connectivity, check "
                "'sync-status', then retry.")
+
+
+class PeerTokenRequired(Invalid):
+    code = "protector.peer.token_required"
+    msg_fmt = ("This request needs a token for site %(site)s: send it in "
+               "the X-Protector-Peer-Token header (the CLI does this with "
+               "--secondary-cloud or OS_SECONDARY_CLOUD).")
+
+
+class PeerTokenInvalid(Invalid):
+    code = "protector.peer.token_invalid"
+    msg_fmt = ("The token given for site %(site)s was refused by its "
+               "Keystone (%(reason)s). Get a fresh token for that site.")
+
+
+class CloudServiceError(ServiceUnavailable):
+    code = "protector.site.service_error"
+    msg_fmt = ("%(service)s of site %(site)s failed: %(reason)s")

@@ -25,6 +25,12 @@ ROUTE_DECLARATIONS = {
         "GET": sites.show_site,
         "DELETE": sites.delete_site,
     },
+    "/v1/{tenant_id}/sites/{site_id}/validate": {
+        "POST": sites.validate_site,
+    },
+    "/v1/{tenant_id}/sites/{site_id}/volume-types": {
+        "GET": sites.list_volume_types,
+    },
 }
 
 

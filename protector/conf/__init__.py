@@ -6,13 +6,14 @@ the entry points (``protector.common.config.parse_args``) and by tests.
 from oslo_config import cfg
 
 from protector.conf import api
+from protector.conf import cloud
 from protector.conf import database
 from protector.conf import default
 from protector.conf import service_credentials
 
 CONF = cfg.CONF
 
-_MODULES = (default, api, database, service_credentials)
+_MODULES = (default, api, cloud, database, service_credentials)
 
 
 def register_opts(conf):

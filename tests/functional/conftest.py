@@ -39,7 +39,9 @@ def keystone(tmp_path_factory):
                    "admin", admin)
     for user, (project, role) in USERS.items():
         ks.create_user(user, user + "-pw", projects[project], role, admin)
-    env = {"ADMIN_TOKEN": admin, "LONG_2000": "x" * 2000}
+    env = {"ADMIN_TOKEN": admin, "LONG_2000": "x" * 2000,
+           "KEYSTONE_AUTH_URL": ks.auth_url,
+           "DEAD_AUTH_URL": "http://127.0.0.1:%d/v3" % ks_mod.free_port()}
     for user, (project, _) in USERS.items():
         env[user.upper() + "_TOKEN"] = ks.token(user, user + "-pw",
                                                 project)[0]

@@ -1,9 +1,15 @@
 """Sites: the two OpenStack clouds Protector coordinates (seed 000)."""
+from oslo_config import cfg
+from oslo_utils import timeutils
+
 from protector.api.schemas import sites as schema
 from protector.api import util
+from protector.cloud import auth
+from protector.cloud import checks
+from protector.cloud import connection
+from protector.cloud import tokens
 from protector.db import sites as db
-
-from oslo_config import cfg
+from protector import exception
 
 
 def _serialize(req, site):
@@ -57,3 +63,38 @@ def delete_site(req):
     util.authorize(req, "protector:sites:delete")
     db.delete(req.context, req.urlvars["site_id"])
     return util.no_content()
+
+
+def validate_site(req):
+    util.authorize(req, "protector:sites:validate")
+    site = db.get(req.context, req.urlvars["site_id"])
+    token = tokens.token_for(req, site)
+    try:
+        cloud = connection.SiteCloud(site, auth.token_plugin(site, token))
+    except exception.SiteUnreachable as exc:
+        report = {"site": site["name"], "reachable": False,
+                  "services": {"keystone": "UNREACHABLE: %s" % exc.message,
+                               "nova": "NOT CHECKED",
+                               "cinder": "NOT CHECKED",
+                               "neutron": "NOT CHECKED"},
+                  "replicated_volume_types": [], "capabilities": {}}
+        status, reason = "unreachable", exc.message
+    else:
+        report, status, reason = checks.validate(cloud)
+    values = {"status": status, "status_reason": reason,
+              "last_checked_at": timeutils.utcnow()}
+    if report["capabilities"]:
+        values["capabilities"] = dict(
+            report["capabilities"],
+            replicated_volume_types=report["replicated_volume_types"])
+    db.update(req.context, site["id"], values)
+    report["status"] = status
+    return util.json_response(req, {"validation": report})
+
+
+def list_volume_types(req):
+    util.authorize(req, "protector:sites:list_volume_types")
+    site = db.get(req.context, req.urlvars["site_id"])
+    cloud = tokens.cloud_for(req, site)
+    types = checks.replicated_volume_types(cloud)
+    return util.json_response(req, {"volume_types": types})

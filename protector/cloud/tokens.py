@@ -1,0 +1,42 @@
+"""Which token reaches which site during a synchronous API request.
+
+A site whose Keystone is this service's own (``[keystone_authtoken]
+www_authenticate_uri`` or ``auth_url``) is *local*: the caller's token works
+there. Any other site is reached with the token the caller sent for it in
+``X-Protector-Peer-Token`` (the CLI's ``--secondary-cloud``), so a site never
+needs another site's passwords (DESIGN.md 2.1).
+"""
+from oslo_config import cfg
+
+from protector.cloud import auth
+from protector.cloud import connection
+from protector import exception
+
+CONF = cfg.CONF
+PEER_TOKEN_HEADER = "X-Protector-Peer-Token"
+
+
+def _normalise(url):
+    url = (url or "").rstrip("/")
+    return url[:-3].rstrip("/") if url.endswith("/v3") else url
+
+
+def is_local(site):
+    mine = {_normalise(CONF.keystone_authtoken.www_authenticate_uri),
+            _normalise(CONF.keystone_authtoken.auth_url)} - {""}
+    return _normalise(site["auth_url"]) in mine
+
+
+def token_for(req, site):
+    if is_local(site):
+        return req.context.auth_token
+    token = req.headers.get(PEER_TOKEN_HEADER)
+    if not token:
+        raise exception.PeerTokenRequired(site=site["name"])
+    return token
+
+
+def cloud_for(req, site):
+    """A SiteCloud for ``site`` authenticated as the caller."""
+    return connection.SiteCloud(site, auth.token_plugin(site,
+                                                        token_for(req, site)))

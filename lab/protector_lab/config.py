@@ -200,6 +200,10 @@ CINDER_POLICY = {
     "volume_extension:volume_manage": "rule:admin_or_owner",
     "volume_extension:volume_unmanage": "rule:admin_or_owner",
     "volume_extension:services:index": "rule:admin_or_owner",
+    # Protector checks replication_type (not a user-visible extra spec) of
+    # the group's volume type with the tenant's token.
+    "volume_extension:types_extra_specs:read_sensitive":
+        "rule:admin_or_owner",
 }
 
 

@@ -11,6 +11,7 @@ import os
 import threading
 
 import pytest
+import urllib3
 
 from protector_lab.flasharray import Simulator
 from protector_lab.flasharray.openapi_check import SpecValidator, load_spec
@@ -18,8 +19,16 @@ from protector_lab.flasharray.openapi_check import SpecValidator, load_spec
 HERE = os.path.dirname(__file__)
 DEFAULT_SPEC = os.path.join(HERE, "data", "flasharray-rest-2.56.openapi.yaml.gz")
 
-# The client logs a retry warning per attempt when an array is "down".
+# The client logs a retry warning per attempt when an array is "down",
+# and warns on every unverified HTTPS request (the default, as with Cinder).
 logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+
+
+def pytest_configure(config):
+    # pytest re-installs warning filters per test; declare ours there too.
+    config.addinivalue_line(
+        "filterwarnings", "ignore::urllib3.exceptions.InsecureRequestWarning")
 
 STATS = {"validated": 0}
 

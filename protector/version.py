@@ -3,5 +3,5 @@ from importlib import metadata
 
 try:
     version_string = metadata.version("protector")
-except metadata.PackageNotFoundError:  # running from a source tree without install
+except metadata.PackageNotFoundError:  # a source tree, not installed
     version_string = "0.0.0"

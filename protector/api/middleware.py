@@ -1,6 +1,4 @@
 """WSGI middleware of protector-api (the stack is built in deploy.py)."""
-import json
-
 from oslo_log import log as logging
 import webob
 import webob.dec
@@ -26,7 +24,6 @@ class Microversion:
         try:
             version = microversion.extract_version(headers)
         except exception.ProtectorException as exc:
-            version = None
             response = errors.from_exception(environ, exc)
             self._stamp(response.headers, microversion.MIN_VERSION)
             return response(environ, start_response)
@@ -147,7 +144,3 @@ def json_body_limit(max_size):
             return req.get_response(application)
         return limit
     return factory
-
-
-def dumps(data):
-    return json.dumps(data, sort_keys=True)

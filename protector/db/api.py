@@ -21,21 +21,8 @@ def configure(conf):
     _configured = True
 
 
-def reset_for_tests():
-    """Forget the configured engine so a test can point at another DB."""
-    global context_manager, _configured, reader, writer
-    context_manager = enginefacade.transaction_context()
-    _configured = False
-    reader = context_manager.reader
-    writer = context_manager.writer
-
-
 def get_engine():
     return context_manager.writer.get_engine()
-
-
-reader = context_manager.reader
-writer = context_manager.writer
 
 
 def retry_on_deadlock(fn):

@@ -232,7 +232,8 @@ class Operation(TimestampMixin, Base):
     # Kept so history stays readable after the group is deleted.
     protection_group_name = sa.Column(NAME, nullable=True)
     operation_type = sa.Column(sa.String(32), nullable=False)
-    status = sa.Column(STATUS, nullable=False)  # queued|running|completed|failed
+    # queued|running|completed|failed
+    status = sa.Column(STATUS, nullable=False)
     source_site_id = sa.Column(ID, nullable=True)
     target_site_id = sa.Column(ID, nullable=True)
     progress = sa.Column(sa.Integer, nullable=False, default=0)

@@ -129,7 +129,10 @@ def test_cinder_conf_and_policy(sites):
     assert policy == {
         "volume_extension:volume_manage": "rule:admin_or_owner",
         "volume_extension:volume_unmanage": "rule:admin_or_owner",
-        "volume_extension:services:index": "rule:admin_or_owner"}
+        "volume_extension:services:index": "rule:admin_or_owner",
+        # Protector reads replication_type with the tenant's token.
+        "volume_extension:types_extra_specs:read_sensitive":
+            "rule:admin_or_owner"}
 
 
 def test_neutron_uses_bindall(sites):

@@ -311,15 +311,18 @@ class Lab:
     # ---- down -----------------------------------------------------------------
     def down(self, purge=False):
         state = self.load()
-        stopped = 0
+        pidfiles = []
         for s in self.sites(state):
             run_dir = s.dir("run")
-            if not os.path.isdir(run_dir):
-                continue
-            pidfiles = [os.path.join(run_dir, f) for f in os.listdir(run_dir)
-                        if f.endswith(".pid")]
-            with concurrent.futures.ThreadPoolExecutor(8) as ex:
-                stopped += sum(ex.map(procs.stop, pidfiles))
+            if os.path.isdir(run_dir):
+                pidfiles += [os.path.join(run_dir, f)
+                             for f in os.listdir(run_dir)
+                             if f.endswith(".pid")]
+        # All at once: a slow SIGTERM (nova's graceful shutdown) then costs
+        # its few seconds once, not once per process.
+        with concurrent.futures.ThreadPoolExecutor(
+                max(1, len(pidfiles))) as ex:
+            stopped = sum(ex.map(procs.stop, pidfiles))
         self.log("[lab] stopped %d process(es)" % stopped)
         if purge or not self.inventory.empty():
             db = infra.MariaDB()

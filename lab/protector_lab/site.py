@@ -137,7 +137,9 @@ def uwsgi_files(site, venvs):
             site, "nova-api", venvs["nova"],
             "nova.wsgi.osapi_compute:application", "nova",
             {"OS_NOVA_CONFIG_DIR": nv,
-             "OS_NOVA_CONFIG_FILES": "nova.conf;nova-api.conf"}),
+             # api-paste.ini must stay in the list when it is given.
+             "OS_NOVA_CONFIG_FILES": "api-paste.ini;nova.conf;nova-api.conf"
+             }),
     }
 
 

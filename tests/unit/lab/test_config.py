@@ -98,6 +98,10 @@ def test_uwsgi_closes_connections_and_binds_loopback(sites, venvs):
         assert "add-header = Connection: close" in text
         assert "http-socket = 127.0.0.1:" in text
         assert "daemonize" not in text   # the lab keeps the pid itself
+    nova = files[a.dir("nova", "uwsgi.ini")]
+    # nova-api reads its paste config from the same list of files.
+    assert "OS_NOVA_CONFIG_FILES=api-paste.ini;nova.conf;nova-api.conf" \
+        in nova
     ks = files[a.dir("keystone", "uwsgi.ini")]
     assert "http-socket = 127.0.0.1:6000" in ks
     assert "module = keystone.wsgi.api:application" in ks

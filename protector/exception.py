@@ -115,3 +115,188 @@ class PeerTokenInvalid(Invalid):
 class CloudServiceError(ServiceUnavailable):
     code = "protector.site.service_error"
     msg_fmt = ("%(service)s of site %(site)s failed: %(reason)s")
+
+
+# -- protection groups, members, sync, tenant mappings (issue 4) -------------
+
+class LocalSiteUnknown(Invalid):
+    code = "protector.site.local_unknown"
+    msg_fmt = ("Cannot tell which of the sites %(sites)s is this site: "
+               "register this site with this service's Keystone auth_url, "
+               "or set [DEFAULT] site_name in protector.conf.")
+
+
+class SitesNotDistinct(Invalid):
+    code = "protector.protection_group.same_site"
+    msg_fmt = ("The primary and the secondary site are both %(site)s: a "
+               "protection group needs two different sites.")
+
+
+class ProtectionGroupNotFound(NotFound):
+    code = "protector.protection_group.not_found"
+    msg_fmt = ("Protection group %(pg)s could not be found in this project. "
+               "List the groups with 'openstack protector protection-group "
+               "list'.")
+
+
+class ProtectionGroupNameExists(Conflict):
+    code = "protector.protection_group.duplicate_name"
+    msg_fmt = ("A protection group named '%(name)s' already exists in this "
+               "project. Choose another name.")
+
+
+class ProtectionGroupImmutable(Invalid):
+    code = "protector.protection_group.immutable_field"
+    msg_fmt = ("Field '%(field)s' cannot be changed after creation; only "
+               "'name' and 'description' can be updated.")
+
+
+class ProtectionGroupInUse(Conflict):
+    code = "protector.protection_group.has_members"
+    msg_fmt = ("Protection group %(pg)s still has %(count)d member(s): "
+               "remove them with 'openstack protector protection-group "
+               "member-remove' before deleting the group.")
+
+
+class ProtectionGroupBusy(Conflict):
+    code = "protector.protection_group.invalid_status"
+    msg_fmt = ("Protection group %(pg)s is in status '%(status)s'; this "
+               "needs status %(needed)s. Complete or fix the running "
+               "operation first.")
+
+
+class VolumeTypeNotFound(Invalid):
+    code = "protector.volume_type.not_found"
+    msg_fmt = ("Volume type %(volume_type)s does not exist on site "
+               "%(site)s. Create it there with the same name and "
+               "properties (replication_enabled='<is> True', "
+               "replication_type='<in> %(replication_type)s'), then run "
+               "'openstack protector site validate %(site)s'.")
+
+
+class VolumeTypeNotReplicated(Invalid):
+    code = "protector.volume_type.not_replicated"
+    msg_fmt = ("Volume type %(volume_type)s on site %(site)s does not "
+               "support replication: %(reason)s. Fix it with 'openstack "
+               "volume type set %(volume_type)s --property "
+               "replication_enabled='<is> True' --property "
+               "replication_type='<in> %(replication_type)s'' on both "
+               "sites.")
+
+
+class ConsistencyGroupError(ServiceUnavailable):
+    code = "protector.consistency_group.error"
+    msg_fmt = ("The consistency group could not be %(action)s on site "
+               "%(site)s: %(reason)s")
+
+
+class MemberNotFound(NotFound):
+    code = "protector.member.not_found"
+    msg_fmt = ("Member %(member)s is not in protection group %(pg)s. List "
+               "the members with 'openstack protector protection-group "
+               "member-list %(pg)s'.")
+
+
+class InstanceNotFound(NotFound):
+    code = "protector.member.instance_not_found"
+    msg_fmt = ("Instance %(instance)s was not found on site %(site)s "
+               "(in this project). Check the ID with 'openstack server "
+               "show %(instance)s'.")
+
+
+class MemberExists(Conflict):
+    code = "protector.member.duplicate"
+    msg_fmt = ("Instance %(instance)s is already a member of protection "
+               "group %(pg)s.")
+
+
+class VolumeNotAttached(Invalid):
+    code = "protector.member.volume_not_attached"
+    msg_fmt = ("Volume %(volume)s is not attached to instance "
+               "%(instance)s; volume_ids may only name volumes attached to "
+               "the instance (see 'openstack server volume list "
+               "%(instance)s').")
+
+
+class NoVolumes(Invalid):
+    code = "protector.member.no_volumes"
+    msg_fmt = ("Instance %(instance)s has no attached volumes to protect; "
+               "a member needs at least one Cinder volume of type "
+               "%(volume_type)s.")
+
+
+class VolumeTypeMismatch(ProtectorException):
+    # Seed 003 troubleshooting "member-add fails with volume type mismatch":
+    # a 400 whose code says a precondition failed (CLI exit 5).
+    kind = "invalid"
+    code = "protector.precondition.volume_type_mismatch"
+    msg_fmt = ("Volume %(volume)s of instance %(instance)s has volume type "
+               "'%(actual)s' but protection group %(pg)s requires "
+               "'%(expected)s'. All volumes of a member must use the "
+               "group's volume type: retype it with 'openstack volume set "
+               "--type %(expected)s --retype-policy on-demand %(volume)s' "
+               "(or migrate it), then add the instance again.")
+
+
+class VolumeInOtherGroup(Conflict):
+    code = "protector.member.volume_in_use"
+    msg_fmt = ("Volume %(volume)s already belongs to protection group "
+               "%(pg)s; a volume can be protected by one group only.")
+
+
+class SyncVersionConflict(Conflict):
+    code = "protector.sync.version_conflict"
+    msg_fmt = ("Metadata version %(version)s of protection group %(pg)s is "
+               "older than (or differs at the same version from) this "
+               "site's version %(local_version)s; refusing to roll back. "
+               "Run 'sync-force' from the site holding the newest version.")
+
+
+class SyncChecksumMismatch(Invalid):
+    code = "protector.sync.checksum_mismatch"
+    msg_fmt = ("The checksum %(checksum)s does not match the pushed "
+               "metadata document of protection group %(pg)s (computed "
+               "%(computed)s); the push was rejected.")
+
+
+class SyncUnknownSite(Invalid):
+    code = "protector.sync.unknown_site"
+    msg_fmt = ("Site %(site)s named in the pushed metadata is not "
+               "registered on this site. Register both sites, with the "
+               "same names, on both sites.")
+
+
+class PeerRejected(Conflict):
+    code = "protector.peer.rejected"
+    msg_fmt = ("The peer site %(site)s refused the change (HTTP %(status)s "
+               "%(peer_code)s: %(detail)s); nothing was changed on either "
+               "site.")
+
+
+class TenantMappingNotFound(NotFound):
+    code = "protector.tenant_mapping.not_found"
+    msg_fmt = ("Tenant mapping %(mapping)s could not be found. List them "
+               "with 'openstack dr tenant mapping list'.")
+
+
+class TenantMappingExists(Conflict):
+    code = "protector.tenant_mapping.duplicate"
+    msg_fmt = ("Project %(local_tenant)s is already mapped for site "
+               "%(site)s. Delete that mapping first.")
+
+
+class TenantMappingSiteIsLocal(Invalid):
+    code = "protector.tenant_mapping.local_site"
+    msg_fmt = ("Site %(site)s is this site; a tenant mapping names the "
+               "remote site.")
+
+
+class TrustRoleMissing(Invalid):
+    code = "protector.trust.role_missing"
+    msg_fmt = ("Could not create trust: the user holds none of the roles "
+               "%(roles)s on project %(project)s of site %(site)s. Check "
+               "'openstack role list' and 'openstack role assignment list "
+               "--user <you> --project <project> --names', or set "
+               "[service_credentials] default_trust_roles to the role "
+               "names your Keystone uses and restart the protector "
+               "services.")

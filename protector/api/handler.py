@@ -8,8 +8,11 @@ import routes
 import webob.dec
 
 from protector.api import errors
+from protector.api.handlers import members
+from protector.api.handlers import protection_groups as pgs
 from protector.api.handlers import root
 from protector.api.handlers import sites
+from protector.api.handlers import tenant_mappings
 from protector.api import util
 from protector import exception
 
@@ -30,6 +33,43 @@ ROUTE_DECLARATIONS = {
     },
     "/v1/{tenant_id}/sites/{site_id}/volume-types": {
         "GET": sites.list_volume_types,
+    },
+    "/v1/{tenant_id}/protection-groups": {
+        "GET": pgs.list_groups,
+        "POST": pgs.create_group,
+    },
+    "/v1/{tenant_id}/protection-groups/{pg}": {
+        "GET": pgs.show_group,
+        "PUT": pgs.update_group,
+        "DELETE": pgs.delete_group,
+    },
+    "/v1/{tenant_id}/protection-groups/{pg}/consistency-group": {
+        "GET": pgs.show_consistency_group,
+    },
+    "/v1/{tenant_id}/protection-groups/{pg}/sync-status": {
+        "GET": pgs.sync_status,
+    },
+    "/v1/{tenant_id}/protection-groups/{pg}/sync-force": {
+        "POST": pgs.sync_force,
+    },
+    "/v1/{tenant_id}/protection-groups/{pg}/metadata": {
+        "PUT": pgs.receive_metadata,
+    },
+    "/v1/{tenant_id}/protection-groups/{pg}/members": {
+        "GET": members.list_members,
+        "POST": members.add_member,
+    },
+    "/v1/{tenant_id}/protection-groups/{pg}/members/{member_id}": {
+        "GET": members.show_member,
+        "DELETE": members.remove_member,
+    },
+    "/v1/{tenant_id}/tenant-mappings": {
+        "GET": tenant_mappings.list_mappings,
+        "POST": tenant_mappings.create_mapping,
+    },
+    "/v1/{tenant_id}/tenant-mappings/{mapping_id}": {
+        "GET": tenant_mappings.show_mapping,
+        "DELETE": tenant_mappings.delete_mapping,
     },
 }
 

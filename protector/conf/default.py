@@ -21,7 +21,22 @@ default_opts = [
         help="Simulate Cinder consistency-group operations in SQLite instead "
         "of calling Cinder's generic volume group API. For end-to-end tests "
         "on clouds without a group-capable Cinder backend; never enable it "
-        "in production.",
+        "in production. The simulated Cinder keeps its groups and volume "
+        "types in ``$state_path/mock_storage/cinder.sqlite``; it starts "
+        "with the volume types 'replicated-async' (async), "
+        "'replicated-sync' (sync) and 'standard' (not replicated), the "
+        "same on every site. Volumes and instances still come from the "
+        "real Nova and Cinder.",
+    ),
+    cfg.StrOpt(
+        "site_name",
+        help="Name under which this site is registered (in the sites list "
+        "of both sites). Normally not needed: the local site is the "
+        "registered site whose auth_url is this service's Keystone "
+        "([keystone_authtoken] www_authenticate_uri or auth_url). Set it "
+        "when both registered sites share one Keystone (test setups), so "
+        "the service can tell which one it is and which one is the peer "
+        "it pushes protection group metadata to.",
     ),
     cfg.BoolOpt(
         "use_mock_storage",

@@ -90,3 +90,111 @@ def mariadb_api(keystone, tmp_path_factory):
 def api(request):
     """The API on each database backend in turn."""
     return request.getfixturevalue(request.param + "_api")
+
+
+# -- two sites: two protector-api servers that sync to each other ------------
+
+class SitePair:
+    """Servers ``a`` and ``b`` (own databases, mock Cinder) whose sites
+    ``site-a``/``site-b`` are registered on both, with ``protector_url``
+    pointing at each other. Both share the test Keystone, so each server
+    is told which site it is (``[DEFAULT] site_name``)."""
+
+    def __init__(self, keystone, workdir, db_urls):
+        self.keystone = keystone
+        self.servers = {}
+        for name, db_url in zip(("a", "b"), db_urls):
+            work = os.path.join(workdir, "site-" + name)
+            self.servers[name] = apiserver.APIServer(
+                work, db_url or "sqlite:///%s/protector.sqlite" % work,
+                authtoken=authtoken_for(keystone),
+                extra={"DEFAULT": {"use_mock_cinder": "True",
+                                   "site_name": "site-" + name},
+                       "cloud": {"connect_retries": "0"}})
+        self.a, self.b = self.servers["a"], self.servers["b"]
+        self.dead_url = "http://127.0.0.1:%d" % ks_mod.free_port()
+
+    def start(self):
+        for server in self.servers.values():
+            server.start()
+        self.site_ids = {}
+        for key, server in self.servers.items():
+            ids = {}
+            for site, url in (("site-a", self.a.url), ("site-b", self.b.url),
+                              ("site-dead", self.dead_url)):
+                ids[site] = self.request(key, "POST", "/sites", {"site": {
+                    "name": site, "site_type": "primary",
+                    "auth_url": self.keystone.auth_url,
+                    "protector_url": url}})[1]["site"]["id"]
+            self.site_ids[key] = ids
+        return self
+
+    def stop(self):
+        for server in self.servers.values():
+            server.stop()
+
+    def request(self, server, method, path, body=None, token=None,
+                project=None):
+        """(status, json) of a request to server ``a`` or ``b``."""
+        import json as _json
+        import urllib.error
+        import urllib.request
+        env = self.keystone.env
+        project = project or env["ADMIN_PROJECT_ID"]
+        req = urllib.request.Request(
+            "%s/v1/%s%s" % (self.servers[server].url, project, path),
+            method=method,
+            data=_json.dumps(body).encode() if body is not None else None,
+            headers={"X-Auth-Token": token or env["ADMIN_TOKEN"],
+                     "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                data = resp.read()
+                return resp.status, _json.loads(data) if data else None
+        except urllib.error.HTTPError as exc:
+            data = exc.read()
+            return exc.code, _json.loads(data) if data else None
+
+    def export(self):
+        """Environment for the gabbi files of gabbits/pair/."""
+        from protector.volume_groups import mock as mock_cinder
+        env = {"PAIR_A_URL": self.a.url, "PAIR_B_URL": self.b.url,
+               "PAIR_DEAD_URL": self.dead_url}
+        for key in ("a", "b"):
+            for site, site_id in self.site_ids[key].items():
+                env["PAIR_%s_%s_ID" % (key.upper(),
+                                       site.replace("-", "_").upper())] = \
+                    site_id
+        for type_id, name, _ in mock_cinder.SEEDED_TYPES:
+            env["MOCK_TYPE_" + name.replace("-", "_").upper()] = type_id
+        os.environ.update(env)
+
+
+@pytest.fixture(scope="session")
+def sqlite_pair(keystone, tmp_path_factory):
+    pair = SitePair(keystone, str(tmp_path_factory.mktemp("pair-sqlite")),
+                    (None, None))
+    yield pair.start()
+    pair.stop()
+
+
+@pytest.fixture(scope="session")
+def mariadb_pair(keystone, tmp_path_factory):
+    if not services.mysql_available():
+        top.require_or_skip("MariaDB is not reachable on %s:3306" %
+                            services.MYSQL_HOST)
+    with services.mysql_database() as url_a, \
+            services.mysql_database() as url_b:
+        pair = SitePair(keystone, str(tmp_path_factory.mktemp("pair-maria")),
+                        (url_a, url_b))
+        yield pair.start()
+        pair.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mariadb",
+                                               marks=pytest.mark.mariadb)])
+def pair(request):
+    """Two syncing sites on each database backend in turn."""
+    site_pair = request.getfixturevalue(request.param + "_pair")
+    site_pair.export()
+    return site_pair

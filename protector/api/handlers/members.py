@@ -1,0 +1,52 @@
+"""Members of a protection group: the Nova instances it protects."""
+from protector.api.schemas import members as schema
+from protector.api import util
+from protector.db import members as db
+from protector.db import protection_groups as pg_db
+from protector.pgroups import members
+
+
+def serialize(member):
+    volumes = [{"volume_id": v["volume_id"], "name": v["volume_name"],
+                "size_gb": v["size_gb"], "device": v["device"],
+                "bootable": v["bootable"]} for v in member["volumes"]]
+    return {
+        "id": member["id"],
+        "protection_group_id": member["protection_group_id"],
+        "instance_id": member["instance_id"],
+        "instance_name": member["instance_name"],
+        "status": member["status"],
+        "volumes_added": len(volumes),
+        "volume_count": len(volumes),
+        "volumes": volumes,
+        "created_at": util.isotime(member["created_at"]),
+    }
+
+
+def list_members(req):
+    util.authorize(req, "protector:members:index")
+    pg = pg_db.get(req.context, req.tenant_id, req.urlvars["pg"])
+    rows = db.list_all(req.context, pg["id"])
+    return util.json_response(req, {"members": [serialize(m) for m in rows]})
+
+
+def show_member(req):
+    util.authorize(req, "protector:members:show")
+    pg = pg_db.get(req.context, req.tenant_id, req.urlvars["pg"])
+    member = db.get(req.context, pg["id"], req.urlvars["member_id"])
+    return util.json_response(req, {"member": serialize(member)})
+
+
+def add_member(req):
+    util.authorize(req, "protector:members:create")
+    body = util.extract_json(req, schema.CREATE)["member"]
+    member = members.add(req, req.urlvars["pg"], body)
+    location = "%s/%s" % (req.path_url.rstrip("/"), member["id"])
+    return util.json_response(req, {"member": serialize(member)},
+                              status=201, headers={"Location": location})
+
+
+def remove_member(req):
+    util.authorize(req, "protector:members:delete")
+    members.remove(req, req.urlvars["pg"], req.urlvars["member_id"])
+    return util.no_content()

@@ -1,0 +1,118 @@
+"""Protection groups (seed 003): CRUD, consistency group, metadata sync.
+
+The handlers check policy and input; ``protector.pgroups`` applies changes
+on both sites or on neither.
+"""
+from oslo_config import cfg
+
+from protector.api.schemas import protection_groups as schema
+from protector.api import util
+from protector.db import protection_groups as db
+from protector import exception
+from protector.pgroups import groups
+
+
+def serialize(pg):
+    sync = pg.get("sync") or {}
+    data = {k: pg[k] for k in (
+        "id", "project_id", "name", "description", "status",
+        "status_reason", "replication_type", "primary_site_id",
+        "primary_site", "secondary_site_id", "secondary_site",
+        "current_primary_site_id", "current_primary_site", "volume_type_id",
+        "volume_type_name", "consistency_group_id", "member_count",
+        "failover_count", "metadata_version")}
+    data["last_failover_at"] = util.isotime(pg["last_failover_at"])
+    data["created_at"] = util.isotime(pg["created_at"])
+    data["updated_at"] = util.isotime(pg["updated_at"])
+    data["remote_sync_status"] = sync.get("status")
+    data["remote_sync_version"] = sync.get("remote_version")
+    return data
+
+
+def list_groups(req):
+    util.authorize(req, "protector:protection_groups:index")
+    filters = {k: req.GET[k] for k in ("name", "status") if k in req.GET}
+    rows = db.list_all(req.context, req.tenant_id, filters,
+                       limit=cfg.CONF.api.max_limit)
+    return util.json_response(
+        req, {"protection_groups": [serialize(r) for r in rows]})
+
+
+def show_group(req):
+    util.authorize(req, "protector:protection_groups:show")
+    pg = db.get(req.context, req.tenant_id, req.urlvars["pg"])
+    return util.json_response(req, {"protection_group": serialize(pg)})
+
+
+def create_group(req):
+    util.authorize(req, "protector:protection_groups:create")
+    body = util.extract_json(req, schema.CREATE)["protection_group"]
+    pg = groups.create(req, body)
+    location = "%s/%s" % (req.path_url.rstrip("/"), pg["id"])
+    return util.json_response(req, {"protection_group": serialize(pg)},
+                              status=201, headers={"Location": location})
+
+
+def update_group(req):
+    util.authorize(req, "protector:protection_groups:update")
+    _reject_immutable(req)
+    body = util.extract_json(req, schema.UPDATE)["protection_group"]
+    pg = groups.update(req, req.urlvars["pg"], body)
+    return util.json_response(req, {"protection_group": serialize(pg)})
+
+
+def _reject_immutable(req):
+    """Name the first read-only field before the schema's generic 400."""
+    try:
+        fields = req.json_body.get("protection_group") or {}
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        return
+    if isinstance(fields, dict):
+        for field in schema.IMMUTABLE:
+            if field in fields:
+                raise exception.ProtectionGroupImmutable(field=field)
+
+
+def delete_group(req):
+    util.authorize(req, "protector:protection_groups:delete")
+    groups.delete(req, req.urlvars["pg"])
+    return util.no_content()
+
+
+def show_consistency_group(req):
+    util.authorize(req, "protector:protection_groups:consistency_group")
+    pg = db.get(req.context, req.tenant_id, req.urlvars["pg"])
+    cg = db.get_consistency_group(req.context, pg["id"])
+    if cg is None:
+        raise exception.NotFound(
+            "Protection group %s has no consistency group (status %s)." %
+            (pg["name"], pg["status"]))
+    data = {k: cg[k] for k in (
+        "id", "protection_group_id", "name", "volume_type_id",
+        "volume_type_name", "backend_name", "primary_cg_id",
+        "secondary_cg_id", "status", "volume_count")}
+    return util.json_response(req, {"consistency_group": data})
+
+
+def sync_status(req):
+    util.authorize(req, "protector:sync:status")
+    status = groups.sync_status(req, req.urlvars["pg"])
+    return util.json_response(req, {"sync_status": status})
+
+
+def sync_force(req):
+    util.authorize(req, "protector:sync:force")
+    if req.body:
+        util.extract_json(req, schema.SYNC_FORCE)
+    result = groups.force_sync(req, req.urlvars["pg"])
+    return util.json_response(req, {"sync_result": result})
+
+
+def receive_metadata(req):
+    util.authorize(req, "protector:sync:receive")
+    body = util.extract_json(req, schema.METADATA)["metadata"]
+    if not util.is_uuid(req.urlvars["pg"]):
+        raise exception.Invalid(reason="a metadata push names the group by "
+                                "its UUID")
+    result = groups.receive(req, req.urlvars["pg"], body)
+    return util.json_response(req, {"metadata": result})

@@ -1,0 +1,75 @@
+"""Request schemas for protection groups and their metadata sync."""
+from protector.api import schemas
+
+CREATE = {
+    "type": "object",
+    "properties": {
+        "protection_group": {
+            "type": "object",
+            "properties": {
+                "name": schemas.NAME,
+                "description": schemas.DESCRIPTION,
+                "replication_type": {"type": "string",
+                                     "enum": ["async", "sync"]},
+                "primary_site_id": schemas.UUID,
+                "secondary_site_id": schemas.UUID,
+                "volume_type_id": schemas.UUID,
+            },
+            "required": ["name", "replication_type", "primary_site_id",
+                         "secondary_site_id", "volume_type_id"],
+            "additionalProperties": False,
+        },
+    },
+    "required": ["protection_group"],
+    "additionalProperties": False,
+}
+
+# Fields a client may read but never write; named in the 400 of an update.
+IMMUTABLE = ("id", "project_id", "status", "status_reason",
+             "replication_type", "primary_site_id", "primary_site",
+             "secondary_site_id", "secondary_site", "current_primary_site_id",
+             "current_primary_site", "volume_type_id", "consistency_group_id",
+             "member_count", "failover_count", "last_failover_at",
+             "created_at", "updated_at", "metadata_version",
+             "remote_sync_status", "remote_sync_version")
+
+UPDATE = {
+    "type": "object",
+    "properties": {
+        "protection_group": {
+            "type": "object",
+            "properties": {
+                "name": schemas.NAME,
+                "description": schemas.DESCRIPTION,
+            },
+            "additionalProperties": False,
+        },
+    },
+    "required": ["protection_group"],
+    "additionalProperties": False,
+}
+
+SYNC_FORCE = {"type": ["object", "null"]}
+
+METADATA = {
+    "type": "object",
+    "properties": {
+        "metadata": {
+            "type": "object",
+            "properties": {
+                "version": {"type": "integer", "minimum": 1},
+                "checksum": {"type": "string",
+                             "pattern": "^[0-9a-f]{64}$"},
+                "document": {
+                    "type": "object",
+                    "properties": {"id": schemas.UUID},
+                    "required": ["id"],
+                },
+            },
+            "required": ["version", "checksum", "document"],
+            "additionalProperties": False,
+        },
+    },
+    "required": ["metadata"],
+    "additionalProperties": False,
+}

@@ -1,0 +1,306 @@
+"""Database functions for protection groups and their consistency groups.
+
+They take and return plain dicts. Groups are always looked up inside one
+project (``project_id``): a group of another project is "not found", so
+listing or guessing IDs reveals nothing across tenants. Callers that must
+apply a change only if the peer accepts it open a writer transaction
+around these calls (enginefacade joins it) and raise to roll back.
+"""
+import datetime
+
+from oslo_db import exception as db_exc
+from oslo_utils import uuidutils
+import sqlalchemy as sa
+
+from protector.db import api as db_api
+from protector.db import models
+from protector import exception
+from protector.pgroups import metadata
+
+PG = models.ProtectionGroup
+CG = models.ConsistencyGroup
+SYNC = models.MetadataSync
+
+FIELDS = ("id", "project_id", "name", "description", "status",
+          "status_reason", "replication_type", "primary_site_id",
+          "secondary_site_id", "current_primary_site_id", "volume_type_id",
+          "volume_type_name", "remote_volume_type_id", "failover_count",
+          "last_failover_at", "metadata_version", "metadata_checksum",
+          "current_operation_id", "active_test_operation_id", "created_at",
+          "updated_at")
+CG_FIELDS = ("id", "protection_group_id", "name", "volume_type_id",
+             "volume_type_name", "backend_name", "group_type_id",
+             "primary_cg_id", "secondary_cg_id", "status")
+SYNC_FIELDS = ("peer_site_id", "remote_version", "status", "last_sync_at",
+               "last_attempt_at", "last_duration_ms", "last_error")
+
+
+def _utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def _site_names(session):
+    return dict(session.execute(
+        sa.select(models.Site.id, models.Site.name)).all())
+
+
+def _to_dict(session, row, names=None):
+    names = names if names is not None else _site_names(session)
+    data = {f: getattr(row, f) for f in FIELDS}
+    for key in ("primary_site", "secondary_site", "current_primary_site"):
+        data[key] = names.get(data[key + "_id"])
+    cg = session.scalars(sa.select(CG).where(
+        CG.protection_group_id == row.id)).first()
+    data["consistency_group_id"] = cg.id if cg else None
+    data["member_count"] = session.scalar(
+        sa.select(sa.func.count()).select_from(models.Member).where(
+            models.Member.protection_group_id == row.id))
+    sync = session.scalars(sa.select(SYNC).where(
+        SYNC.protection_group_id == row.id)).first()
+    data["sync"] = {f: getattr(sync, f) for f in SYNC_FIELDS} \
+        if sync else None
+    if sync:
+        data["sync"]["peer_site"] = names.get(sync.peer_site_id)
+    return data
+
+
+def find_row(session, project_id, ident, lock=False):
+    query = sa.select(PG).where(PG.project_id == project_id)
+    if lock:
+        query = query.with_for_update()
+    row = None
+    if uuidutils.is_uuid_like(ident):
+        row = session.scalars(query.where(PG.id == ident)).first()
+    if row is None:
+        row = session.scalars(query.where(PG.name == ident)).first()
+    if row is None:
+        raise exception.ProtectionGroupNotFound(pg=ident)
+    return row
+
+
+@db_api.write
+def create(context, session, values):
+    row = PG(id=values.pop("id", None) or uuidutils.generate_uuid(),
+             status="creating", failover_count=0, metadata_version=0,
+             current_primary_site_id=values["primary_site_id"], **values)
+    session.add(row)
+    try:
+        session.flush()
+    except db_exc.DBDuplicateEntry:
+        raise exception.ProtectionGroupNameExists(name=values["name"])
+    return _to_dict(session, row)
+
+
+@db_api.read
+def get(context, session, project_id, ident):
+    """By UUID or by name, within ``project_id``."""
+    return _to_dict(session, find_row(session, project_id, ident))
+
+
+@db_api.read
+def list_all(context, session, project_id, filters=None, limit=None):
+    query = sa.select(PG).where(PG.project_id == project_id).order_by(
+        PG.created_at, PG.id)
+    for key, value in (filters or {}).items():
+        query = query.where(getattr(PG, key) == value)
+    if limit:
+        query = query.limit(limit)
+    names = _site_names(session)
+    return [_to_dict(session, r, names) for r in session.scalars(query)]
+
+
+@db_api.write
+def update(context, session, project_id, ident, values):
+    row = find_row(session, project_id, ident, lock=True)
+    for key, value in values.items():
+        setattr(row, key, value)
+    try:
+        session.flush()
+    except db_exc.DBDuplicateEntry:
+        raise exception.ProtectionGroupNameExists(name=values.get("name"))
+    return _to_dict(session, row)
+
+
+@db_api.write
+def delete(context, session, pg_id):
+    session.execute(sa.delete(PG).where(PG.id == pg_id))
+
+
+@db_api.write
+def set_consistency_group(context, session, pg_id, values):
+    row = session.scalars(sa.select(CG).where(
+        CG.protection_group_id == pg_id)).first()
+    if row is None:
+        row = CG(id=values.pop("id", None) or uuidutils.generate_uuid(),
+                 protection_group_id=pg_id)
+        session.add(row)
+    for key, value in values.items():
+        setattr(row, key, value)
+    session.flush()
+    return {f: getattr(row, f) for f in CG_FIELDS}
+
+
+@db_api.read
+def get_consistency_group(context, session, pg_id):
+    row = session.scalars(sa.select(CG).where(
+        CG.protection_group_id == pg_id)).first()
+    if row is None:
+        return None
+    data = {f: getattr(row, f) for f in CG_FIELDS}
+    data["volume_count"] = session.scalar(
+        sa.select(sa.func.count()).select_from(models.MemberVolume).join(
+            models.Member,
+            models.Member.id == models.MemberVolume.member_id).where(
+            models.Member.protection_group_id == pg_id))
+    return data
+
+
+def _document(session, row):
+    names = _site_names(session)
+    doc = {f: getattr(row, f) for f in (
+        "id", "name", "description", "status", "status_reason",
+        "replication_type", "volume_type_id", "volume_type_name",
+        "remote_volume_type_id", "failover_count")}
+    doc["last_failover_at"] = metadata.isotime(row.last_failover_at)
+    for key in ("primary_site", "secondary_site", "current_primary_site"):
+        doc[key] = names.get(getattr(row, key + "_id"))
+    cg = session.scalars(sa.select(CG).where(
+        CG.protection_group_id == row.id)).first()
+    doc["consistency_group"] = {f: getattr(cg, f) for f in CG_FIELDS
+                                if f != "protection_group_id"} \
+        if cg else None
+    from protector.db import members as members_db
+    doc["members"] = members_db.documents(session, row.id, names)
+    policy = session.scalars(sa.select(models.ReplicationPolicy).where(
+        models.ReplicationPolicy.protection_group_id == row.id)).first()
+    # Array tokens stay out: each site encrypts its own copy.
+    doc["policy"] = {f: getattr(policy, f) for f in (
+        "primary_fa_url", "secondary_fa_url", "pure_pg_name",
+        "replication_interval", "rpo_minutes")} if policy else None
+    return doc
+
+
+@db_api.write
+def bump_version(context, session, project_id, pg_id, values=None):
+    """Apply ``values``, bump the version, store the new checksum.
+
+    Returns ``(group, version, checksum, document)``; the caller pushes the
+    document to the peer inside the same transaction.
+    """
+    row = find_row(session, project_id, pg_id, lock=True)
+    for key, value in (values or {}).items():
+        setattr(row, key, value)
+    row.updated_at = _utcnow()
+    session.flush()
+    doc = _document(session, row)
+    row.metadata_version = (row.metadata_version or 0) + 1
+    row.metadata_checksum = metadata.checksum(doc)
+    session.flush()
+    return (_to_dict(session, row), row.metadata_version,
+            row.metadata_checksum, doc)
+
+
+@db_api.read
+def current_document(context, session, project_id, pg_id):
+    row = find_row(session, project_id, pg_id)
+    return (_to_dict(session, row), row.metadata_version,
+            row.metadata_checksum, _document(session, row))
+
+
+@db_api.write
+def record_sync(context, session, pg_id, peer_site_id, status,
+                remote_version=None, error=None, duration_ms=None):
+    """Remember the outcome of a push (or a received push) for the peer."""
+    if not session.scalar(sa.select(sa.func.count()).select_from(PG).where(
+            PG.id == pg_id)):
+        return
+    row = session.scalars(sa.select(SYNC).where(
+        SYNC.protection_group_id == pg_id)).first()
+    if row is None:
+        row = SYNC(id=uuidutils.generate_uuid(), protection_group_id=pg_id)
+        session.add(row)
+    now = _utcnow()
+    row.peer_site_id = peer_site_id
+    row.status = status
+    row.last_attempt_at = now
+    row.last_duration_ms = duration_ms
+    if status == "SYNCED":
+        row.remote_version = remote_version
+        row.last_sync_at = now
+        row.last_error = None
+    else:
+        row.last_error = error
+    session.flush()
+
+
+def _site_ids(session, document):
+    by_name = {v: k for k, v in _site_names(session).items()}
+    out = {}
+    for key in ("primary_site", "secondary_site", "current_primary_site"):
+        name = document.get(key)
+        if name not in by_name:
+            raise exception.SyncUnknownSite(site=name)
+        out[key + "_id"] = by_name[name]
+    return out, by_name
+
+
+@db_api.write
+def apply_replica(context, session, project_id, version, checksum,
+                  document):
+    """Store a pushed document as this site's copy (same group ID).
+
+    Refuses a version older than ours, or a different document at the same
+    version (409, no silent rollback); the same document again is a no-op.
+    Returns the stored group, or None when the push was a deletion.
+    """
+    pg_id = document["id"]
+    row = session.scalars(sa.select(PG).where(PG.id == pg_id)
+                          .with_for_update()).first()
+    if row is not None and row.project_id != project_id:
+        # The same ID in another project: never overwrite across tenants.
+        raise exception.ProtectionGroupNotFound(pg=pg_id)
+    if row is not None:
+        if version < row.metadata_version or (
+                version == row.metadata_version and
+                checksum != row.metadata_checksum):
+            raise exception.SyncVersionConflict(
+                version=version, pg=pg_id, local_version=row.metadata_version)
+        if version == row.metadata_version:
+            return None if document.get("deleted") else \
+                _to_dict(session, row)
+    if document.get("deleted"):
+        if row is not None:
+            session.delete(row)
+            session.flush()
+        return None
+    sites, by_name = _site_ids(session, document)
+    values = {k: document.get(k) for k in (
+        "name", "description", "status", "status_reason",
+        "replication_type", "volume_type_id", "volume_type_name",
+        "remote_volume_type_id", "failover_count")}
+    values.update(sites)
+    last = document.get("last_failover_at")
+    values["last_failover_at"] = datetime.datetime.fromisoformat(
+        last.rstrip("Z")) if last else None
+    values.update(metadata_version=version, metadata_checksum=checksum)
+    if row is None:
+        row = PG(id=pg_id, project_id=project_id, **values)
+        session.add(row)
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.updated_at = _utcnow()
+    try:
+        session.flush()
+    except db_exc.DBDuplicateEntry:
+        raise exception.ProtectionGroupNameExists(name=values["name"])
+    cg = document.get("consistency_group")
+    session.execute(sa.delete(CG).where(CG.protection_group_id == pg_id))
+    if cg:
+        session.add(CG(protection_group_id=pg_id, **cg))
+    from protector.db import members as members_db
+    members_db.replace_from_documents(session, project_id, pg_id,
+                                      document.get("members") or [],
+                                      by_name)
+    session.flush()
+    return _to_dict(session, row)

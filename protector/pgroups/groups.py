@@ -1,0 +1,310 @@
+"""Create, update and delete protection groups on both sites, and sync.
+
+Every change follows one pattern: open a writer transaction, make the local
+change and bump the metadata version, push the new document to the peer,
+and commit only if the peer accepted it. If the push fails the transaction
+rolls back, so the request changes nothing on either site (DESIGN.md 2.3);
+the failed attempt itself is recorded for ``sync-status``.
+"""
+import contextlib
+
+from oslo_log import log as logging
+
+from protector.cloud import checks
+from protector.cloud import tokens
+from protector.db import api as db_api
+from protector.db import protection_groups as db
+from protector.db import sites as sites_db
+from protector import exception
+from protector.pgroups import metadata
+from protector.pgroups import peers
+from protector import volume_groups
+
+LOG = logging.getLogger(__name__)
+
+MUTABLE = ("name", "description")
+
+
+def group_sites(context, pg):
+    primary = sites_db.get(context, pg["primary_site_id"])
+    secondary = sites_db.get(context, pg["secondary_site_id"])
+    return primary, secondary
+
+
+def driver(req, site):
+    return volume_groups.for_site(site, lambda: tokens.cloud_for(req, site))
+
+
+@contextlib.contextmanager
+def synced_change(req, pg, peer):
+    """Transaction that commits only after ``peer`` accepted the push.
+
+    Yields a callable ``push(version, checksum, document)``. A failed push
+    (or any error) rolls the local change back; the failure is then
+    recorded in metadata_sync in a transaction of its own.
+    """
+    ctx = req.context
+    failure = None
+    try:
+        with db_api.context_manager.writer.using(ctx):
+            def push(version, checksum, document):
+                duration = peer.push_metadata(pg["id"], version, checksum,
+                                              document)
+                db.record_sync(ctx, pg["id"], peer.site["id"], "SYNCED",
+                               remote_version=version, duration_ms=duration)
+            yield push
+    except exception.PeerUnreachable as exc:
+        failure = ("UNREACHABLE", exc)
+        raise
+    except (exception.PeerRejected, exception.PeerTokenInvalid) as exc:
+        failure = ("FAILED", exc)
+        raise
+    finally:
+        if failure:
+            db.record_sync(ctx, pg["id"], peer.site["id"], failure[0],
+                           error=failure[1].message)
+
+
+def _check_volume_type(site, vt, ident, replication_type):
+    if vt is None:
+        raise exception.VolumeTypeNotFound(
+            volume_type=ident, site=site["name"],
+            replication_type=replication_type)
+    kind = checks.replication_type_of(vt["extra_specs"])
+    reason = None
+    if kind is None:
+        reason = "replication_enabled is not '<is> True'"
+    elif kind == "unknown":
+        reason = ("its replication_type is missing or hidden from this user "
+                  "(Cinder policy volume_extension:types_extra_specs:"
+                  "read_sensitive must allow project members to read it)")
+    elif kind != replication_type:
+        reason = "replication_type is '%s', the group asks for '%s'" % (
+            kind, replication_type)
+    if reason:
+        raise exception.VolumeTypeNotReplicated(
+            volume_type=vt["name"], site=site["name"], reason=reason,
+            replication_type=replication_type)
+
+
+def create(req, body):
+    ctx, project = req.context, req.tenant_id
+    primary = sites_db.get(ctx, body["primary_site_id"])
+    secondary = sites_db.get(ctx, body["secondary_site_id"])
+    if primary["id"] == secondary["id"]:
+        raise exception.SitesNotDistinct(site=primary["name"])
+    _, peer_site = peers.split_sites(primary, secondary)
+    # Everything that can be checked is checked before anything is made.
+    peer = peers.resolve(req, project, peer_site)
+    rtype = body["replication_type"]
+    drivers = {"primary": driver(req, primary),
+               "secondary": driver(req, secondary)}
+    vt = drivers["primary"].find_volume_type(body["volume_type_id"])
+    _check_volume_type(primary, vt, body["volume_type_id"], rtype)
+    remote_vt = drivers["secondary"].find_volume_type(vt["name"])
+    _check_volume_type(secondary, remote_vt, vt["name"], rtype)
+
+    pg = db.create(ctx, {
+        "project_id": project, "name": body["name"],
+        "description": body.get("description"), "replication_type": rtype,
+        "primary_site_id": primary["id"],
+        "secondary_site_id": secondary["id"],
+        "volume_type_id": vt["id"], "volume_type_name": vt["name"],
+        "remote_volume_type_id": remote_vt["id"]})
+    made = []
+    try:
+        cg_name = "pg-%s-cg" % body["name"]
+        for role, type_id in (("primary", vt["id"]),
+                              ("secondary", remote_vt["id"])):
+            group = drivers[role].create_group(
+                cg_name, type_id, "Consistency group of protection group "
+                "%s" % pg["id"])
+            made.append((role, group["id"]))
+            if role == "primary":
+                first = group
+        with synced_change(req, pg, peer) as push:
+            db.set_consistency_group(ctx, pg["id"], {
+                "name": cg_name, "volume_type_id": vt["id"],
+                "volume_type_name": vt["name"],
+                "backend_name": first.get("backend_name") or
+                vt["extra_specs"].get("volume_backend_name"),
+                "group_type_id": first.get("group_type_id"),
+                "primary_cg_id": made[0][1], "secondary_cg_id": made[1][1],
+                "status": "active"})
+            pg, version, checksum, doc = db.bump_version(
+                ctx, project, pg["id"], {"status": "active"})
+            push(version, checksum, doc)
+    except Exception as exc:
+        _undo_create(req, pg, drivers, made, exc)
+        raise
+    return db.get(ctx, project, pg["id"])
+
+
+def _undo_create(req, pg, drivers, made, exc):
+    """Remove what a failed create made; keep the row only if we can't."""
+    leftovers = []
+    for role, group_id in reversed(made):
+        try:
+            drivers[role].delete_group(group_id)
+        except Exception as cleanup_exc:
+            LOG.exception("Could not delete %s consistency group %s of "
+                          "failed protection group %s", role, group_id,
+                          pg["id"])
+            leftovers.append("%s consistency group %s (%s)" % (
+                role, group_id, cleanup_exc))
+    reason = getattr(exc, "message", str(exc))
+    if leftovers:
+        # Keep an 'error' row naming what is left, so the user can see it
+        # and DELETE retries the cleanup; it was never pushed to the peer.
+        db.update(req.context, pg["project_id"], pg["id"], {
+            "status": "error",
+            "status_reason": "create failed (%s); left behind: %s" % (
+                reason, "; ".join(leftovers))})
+        if made:
+            db.set_consistency_group(req.context, pg["id"], {
+                "name": "pg-%s-cg" % pg["name"],
+                "volume_type_id": pg["volume_type_id"], "status": "error",
+                "primary_cg_id": dict(made).get("primary"),
+                "secondary_cg_id": dict(made).get("secondary")})
+    else:
+        LOG.info("Create of protection group %s failed (%s); removed it",
+                 pg["id"], reason)
+        db.delete(req.context, pg["id"])
+
+
+def update(req, ident, body):
+    ctx, project = req.context, req.tenant_id
+    pg = db.get(ctx, project, ident)
+    primary, secondary = group_sites(ctx, pg)
+    _, peer_site = peers.split_sites(primary, secondary)
+    peer = peers.resolve(req, project, peer_site)
+    values = {k: body[k] for k in MUTABLE if k in body}
+    with synced_change(req, pg, peer) as push:
+        pg, version, checksum, doc = db.bump_version(ctx, project, pg["id"],
+                                                     values)
+        push(version, checksum, doc)
+    return db.get(ctx, project, pg["id"])
+
+
+def delete(req, ident):
+    ctx, project = req.context, req.tenant_id
+    pg = db.get(ctx, project, ident)
+    cg = db.get_consistency_group(ctx, pg["id"])
+    primary, secondary = group_sites(ctx, pg)
+    if pg["status"] == "error" and pg["metadata_version"] == 0:
+        # A create that failed half-way and was never synced: local only.
+        _delete_groups(req, pg, cg, primary, secondary, strict=True)
+        db.delete(ctx, pg["id"])
+        return
+    if pg["member_count"]:
+        raise exception.ProtectionGroupInUse(pg=pg["name"],
+                                             count=pg["member_count"])
+    if pg["status"] != "active":
+        raise exception.ProtectionGroupBusy(pg=pg["name"],
+                                            status=pg["status"],
+                                            needed="'active'")
+    _, peer_site = peers.split_sites(primary, secondary)
+    peer = peers.resolve(req, project, peer_site)
+    with synced_change(req, pg, peer) as push:
+        db.delete(ctx, pg["id"])
+        doc = metadata.deletion(pg["id"])
+        push(pg["metadata_version"] + 1, metadata.checksum(doc), doc)
+    _delete_groups(req, pg, cg, primary, secondary, strict=False)
+
+
+def _delete_groups(req, pg, cg, primary, secondary, strict):
+    if not cg:
+        return
+    for site, group_id in ((primary, cg["primary_cg_id"]),
+                           (secondary, cg["secondary_cg_id"])):
+        if not group_id:
+            continue
+        try:
+            driver(req, site).delete_group(group_id)
+        except exception.ProtectorException:
+            if strict:
+                raise
+            # The group is gone on both sites already; an empty Cinder
+            # group left behind holds no data and is only logged.
+            LOG.exception("Could not delete consistency group %s on site "
+                          "%s of deleted protection group %s", group_id,
+                          site["name"], pg["id"])
+
+
+def force_sync(req, ident):
+    ctx, project = req.context, req.tenant_id
+    pg, version, checksum, doc = db.current_document(ctx, project, ident)
+    primary, secondary = group_sites(ctx, pg)
+    _, peer_site = peers.split_sites(primary, secondary)
+    result = {"status": "failed", "remote_site": peer_site["name"],
+              "version": version, "checksum": checksum,
+              "duration_ms": None, "error": None}
+    try:
+        peer = peers.resolve(req, project, peer_site)
+        result["duration_ms"] = peer.push_metadata(pg["id"], version,
+                                                   checksum, doc)
+    except (exception.PeerUnreachable, exception.PeerRejected,
+            exception.PeerTokenInvalid) as exc:
+        status = "UNREACHABLE" if isinstance(
+            exc, exception.PeerUnreachable) else "FAILED"
+        db.record_sync(ctx, pg["id"], peer_site["id"], status,
+                       error=exc.message)
+        result["error"] = exc.message
+        return result
+    db.record_sync(ctx, pg["id"], peer_site["id"], "SYNCED",
+                   remote_version=version, duration_ms=result["duration_ms"])
+    result["status"] = "success"
+    return result
+
+
+def sync_status(req, ident):
+    ctx = req.context
+    pg = db.get(ctx, req.tenant_id, ident)
+    primary, secondary = group_sites(ctx, pg)
+    try:
+        local, peer_site = peers.split_sites(primary, secondary)
+    except exception.LocalSiteUnknown:
+        local, peer_site = None, None
+    sync = pg["sync"] or {}
+    remote_version = sync.get("remote_version")
+    status = sync.get("status") or "PENDING"
+    return {
+        "protection_group_id": pg["id"],
+        "local_version": pg["metadata_version"],
+        "local_checksum": pg["metadata_checksum"],
+        "current_site": local["name"] if local else None,
+        "last_modified": metadata.isotime(pg["updated_at"] or
+                                          pg["created_at"]),
+        "remote_site": (peer_site or {}).get("name") or
+        sync.get("peer_site"),
+        "remote_status": status,
+        "remote_version": remote_version,
+        "last_sync_at": metadata.isotime(sync.get("last_sync_at")),
+        "last_error": sync.get("last_error"),
+        "in_sync": status == "SYNCED" and
+        remote_version == pg["metadata_version"],
+    }
+
+
+def receive(req, pg_id, body):
+    """Store a push from the peer (the receiving half of ``push``)."""
+    ctx, project = req.context, req.tenant_id
+    document, version = body["document"], body["version"]
+    if document.get("id") != pg_id:
+        raise exception.Invalid(reason="the document is of protection group "
+                                "%s, not %s" % (document.get("id"), pg_id))
+    computed = metadata.checksum(document)
+    if computed != body["checksum"]:
+        raise exception.SyncChecksumMismatch(checksum=body["checksum"],
+                                             pg=pg_id, computed=computed)
+    with db_api.context_manager.writer.using(ctx):
+        pg = db.apply_replica(ctx, project, version, body["checksum"],
+                              document)
+        if pg is not None:
+            primary, secondary = group_sites(ctx, pg)
+            _, sender = peers.split_sites(primary, secondary)
+            db.record_sync(ctx, pg["id"], sender["id"], "SYNCED",
+                           remote_version=version)
+    return {"protection_group_id": pg_id, "version": version,
+            "checksum": body["checksum"],
+            "status": "deleted" if pg is None else "stored"}

@@ -1,0 +1,151 @@
+"""Which site is this one, how to reach the peer's protector-api, and the
+synchronous metadata push (DESIGN.md section 2).
+
+The push authenticates with the token the caller sent for the peer site
+(``X-Protector-Peer-Token``; the caller's own token when the peer shares
+this site's Keystone), so no site ever holds the other's credentials. The
+peer's project is the tenant mapping's if there is one, else the peer
+token's project. The peer's URL is the site's ``protector_url``, else the
+``protector`` endpoint of the peer token's service catalog.
+"""
+import re
+import time
+
+from keystoneauth1 import exceptions as ks_exc
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from protector.cloud import auth
+from protector.cloud import tokens
+from protector.db import tenant_mappings as mappings_db
+from protector import exception
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+SYNC_HEADER = "X-Protector-Sync-Origin"
+_ROOT = re.compile(r"^(.*?)(/v1(/.*)?)?/?$")
+
+
+def local_site(sites):
+    """The one of ``sites`` that is this site.
+
+    ``[DEFAULT] site_name`` decides when set; otherwise the site whose
+    Keystone is this service's. Ambiguity is an error rather than a guess:
+    pushing to ourselves would report a sync that never happened.
+    """
+    names = ", ".join(sorted(s["name"] for s in sites))
+    if CONF.site_name:
+        found = [s for s in sites if s["name"] == CONF.site_name]
+    else:
+        found = [s for s in sites if tokens.is_local(s)]
+    if len(found) != 1:
+        raise exception.LocalSiteUnknown(sites=names)
+    return found[0]
+
+
+def split_sites(primary, secondary):
+    """(local, peer) for a group's two sites."""
+    local = local_site([primary, secondary])
+    return local, (secondary if local["id"] == primary["id"] else primary)
+
+
+def root_url(url):
+    """``http://h:8788/v1/<project>`` (catalog form) -> ``http://h:8788``."""
+    return _ROOT.match(url.rstrip("/")).group(1)
+
+
+class Peer:
+    """The peer site's protector-api as the caller may use it."""
+
+    def __init__(self, site, token, project_id, url):
+        self.site = site
+        self.token = token
+        self.project_id = project_id
+        self.url = url
+
+    def _request(self, method, path, body=None):
+        sess = auth.base_session()
+        headers = {"X-Auth-Token": self.token,
+                   "OpenStack-API-Version": "protector 1.1",
+                   SYNC_HEADER: "peer"}
+        url = "%s/v1/%s%s" % (self.url, self.project_id, path)
+        start = time.monotonic()
+        try:
+            resp = sess.request(url, method, json=body, headers=headers,
+                                authenticated=False, raise_exc=False,
+                                connect_retries=CONF.cloud.connect_retries)
+        except ks_exc.ConnectionError as exc:
+            LOG.warning("Peer %s unreachable at %s: %s", self.site["name"],
+                        url, exc)
+            raise exception.PeerUnreachable(site=self.site["name"],
+                                            reason=_short(exc))
+        duration_ms = int((time.monotonic() - start) * 1000)
+        if resp.status_code >= 500:
+            raise exception.PeerUnreachable(
+                site=self.site["name"],
+                reason="its protector-api answered HTTP %d" %
+                resp.status_code)
+        if resp.status_code == 401:
+            raise exception.PeerTokenInvalid(site=self.site["name"],
+                                             reason="HTTP 401")
+        if resp.status_code >= 400 and not (
+                method == "DELETE" and resp.status_code == 404):
+            try:
+                error = resp.json()["errors"][0]
+            except (ValueError, KeyError, IndexError, TypeError):
+                error = {"code": "", "detail": resp.text[:300]}
+            raise exception.PeerRejected(
+                site=self.site["name"], status=resp.status_code,
+                peer_code=error.get("code", ""),
+                detail=error.get("detail", ""))
+        return resp, duration_ms
+
+    def push_metadata(self, pg_id, version, checksum, document):
+        """PUT the document; return the duration in milliseconds."""
+        body = {"metadata": {"version": version, "checksum": checksum,
+                             "document": document}}
+        _, duration_ms = self._request(
+            "PUT", "/protection-groups/%s/metadata" % pg_id, body)
+        return duration_ms
+
+    def create_mapping(self, body):
+        self._request("POST", "/tenant-mappings", {"tenant_mapping": body})
+
+    def delete_mapping(self, mapping_id):
+        self._request("DELETE", "/tenant-mappings/%s" % mapping_id)
+
+
+def _short(exc):
+    text = str(exc)
+    return text if len(text) < 200 else text[:200] + "..."
+
+
+def resolve(req, project_id, site, peer_project=None):
+    """A Peer for ``site`` acting for the group's ``project_id``."""
+    token = tokens.token_for(req, site)
+    if tokens.is_local(site):
+        # Same Keystone: the project IDs are the same on both sides.
+        project = peer_project or project_id
+        if not site.get("protector_url"):
+            raise exception.Invalid(
+                reason="site %s shares this site's Keystone, so its "
+                "protector-api cannot be told apart in the catalog; set "
+                "its protector_url" % site["name"])
+        return Peer(site, token, project, root_url(site["protector_url"]))
+    project = peer_project or mappings_db.remote_tenant(
+        req.context, project_id, site["id"])
+    url = site.get("protector_url")
+    if project is None or not url:
+        auth_ref = auth.token_plugin(site, token).auth_ref
+        project = project or auth_ref.project_id
+        if not url:
+            try:
+                url = auth_ref.service_catalog.url_for(
+                    service_type="protector",
+                    interface=CONF.cloud.interface,
+                    region_name=site.get("region_name"))
+            except ks_exc.EndpointNotFound:
+                raise exception.PeerUnreachable(
+                    site=site["name"], reason="its Keystone catalog has no "
+                    "'protector' endpoint and the site has no protector_url")
+    return Peer(site, token, project, root_url(url))

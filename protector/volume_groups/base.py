@@ -1,0 +1,41 @@
+"""The interface of a site's consistency-group driver."""
+import abc
+
+# Group spec that makes a generic volume group a consistency group.
+CG_SPEC = "consistent_group_snapshot_enabled"
+CG_SPEC_VALUE = "<is> True"
+GROUP_TYPE_NAME = "protector-consistency-group"
+
+
+class VolumeGroups(abc.ABC):
+    """Consistency-group operations on one site's Cinder."""
+
+    def __init__(self, site):
+        self.site = site
+
+    @abc.abstractmethod
+    def find_volume_type(self, ident):
+        """``{"id", "name", "extra_specs"}`` of a type by ID or name, or
+        None when the site has no such type."""
+
+    @abc.abstractmethod
+    def create_group(self, name, volume_type_id, description=None):
+        """Create a consistency group for ``volume_type_id``; return
+        ``{"id", "group_type_id", "backend_name"}``."""
+
+    @abc.abstractmethod
+    def delete_group(self, group_id):
+        """Delete the (empty) group; a group already gone is not an error.
+        Volumes are never deleted."""
+
+    @abc.abstractmethod
+    def add_volumes(self, group_id, volume_ids):
+        """Put volumes into the group."""
+
+    @abc.abstractmethod
+    def remove_volumes(self, group_id, volume_ids):
+        """Take volumes out of the group (they are not deleted)."""
+
+    @abc.abstractmethod
+    def group_exists(self, group_id):
+        """Whether the group exists (for tests and reconciliation)."""

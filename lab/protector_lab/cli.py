@@ -68,7 +68,8 @@ def _print_status(st):
 
 def main(argv=None):
     args = _parser().parse_args(argv)
-    lab = lab_mod.Lab(args.lab_dir)
+    lab = lab_mod.Lab(args.lab_dir,
+                      log=lambda msg: print(msg, flush=True))
     try:
         if args.command == "up":
             lab.up()

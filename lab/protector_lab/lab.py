@@ -244,6 +244,20 @@ class Lab:
                     specs[name] = fresh[name]
         self.save(state)
         selected = self._select(state, site_name, service)
+        names = {(s.name, n) for s, n in selected}
+        # nova-compute last, once a conductor started with it has reported
+        # in (otherwise its first RPC call stalls for 60 s).
+        late = [(s, n) for s, n in selected if n == "nova-compute" and
+                (s.name, "nova-conductor") in names]
+        started = self._start_processes(
+            state, [x for x in selected if x not in late], wait)
+        for s, name in late:
+            builder = site_mod.SiteBuilder(s, state["venvs"], self.log)
+            builder.wait_nova_service("nova-conductor")
+            started += self._start_processes(state, [(s, name)], wait)
+        return started
+
+    def _start_processes(self, state, selected, wait):
         started = []
         for s, name in selected:
             spec = state["sites"][s.name]["processes"][name]
@@ -253,13 +267,15 @@ class Lab:
             procs.start(spec["cmd"], s.pidfile(name),
                         s.dir("log", name + ".out"),
                         env=site_mod.service_env(spec["env"]))
-            started.append((s, name, spec))
+            started.append((s, name))
             self.log("[%s] %s started" % (s.name, name))
         if wait:
-            for s, name, spec in started:
-                if spec.get("port"):
-                    rest.wait_http("http://127.0.0.1:%d/" % spec["port"],
+            for s, name in started:
+                port = state["sites"][s.name]["processes"][name].get("port")
+                if port:
+                    rest.wait_http("http://127.0.0.1:%d/" % port,
                                    timeout=120)
+        return started
 
     # ---- status -------------------------------------------------------------
     def status(self):
@@ -308,7 +324,7 @@ class Lab:
             'export PATH="$PATH:%s"' % osc_bin,
         ]
 
-    # ---- down -----------------------------------------------------------------
+    # ---- down ---------------------------------------------------------
     def down(self, purge=False):
         state = self.load()
         pidfiles = []

@@ -261,7 +261,7 @@ def test_stop_and_start_one_service(lab):
     assert lab.connect("site-b").image.find_image(b.image_name)
 
 
-# ---- cleanup inventory --------------------------------------------------------
+# ---- cleanup inventory -------------------------------------------------
 
 def test_inventory_lists_every_lab_object(lab):
     """``down`` drops what the inventory lists: it must list everything."""

@@ -3,6 +3,7 @@
 The handlers check policy and input; ``protector.pgroups`` applies changes
 on both sites or on neither.
 """
+import jsonschema
 from oslo_config import cfg
 
 from protector.api.schemas import protection_groups as schema
@@ -114,5 +115,13 @@ def receive_metadata(req):
     if not util.is_uuid(req.urlvars["pg"]):
         raise exception.Invalid(reason="a metadata push names the group by "
                                 "its UUID")
+    if not body["document"].get("deleted"):
+        try:
+            jsonschema.validate(body["document"], schema.DOCUMENT,
+                                format_checker=jsonschema.FormatChecker())
+        except jsonschema.ValidationError as exc:
+            where = "/".join(str(p) for p in exc.absolute_path)
+            raise exception.Invalid(reason="metadata document %s: %s" % (
+                where or "", exc.message))
     result = groups.receive(req, req.urlvars["pg"], body)
     return util.json_response(req, {"metadata": result})

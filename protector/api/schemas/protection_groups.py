@@ -73,3 +73,45 @@ METADATA = {
     "required": ["metadata"],
     "additionalProperties": False,
 }
+
+_SITE_NAME = {"type": "string", "minLength": 1, "maxLength": 255}
+_MEMBER = {
+    "type": "object",
+    "properties": {
+        "id": schemas.UUID,
+        "instance_id": {"type": "string", "minLength": 1, "maxLength": 36},
+        "instance_name": {"type": ["string", "null"], "maxLength": 255},
+        "status": {"type": "string", "minLength": 1, "maxLength": 32},
+        "instance_config": {"type": "object"},
+        "current_site": {"type": ["string", "null"]},
+        "volumes": {"type": "array", "items": {
+            "type": "object",
+            "properties": {"volume_id": {"type": "string", "minLength": 1,
+                                         "maxLength": 36}},
+            "required": ["volume_id"]}},
+    },
+    "required": ["id", "instance_id", "status", "volumes"],
+}
+
+# A pushed document that is not a deletion must be a whole group.
+DOCUMENT = {
+    "type": "object",
+    "properties": {
+        "id": schemas.UUID,
+        "name": schemas.NAME,
+        "description": schemas.DESCRIPTION,
+        "status": {"type": "string", "minLength": 1, "maxLength": 32},
+        "replication_type": {"type": "string", "enum": ["async", "sync"]},
+        "primary_site": _SITE_NAME,
+        "secondary_site": _SITE_NAME,
+        "current_primary_site": _SITE_NAME,
+        "volume_type_id": {"type": "string", "minLength": 1,
+                           "maxLength": 36},
+        "failover_count": {"type": "integer", "minimum": 0},
+        "consistency_group": {"type": ["object", "null"]},
+        "members": {"type": "array", "items": _MEMBER},
+    },
+    "required": ["id", "name", "status", "replication_type", "primary_site",
+                 "secondary_site", "current_primary_site", "volume_type_id",
+                 "failover_count", "members"],
+}

@@ -282,6 +282,8 @@ def protector_conf(site, workers=1, mock_storage=True):
                 "workers": workers,
                 "auth_strategy": "keystone"},
         "database": {"connection": site.db_url("protector")},
+        # Names the engine in logs and operation records.
+        "engine": {"host": "%s-engine" % site.name},
         "keystone_authtoken": authtoken(site, "protector"),
         # The lab's Keystone has no '_member_' role.
         "service_credentials": {"default_trust_roles": "member"},

@@ -14,6 +14,7 @@ import concurrent.futures
 import json
 import os
 import shutil
+import sys
 import threading
 import time
 
@@ -207,11 +208,10 @@ class Lab:
                 if name in specs:
                     result.append((s, name))
                 elif service:
-                    raise LabError("%s is not installed on %s (no %s "
-                                   "console script next to %s)" % (
+                    raise LabError("%s is not part of %s: no %s console "
+                                   "script in %s" % (
                                        name, s.name, name,
-                                       site_mod.protector_bin("python")
-                                       or "python"))
+                                       os.path.dirname(sys.executable)))
         return result
 
     def _require_state(self):

@@ -97,6 +97,9 @@ class Lab:
     def ensure_venvs(self):
         """Build (or reuse) every service venv; in parallel when cold."""
         started = time.monotonic()
+        venvs.prebuild_wheels(
+            [n for n in VENV_NAMES
+             if not venvs.is_ready(n, VENV_EXTRAS.get(n, ()))], self.log)
         with concurrent.futures.ThreadPoolExecutor(3) as ex:
             futures = {name: ex.submit(venvs.ensure, name,
                                        VENV_EXTRAS.get(name, ()), self.log)

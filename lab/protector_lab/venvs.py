@@ -33,6 +33,52 @@ def cache_dir():
         os.path.expanduser("~"), ".cache", "protector-lab")
 
 
+def wheelhouse():
+    """Wheels the lab builds itself (uWSGI), shared by every venv."""
+    return os.path.join(cache_dir(), "wheels")
+
+
+# Packages that come as source only and take long to compile: built once
+# into the wheelhouse, so parallel venv builds on a machine without a pip
+# cache do not each compile them (uWSGI: ~15 s idle, ~100 s on a busy box).
+SOURCE_ONLY = {"uwsgi": "ks.txt"}
+
+
+def is_ready(name, extra=()):
+    return os.path.exists(os.path.join(path(name, extra), ".complete"))
+
+
+def prebuild_wheels(names, log=print):
+    """Build the wheels of ``SOURCE_ONLY`` packages that the venvs
+    ``names`` (to be built) need and the wheelhouse lacks."""
+    wanted = {pkg for pkg in SOURCE_ONLY for n in names
+              if pkg in [p.lower() for p in SPECS[n][1]]}
+    house = wheelhouse()
+    os.makedirs(house, exist_ok=True)
+    for pkg in sorted(wanted):
+        if any(f.lower().startswith(pkg + "-") for f in os.listdir(house)):
+            continue
+        with open(os.path.join(house, ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if any(f.lower().startswith(pkg + "-")
+                   for f in os.listdir(house)):
+                continue
+            started = time.monotonic()
+            log("[lab] building the %s wheel once for all venvs ..." % pkg)
+            result = subprocess.run(
+                [sys.executable, "-m", "pip", "wheel", "--quiet",
+                 "--disable-pip-version-check", "--no-deps", "-w", house,
+                 "-c", os.path.join(CONSTRAINTS_DIR, SOURCE_ONLY[pkg]), pkg],
+                capture_output=True, text=True)
+            if result.returncode != 0:
+                # Not fatal: each venv then builds it the usual way.
+                log("[lab] building the %s wheel failed; venvs will build "
+                    "it themselves:\n%s" % (pkg, result.stderr[-2000:]))
+            else:
+                log("[lab] %s wheel built in %.0f s" % (
+                    pkg, time.monotonic() - started))
+
+
 def _digest(name, extra=()):
     constraints, packages = SPECS[name]
     h = hashlib.sha256()
@@ -132,6 +178,8 @@ def ensure(name, extra=(), log=print):
         cmd = [os.path.join(target, "bin", "python"), "-m", "pip", "install",
                "--quiet", "--disable-pip-version-check",
                "-c", os.path.join(CONSTRAINTS_DIR, constraints)]
+        if os.path.isdir(wheelhouse()):
+            cmd += ["--find-links", wheelhouse()]
         result = subprocess.run(cmd + packages + list(extra),
                                 capture_output=True, text=True)
         if result.returncode != 0:

@@ -1,0 +1,52 @@
+"""Venv cache naming and the shared uWSGI wheel (no pip run here)."""
+import os
+
+from protector_lab import venvs
+
+
+def test_local_package_counts_by_name_not_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROTECTOR_LAB_CACHE", str(tmp_path))
+    one = tmp_path / "clone1" / "shims"
+    two = tmp_path / "clone2" / "shims"
+    one.mkdir(parents=True)
+    two.mkdir(parents=True)
+    # Another checkout of the repository shares the venv ...
+    assert venvs.path("neutron", [str(one)]) == venvs.path("neutron",
+                                                           [str(two)])
+    # ... but a different package list does not.
+    assert venvs.path("neutron", [str(one)]) != venvs.path("neutron")
+
+
+def test_tree_digest_follows_content(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    before = venvs._tree_digest(str(tmp_path))
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "a.pyc").write_bytes(b"junk")
+    assert venvs._tree_digest(str(tmp_path)) == before
+    (tmp_path / "a.py").write_text("x = 2\n")
+    assert venvs._tree_digest(str(tmp_path)) != before
+
+
+def test_uwsgi_wheel_built_once_for_venvs_that_need_it(tmp_path,
+                                                      monkeypatch):
+    monkeypatch.setenv("PROTECTOR_LAB_CACHE", str(tmp_path))
+    calls = []
+
+    class Done:
+        returncode = 0
+        stderr = ""
+
+    def fake_run(cmd, **kwargs):
+        calls.append(cmd)
+        house = cmd[cmd.index("-w") + 1]
+        open(os.path.join(house, "uWSGI-2.0.31-cp311-linux.whl"),
+             "w").close()
+        return Done()
+
+    monkeypatch.setattr(venvs.subprocess, "run", fake_run)
+    venvs.prebuild_wheels(["osc", "cinder"], log=lambda m: None)
+    assert calls == []                 # neither needs uWSGI
+    venvs.prebuild_wheels(["ks", "nova"], log=lambda m: None)
+    assert len(calls) == 1 and calls[0][-1] == "uwsgi"
+    venvs.prebuild_wheels(["glance"], log=lambda m: None)
+    assert len(calls) == 1             # already in the wheelhouse

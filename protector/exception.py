@@ -300,3 +300,148 @@ class TrustRoleMissing(Invalid):
                "[service_credentials] default_trust_roles to the role "
                "names your Keystone uses and restart the protector "
                "services.")
+
+
+# -- DR operations, replication policies, storage, engine (issue 5) ----------
+
+class OperationNotFound(NotFound):
+    code = "protector.operation.not_found"
+    msg_fmt = ("Operation %(operation)s could not be found in this project. "
+               "List operations with 'openstack dr operation list'.")
+
+
+class OperationConflict(Conflict):
+    code = "protector.operation.conflict"
+    msg_fmt = ("Protection group %(pg)s already has operation %(operation)s "
+               "(%(operation_type)s, %(status)s) in progress; wait for it "
+               "to finish ('openstack dr operation show %(operation)s').")
+
+
+class TestFailoverActive(Conflict):
+    code = "protector.operation.test_active"
+    msg_fmt = ("Protection group %(pg)s already has an active test failover "
+               "(operation %(operation)s); run 'openstack dr test-cleanup "
+               "%(pg)s' before starting another test.")
+
+
+class ActionInvalid(Invalid):
+    code = "protector.operation.invalid_action"
+    msg_fmt = ("The action body must name exactly one of %(actions)s; got "
+               "%(got)s.")
+
+
+class PreconditionNoPolicy(PreconditionFailed):
+    code = "protector.precondition.no_policy"
+    msg_fmt = ("Protection group %(pg)s has no replication policy. Create "
+               "one with 'openstack dr policy create %(pg)s ...' first.")
+
+
+class PreconditionNoMembers(PreconditionFailed):
+    code = "protector.precondition.no_members"
+    msg_fmt = ("Protection group %(pg)s has no members, so there is nothing "
+               "to %(action)s. Add instances with 'openstack dr member add "
+               "%(pg)s --instance-id <uuid>'.")
+
+
+class PreconditionTestActive(PreconditionFailed):
+    code = "protector.precondition.test_active"
+    msg_fmt = ("Protection group %(pg)s has an active test failover "
+               "(operation %(operation)s). Run 'openstack dr test-cleanup "
+               "%(pg)s' before a real %(action)s.")
+
+
+class PreconditionNoTest(PreconditionFailed):
+    code = "protector.precondition.no_active_test"
+    msg_fmt = ("Protection group %(pg)s has no active test failover to "
+               "clean up.")
+
+
+class PreconditionStatus(PreconditionFailed):
+    code = "protector.precondition.invalid_status"
+    msg_fmt = ("Protection group %(pg)s is '%(status)s'; %(action)s needs "
+               "status %(needed)s.")
+
+
+class PreconditionUnmapped(PreconditionFailed):
+    code = "protector.precondition.unmapped_%(what)s"
+    msg_fmt = ("The %(what)s(s) %(names)s used by members of protection "
+               "group %(pg)s have no mapping and no %(what)s of the same "
+               "name exists on target site %(site)s. Pass "
+               "--%(what)s-mapping <source>=<target> for each of them.")
+
+    def __init__(self, message=None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.code = self.code % kwargs
+
+
+class PreconditionSiteUnreachable(PreconditionFailed):
+    code = "protector.precondition.site_unreachable"
+    msg_fmt = ("Target site %(site)s cannot be reached (%(reason)s), so "
+               "the mappings cannot be checked and nothing was started.")
+
+
+class PolicyNotFound(NotFound):
+    code = "protector.policy.not_found"
+    msg_fmt = ("Protection group %(pg)s has no replication policy. Create "
+               "one with 'openstack dr policy create %(pg)s ...'.")
+
+
+class EncryptionUnconfigured(ServiceUnavailable):
+    code = "protector.policy.encryption_unconfigured"
+    msg_fmt = ("This site cannot store FlashArray API tokens: [storage] "
+               "token_encryption_key is not set in protector.conf. The "
+               "operator must set it (see doc/deployment.md); the policy "
+               "was not saved.")
+
+
+class EncryptionKeyInvalid(ServiceUnavailable):
+    code = "protector.policy.encryption_key_invalid"
+    msg_fmt = ("[storage] token_encryption_key is not a valid Fernet key, "
+               "or does not decrypt the stored tokens: %(reason)s")
+
+
+class StorageError(ProtectorException):
+    code = "protector.storage.error"
+    msg_fmt = "Storage driver %(driver)s failed: %(reason)s"
+
+
+class StorageDriverNotFound(ProtectorException):
+    code = "protector.storage.driver_not_found"
+    msg_fmt = ("Storage driver '%(driver)s' is not available (known: "
+               "%(known)s). Check [storage] driver.")
+
+
+class MockImageNotFound(StorageError):
+    code = "protector.storage.mock_image_not_found"
+    msg_fmt = ("Image '%(image)s' not found on target site %(site)s. Mock "
+               "storage replicates volumes by creating them from the Glance "
+               "image of the same name: upload the image to that site "
+               "('openstack image create %(image)s ...') and retry.")
+
+
+class SnapshotNotFound(StorageError):
+    code = "protector.storage.no_snapshot"
+    msg_fmt = ("No replicated snapshot of protection group %(pg)s exists "
+               "on site %(site)s yet; wait for replication (or run a planned "
+               "failover, which takes a final snapshot).")
+
+
+class StepNotImplemented(ProtectorException):
+    code = "protector.operation.step_not_implemented"
+    msg_fmt = ("Step %(step)s of %(operation_type)s is not implemented yet "
+               "(%(reason)s); nothing was changed by this step.")
+
+
+class StepInterrupted(ProtectorException):
+    code = "protector.operation.step_interrupted"
+    msg_fmt = ("Step %(step)s was interrupted (the engine running it "
+               "stopped) and is forward-only: re-running it could act "
+               "twice. Check the protection group's resources on both "
+               "sites before starting a new operation.")
+
+
+class TrustNotFound(ProtectorException):
+    code = "protector.trust.not_found"
+    msg_fmt = ("No Keystone trust of project %(project)s on site %(site)s "
+               "lets the engine act for it. Any request of a project user "
+               "to this site's protector-api creates one.")

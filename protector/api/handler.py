@@ -8,8 +8,11 @@ import routes
 import webob.dec
 
 from protector.api import errors
+from protector.api.handlers import health
 from protector.api.handlers import members
+from protector.api.handlers import operations
 from protector.api.handlers import protection_groups as pgs
+from protector.api.handlers import replication_policies as policies
 from protector.api.handlers import root
 from protector.api.handlers import sites
 from protector.api.handlers import tenant_mappings
@@ -70,6 +73,22 @@ ROUTE_DECLARATIONS = {
     "/v1/{tenant_id}/tenant-mappings/{mapping_id}": {
         "GET": tenant_mappings.show_mapping,
         "DELETE": tenant_mappings.delete_mapping,
+    },
+    "/v1/{tenant_id}/protection-groups/{pg}/policy": {
+        "GET": policies.show_policy,
+        "PUT": policies.put_policy,
+    },
+    "/v1/{tenant_id}/protection-groups/{pg}/action": {
+        "POST": operations.group_action,
+    },
+    "/v1/{tenant_id}/operations": {
+        "GET": operations.list_operations,
+    },
+    "/v1/{tenant_id}/operations/{operation_id}": {
+        "GET": operations.show_operation,
+    },
+    "/v1/{tenant_id}/health": {
+        "GET": health.show_health,
     },
 }
 

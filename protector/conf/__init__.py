@@ -7,13 +7,17 @@ from oslo_config import cfg
 
 from protector.conf import api
 from protector.conf import cloud
+from protector.conf import coordination
 from protector.conf import database
 from protector.conf import default
+from protector.conf import engine
 from protector.conf import service_credentials
+from protector.conf import storage
 
 CONF = cfg.CONF
 
-_MODULES = (default, api, cloud, database, service_credentials)
+_MODULES = (default, api, cloud, coordination, database, engine,
+            service_credentials, storage)
 
 
 def register_opts(conf):

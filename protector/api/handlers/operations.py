@@ -1,0 +1,75 @@
+"""DR operations: start one (action), list and show them (seed 000)."""
+from oslo_config import cfg
+
+from protector.api.schemas import operations as schema
+from protector.api import util
+from protector.db import operations as db
+from protector.dr import actions
+from protector import exception
+
+FILTERS = ("protection_group_id", "status", "operation_type")
+
+
+def serialize(req, op):
+    steps = op.get("steps") or []
+    data = {
+        "id": op["id"],
+        "protection_group_id": op["protection_group_id"],
+        "protection_group_name": op["protection_group_name"],
+        "operation_type": op["operation_type"],
+        "status": op["status"],
+        "source_site_id": op["source_site_id"],
+        "target_site_id": op["target_site_id"],
+        "progress": op["progress"],
+        "current_step": op.get("current_step"),
+        "started_at": util.isotime(op["started_at"]),
+        "completed_at": util.isotime(op["completed_at"]),
+        "error_message": op["error_message"],
+        "steps_completed": [s["name"] for s in steps
+                            if s["status"] == "completed"],
+        "steps_failed": [s["name"] for s in steps
+                         if s["status"] == "failed"],
+        "result_data": {s["name"]: s["result"] for s in steps
+                        if s["status"] in ("completed", "skipped")},
+    }
+    if req.microversion.matches("1.2"):
+        data["steps"] = [{
+            "name": s["name"], "status": s["status"],
+            "attempts": s["attempts"],
+            "started_at": util.isotime(s["started_at"]),
+            "completed_at": util.isotime(s["completed_at"]),
+            "error_message": s["error_message"],
+            "result": s["result"]} for s in steps]
+    return data
+
+
+def list_operations(req):
+    util.authorize(req, "protector:operations:index")
+    filters = {k: req.GET[k] for k in FILTERS if k in req.GET}
+    rows = db.list_all(req.context, req.tenant_id, filters,
+                       limit=cfg.CONF.api.max_limit)
+    return util.json_response(
+        req, {"operations": [serialize(req, op) for op in rows]})
+
+
+def show_operation(req):
+    util.authorize(req, "protector:operations:show")
+    op = db.get(req.context, req.tenant_id, req.urlvars["operation_id"])
+    return util.json_response(req, {"operation": serialize(req, op)})
+
+
+def group_action(req):
+    util.authorize(req, "protector:protection_groups:failover")
+    body = util.extract_json(req, {"type": "object"})
+    names = sorted(body)
+    if len(names) != 1 or names[0] not in actions.ACTIONS:
+        raise exception.ActionInvalid(
+            actions=", ".join(actions.ACTIONS),
+            got=", ".join(names) if names else "none")
+    util.extract_json(req, schema.ACTION)
+    kind = names[0]
+    op = actions.start(req, req.urlvars["pg"], kind, body[kind])
+    location = "%s/v1/%s/operations/%s" % (req.host_url, req.tenant_id,
+                                           op["id"])
+    return util.json_response(req, {"operation": serialize(req, op)},
+                              status=202, headers={"Location": location})

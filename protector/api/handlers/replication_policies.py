@@ -1,0 +1,61 @@
+"""Replication policies: create-or-replace and show (seed 000).
+
+FlashArray API tokens are encrypted before they reach the database
+(``common/crypto.py``) and rendered ``*** (masked)`` in every response;
+they are never logged. Without ``[storage] token_encryption_key`` a PUT is
+refused with 503 ``protector.policy.encryption_unconfigured``.
+
+Metadata sync: the policy is part of the group's synced document, so a
+PUT should go through the group's synced change (bump the version, push
+to the peer, commit only if the peer accepted). That is issue 4's
+machinery; until it is available here the change is local to this site.
+"""
+from protector.api.schemas import replication_policies as schema
+from protector.api import util
+from protector.common import crypto
+from protector.db import dr as dr_db
+from protector.db import replication_policies as db
+from protector import exception
+
+
+def serialize(pg_id, policy):
+    return {
+        "protection_group_id": pg_id,
+        "primary_fa_url": policy["primary_fa_url"],
+        "primary_fa_api_token": crypto.MASK
+        if policy["primary_fa_api_token_encrypted"] else None,
+        "secondary_fa_url": policy["secondary_fa_url"],
+        "secondary_fa_api_token": crypto.MASK
+        if policy["secondary_fa_api_token_encrypted"] else None,
+        "pure_pg_name": policy["pure_pg_name"],
+        "replication_interval": policy["replication_interval"],
+        "rpo_minutes": policy["rpo_minutes"],
+        "created_at": util.isotime(policy["created_at"]),
+        "updated_at": util.isotime(policy["updated_at"]),
+    }
+
+
+def show_policy(req):
+    util.authorize(req, "protector:replication_policies:show")
+    pg = dr_db.get_group(req.context, req.tenant_id, req.urlvars["pg"])
+    policy = db.get(req.context, pg["id"])
+    if policy is None:
+        raise exception.PolicyNotFound(pg=pg["name"])
+    return util.json_response(req, {"policy": serialize(pg["id"], policy)})
+
+
+def put_policy(req):
+    util.authorize(req, "protector:replication_policies:create")
+    body = util.extract_json(req, schema.PUT)["policy"]
+    pg = dr_db.get_group(req.context, req.tenant_id, req.urlvars["pg"])
+    if pg["current_operation_id"]:
+        raise exception.OperationConflict(
+            pg=pg["name"], operation=pg["current_operation_id"],
+            operation_type="DR operation", status="in progress")
+    values = dict(body)
+    for side in ("primary", "secondary"):
+        token = values.pop(side + "_fa_api_token")
+        values[side + "_fa_api_token_encrypted"] = crypto.encrypt(token)
+    policy, created = db.put(req.context, pg["id"], values)
+    return util.json_response(req, {"policy": serialize(pg["id"], policy)},
+                              status=201 if created else 200)

@@ -1,0 +1,55 @@
+"""Request schemas of DR actions (POST .../protection-groups/{pg}/action).
+
+The body names exactly one action; the handler checks that first so the
+error says which actions exist.
+"""
+MAPPING = {
+    "type": "object",
+    "additionalProperties": {"type": "string", "minLength": 1,
+                             "maxLength": 255},
+    "propertyNames": {"minLength": 1, "maxLength": 255},
+}
+
+ACTIONS = {
+    "failover": {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "enum": ["planned", "unplanned"]},
+            "network_mapping": MAPPING,
+            "flavor_mapping": MAPPING,
+        },
+        "additionalProperties": False,
+    },
+    "failback": {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "enum": ["planned"]},
+            "reverse_replication": {"type": "boolean"},
+            "network_mapping": MAPPING,
+            "flavor_mapping": MAPPING,
+        },
+        "additionalProperties": False,
+    },
+    "test_failover": {
+        "type": "object",
+        "properties": {
+            "network_mapping": MAPPING,
+            "auto_network": {"type": "boolean"},
+        },
+        "additionalProperties": False,
+    },
+    "test_cleanup": {
+        "type": "object",
+        "properties": {},
+        "additionalProperties": False,
+    },
+}
+
+ACTION = {
+    "type": "object",
+    "properties": {name: {"anyOf": [schema, {"type": "null"}]}
+                   for name, schema in ACTIONS.items()},
+    "minProperties": 1,
+    "maxProperties": 1,
+    "additionalProperties": False,
+}

@@ -1,0 +1,35 @@
+"""Request schema of PUT .../protection-groups/{pg}/policy."""
+
+HTTP_URL = {"type": "string", "minLength": 1, "maxLength": 1024,
+            "pattern": r"^https?://[^\s/$.?#][^\s]*$"}
+TOKEN = {"type": "string", "minLength": 1, "maxLength": 1024,
+         "pattern": r"^\S+$"}
+
+PUT = {
+    "type": "object",
+    "properties": {
+        "policy": {
+            "type": "object",
+            "properties": {
+                "primary_fa_url": HTTP_URL,
+                "primary_fa_api_token": TOKEN,
+                "secondary_fa_url": HTTP_URL,
+                "secondary_fa_api_token": TOKEN,
+                "pure_pg_name": {"type": "string", "minLength": 1,
+                                 "maxLength": 63,
+                                 "pattern": r"^[A-Za-z0-9][A-Za-z0-9-]*$"},
+                "replication_interval": {"type": "integer", "minimum": 1,
+                                         "maximum": 31536000},
+                "rpo_minutes": {"type": "integer", "minimum": 1,
+                                "maximum": 525600},
+            },
+            "required": ["primary_fa_url", "primary_fa_api_token",
+                         "secondary_fa_url", "secondary_fa_api_token",
+                         "pure_pg_name", "replication_interval",
+                         "rpo_minutes"],
+            "additionalProperties": False,
+        },
+    },
+    "required": ["policy"],
+    "additionalProperties": False,
+}

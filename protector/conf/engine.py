@@ -1,0 +1,69 @@
+"""[engine] options: how protector-engine finds, runs and resumes work."""
+import socket
+
+from oslo_config import cfg
+
+engine_group = cfg.OptGroup(
+    "engine", title="Engine service options",
+    help="Options for protector-engine, which runs DR operations.")
+
+engine_opts = [
+    cfg.StrOpt(
+        "host",
+        default=socket.gethostname(),
+        sample_default="<hostname>",
+        help="Name of this engine. It is recorded on every operation the "
+        "engine runs and in the services table (health). Each engine must "
+        "have its own name: an engine that starts under the name of an "
+        "engine that died takes over that engine's running operations at "
+        "once, without waiting for their heartbeat to go stale.",
+    ),
+    cfg.FloatOpt(
+        "poll_interval",
+        default=5.0,
+        min=0.1,
+        help="Seconds between two looks at the database for queued "
+        "operations and for operations abandoned by a dead engine. The "
+        "engine polls whether or not a message bus is configured: a bus "
+        "message ([DEFAULT] transport_url) only wakes it earlier.",
+    ),
+    cfg.FloatOpt(
+        "heartbeat_interval",
+        default=10.0,
+        min=0.1,
+        help="Seconds between two heartbeats of the engine (its row in the "
+        "services table, and every operation it runs).",
+    ),
+    cfg.IntOpt(
+        "stale_after",
+        default=60,
+        min=1,
+        help="Seconds without a heartbeat after which a running operation "
+        "is considered abandoned by a dead engine and another engine "
+        "resumes it, and after which the health report shows the engine "
+        "as down. Keep it several times heartbeat_interval.",
+    ),
+    cfg.IntOpt(
+        "max_operations",
+        default=8,
+        min=1,
+        help="How many operations (of different protection groups) one "
+        "engine runs at the same time.",
+    ),
+    cfg.IntOpt(
+        "max_parallel_instances",
+        default=4,
+        min=1,
+        help="How many instances a recreate step builds at the same time "
+        "on the target site.",
+    ),
+]
+
+
+def register_opts(conf):
+    conf.register_group(engine_group)
+    conf.register_opts(engine_opts, group=engine_group)
+
+
+def list_opts():
+    return {engine_group: engine_opts}

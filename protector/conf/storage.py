@@ -1,0 +1,54 @@
+"""[storage] options: array drivers and the secrets they need."""
+from oslo_config import cfg
+
+storage_group = cfg.OptGroup(
+    "storage", title="Storage arrays",
+    help="How Protector talks to the storage arrays that replicate the "
+    "volumes of protection groups.")
+
+storage_opts = [
+    cfg.StrOpt(
+        "driver",
+        default="pure",
+        help="Storage driver used when [DEFAULT] use_mock_storage is "
+        "False: 'pure' (Pure Storage FlashArray, REST 2.x). "
+        "use_mock_storage = True always selects the 'mock' driver.",
+    ),
+    cfg.StrOpt(
+        "token_encryption_key",
+        secret=True,
+        help="Fernet key (32 url-safe base64-encoded bytes) that encrypts "
+        "the FlashArray API tokens of replication policies in the "
+        "database. Generate one with: python3 -c 'from "
+        "cryptography.fernet import Fernet; print(Fernet.generate_key()"
+        ".decode())'. Without a key, replication policies that carry API "
+        "tokens are refused (HTTP 503, code "
+        "protector.policy.encryption_unconfigured): Protector never stores "
+        "a token in clear text or under a key it made up. Several keys, "
+        "comma-separated, allow rotation: the first encrypts, all decrypt.",
+    ),
+    cfg.StrOpt(
+        "mock_image_name",
+        default="cirros",
+        help="Mock storage only ([DEFAULT] use_mock_storage): the Glance "
+        "image a bootable volume is \"replicated\" from on the target site "
+        "when the member's volume does not name its own image. The image "
+        "must exist under this name on both sites.",
+    ),
+    cfg.IntOpt(
+        "mock_volume_timeout",
+        default=600,
+        min=1,
+        help="Mock storage only: seconds to wait for a volume created from "
+        "an image to become available.",
+    ),
+]
+
+
+def register_opts(conf):
+    conf.register_group(storage_group)
+    conf.register_opts(storage_opts, group=storage_group)
+
+
+def list_opts():
+    return {storage_group: storage_opts}

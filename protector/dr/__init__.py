@@ -1,0 +1,1 @@
+"""DR actions on protection groups (the API side of operations)."""

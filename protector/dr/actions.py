@@ -1,0 +1,163 @@
+"""Start a DR operation: check everything checkable, then queue it.
+
+The order of checks is the order a user needs the answers in: an
+operation already in progress (409 ``protector.operation.conflict``), a
+second test (409 ``protector.operation.test_active``), then the
+preconditions (412 ``protector.precondition.*``): group status, an active
+test before a real failover/failback, the replication policy, members,
+and network/flavor mappings. Nothing is changed until all of them pass;
+the final claim of the group is the atomic conditional UPDATE in
+``db.operations.create``, so concurrent requests on different API workers
+cannot both start an operation.
+"""
+from oslo_log import log as logging
+
+from protector.cloud import tokens
+from protector.db import dr as dr_db
+from protector.db import operations as ops_db
+from protector.db import sites as sites_db
+from protector.engine import flows
+from protector.engine import rpcapi
+from protector import exception
+
+LOG = logging.getLogger(__name__)
+
+ACTIONS = ("failover", "failback", "test_failover", "test_cleanup")
+NEEDED_STATUS = {
+    "failover": ("active",),
+    "failback": ("failed_over",),
+    "test_failover": ("active", "failed_over"),
+}
+
+
+def _other(pg, site_id):
+    return pg["secondary_site_id"] if site_id == pg["primary_site_id"] \
+        else pg["primary_site_id"]
+
+
+def _sites(pg, kind):
+    """(source, target) site IDs of an action on ``pg``."""
+    current = pg["current_primary_site_id"]
+    if kind == "failback":
+        return current, pg["primary_site_id"]
+    return current, _other(pg, current)
+
+
+def _needed_names(members):
+    networks, flavors = set(), set()
+    for member in members:
+        config = member["instance_config"] or {}
+        for port in config.get("ports") or []:
+            if port.get("network_name"):
+                networks.add(port["network_name"])
+        flavor = config.get("flavor") or {}
+        name = flavor.get("original_name") or flavor.get("name")
+        if name:
+            flavors.add(name)
+    return networks, flavors
+
+
+def _target_names(req, site, what):
+    """Names of the target's networks or flavors, or (None, reason)."""
+    try:
+        cloud = tokens.cloud_for(req, site)
+        if what == "network":
+            with cloud.guard("network"):
+                return {n.name for n in cloud.conn.network.networks()}, None
+        with cloud.guard("compute"):
+            return {f.name for f in cloud.conn.compute.flavors()}, None
+    except exception.ProtectorException as exc:
+        return None, exc.message
+    except Exception as exc:  # SDK errors: report, do not start
+        return None, str(exc)
+
+
+def _check_mappings(req, pg, members, target, args, kind):
+    networks, flavors = _needed_names(members)
+    checks = [("network", networks, args.get("network_mapping") or {})]
+    if kind != "test_failover":
+        checks.append(("flavor", flavors, args.get("flavor_mapping") or {}))
+    elif args.get("auto_network"):
+        checks = []
+    else:
+        # A drill keeps the source flavors (mapped on failover only).
+        checks.append(("flavor", flavors, {}))
+    for what, needed, mapping in checks:
+        unmapped = sorted(n for n in needed if n not in mapping)
+        if not unmapped:
+            continue
+        present, reason = _target_names(req, target, what)
+        missing = unmapped if present is None else \
+            [n for n in unmapped if n not in present]
+        if missing:
+            exc = exception.PreconditionUnmapped(
+                what=what, names=", ".join(missing), pg=pg["name"],
+                site=target["name"])
+            if reason:
+                exc.message += (" (The target's %ss could not be listed: "
+                                "%s)" % (what, reason))
+            raise exc
+
+
+def _check(req, pg, kind, args):
+    if pg["current_operation_id"]:
+        current = ops_db.get_by_id(req.context, pg["current_operation_id"])
+        raise exception.OperationConflict(
+            pg=pg["name"], operation=pg["current_operation_id"],
+            operation_type=(current or {}).get("operation_type", "unknown"),
+            status=(current or {}).get("status", "unknown"))
+    test = pg["active_test_operation_id"]
+    if kind == "test_failover" and test:
+        raise exception.TestFailoverActive(pg=pg["name"], operation=test)
+    if kind == "test_cleanup":
+        if not test:
+            raise exception.PreconditionNoTest(pg=pg["name"])
+        return
+    if pg["status"] not in NEEDED_STATUS[kind]:
+        raise exception.PreconditionStatus(
+            pg=pg["name"], status=pg["status"], action=kind,
+            needed=" or ".join("'%s'" % s for s in NEEDED_STATUS[kind]))
+    if test:
+        raise exception.PreconditionTestActive(pg=pg["name"],
+                                               operation=test,
+                                               action=kind)
+    if not pg["has_policy"]:
+        raise exception.PreconditionNoPolicy(pg=pg["name"])
+    if not pg["member_count"]:
+        raise exception.PreconditionNoMembers(pg=pg["name"],
+                                              action=kind.replace("_", " "))
+
+
+def start(req, pg_ident, kind, args):
+    """Queue ``kind`` on the group; return the operation (plain dict)."""
+    ctx = req.context
+    pg = dr_db.get_group(ctx, req.tenant_id, pg_ident)
+    args = dict(args or {})
+    _check(req, pg, kind, args)
+    if kind == "test_cleanup":
+        test = ops_db.get_by_id(ctx, pg["active_test_operation_id"]) or {}
+        source = test.get("source_site_id") or pg["current_primary_site_id"]
+        target = test.get("target_site_id") or _other(pg, source)
+        args["test_operation_id"] = pg["active_test_operation_id"]
+    else:
+        source, target = _sites(pg, kind)
+        target_site = sites_db.get(ctx, target)
+        _check_mappings(req, pg, dr_db.members(ctx, pg["id"]), target_site,
+                        args, kind)
+        if kind in ("failover", "failback"):
+            args.setdefault("type", "planned")
+    args["previous_status"] = pg["status"]
+    op = ops_db.create(ctx, pg["id"], {
+        "project_id": req.tenant_id, "user_id": ctx.user_id,
+        "protection_group_id": pg["id"],
+        "protection_group_name": pg["name"], "operation_type": kind,
+        "source_site_id": source, "target_site_id": target,
+        "parameters": args}, flows.step_names(kind, args),
+        test=kind == "test_failover")
+    try:
+        rpcapi.EngineAPI().wake(ctx, op["id"])
+    except Exception:
+        # The operation is durable in the database; engines poll for it.
+        LOG.exception("Could not wake engines for operation %s; it starts "
+                      "at the next poll", op["id"])
+    return op

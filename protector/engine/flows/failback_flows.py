@@ -1,0 +1,40 @@
+"""The failback flow: back to the original primary site.
+
+validate_sites -> reverse_replication -> snapshot_consistency_group ->
+promote_volumes -> recreate_instances -> unmanage_source_volumes ->
+update_protection_group. It runs on the original primary's engine.
+
+``reverse_replication`` is forward-only: it swaps the arrays' replication
+direction, and re-running a half-done swap could reverse it again, so an
+interrupted swap fails the operation for the operator to check.
+"""
+from protector.engine import flows
+from protector.engine.tasks import compute_tasks
+from protector.engine.tasks import database_tasks
+from protector.engine.tasks import lifecycle_tasks
+from protector.engine.tasks import storage_tasks
+
+
+@flows.register("failback")
+def get_failback_flow(parameters):
+    return flows.Flow(
+        name="failback",
+        steps=(
+            flows.Step("validate_sites", lifecycle_tasks.validate_sites),
+            flows.Step("reverse_replication",
+                       storage_tasks.reverse_replication, forward_only=True,
+                       weight=2),
+            flows.Step("snapshot_consistency_group",
+                       storage_tasks.snapshot_consistency_group, weight=2),
+            flows.Step("promote_volumes", storage_tasks.promote_volumes,
+                       weight=3),
+            flows.Step("recreate_instances",
+                       compute_tasks.recreate_instances, weight=3),
+            flows.Step("unmanage_source_volumes",
+                       storage_tasks.unmanage_source_volumes),
+            flows.Step("update_protection_group",
+                       database_tasks.mark_group_failed_back),
+        ),
+        on_start=lifecycle_tasks.mark_group_in_progress,
+        on_failure=lifecycle_tasks.mark_group_after_failure,
+    )

@@ -1,0 +1,192 @@
+"""protector-engine's main loop: find work, own it, run it, resume it.
+
+Threads (no eventlet): a poll loop, a heartbeat loop, an optional RPC
+server whose ``wake`` cast only interrupts the poll loop's sleep, and a
+thread pool running operations (``[engine] max_operations``).
+
+Finding work, every ``[engine] poll_interval`` seconds or on ``wake``:
+
+1. orphans first - operations ``running`` under this engine's own name
+   (this is its restart) or with a heartbeat older than ``[engine]
+   stale_after``: take the group lock, adopt with a compare-and-swap on
+   (owner, heartbeat), resume;
+2. then queued operations, oldest first: take the group lock, claim with
+   ``UPDATE ... WHERE status = 'queued'``, run.
+
+The group lock is held for the whole run, so two engines never run two
+operations of one group, whatever the database says.
+"""
+import datetime
+import threading
+from concurrent import futures
+
+from oslo_log import log as logging
+import oslo_messaging as messaging
+
+from protector import context as protector_context
+from protector.db import operations as ops_db
+from protector.db import services as services_db
+from protector.engine import locks
+from protector.engine import runner
+from protector import rpc
+from protector import version
+
+LOG = logging.getLogger(__name__)
+BINARY = "protector-engine"
+
+
+class WakeEndpoint:
+    """RPC API of the engine (see engine/rpcapi.py)."""
+
+    target = messaging.Target(version="1.0")
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def wake(self, ctxt, operation_id):
+        LOG.debug("Woken for operation %s", operation_id)
+        self.engine.wake()
+
+
+class Engine:
+    def __init__(self, conf):
+        self.conf = conf
+        self.host = conf.engine.host
+        self.ctx = protector_context.get_admin_context()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._running = {}  # operation id -> group id
+        self._lock = threading.Lock()
+        self._threads = []
+        self._rpc_server = None
+        self.pool = futures.ThreadPoolExecutor(
+            max_workers=conf.engine.max_operations,
+            thread_name_prefix="operation")
+        self.locks = locks.GroupLocks(conf.coordination.backend_url,
+                                      self.host)
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self):
+        self.locks.start()
+        self._beat()
+        transport = rpc.get_transport(self.conf)
+        if transport is not None:
+            self._rpc_server = rpc.get_server(transport, self.host,
+                                              [WakeEndpoint(self)])
+            self._rpc_server.start()
+            LOG.info("Listening for wake-ups on topic %s", rpc.TOPIC_ENGINE)
+        else:
+            LOG.info("No [DEFAULT] transport_url: finding work by polling "
+                     "every %ss", self.conf.engine.poll_interval)
+        for target, name in ((self._poll_loop, "poll"),
+                             (self._heartbeat_loop, "heartbeat")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        LOG.info("protector-engine %s started", self.host)
+
+    def stop(self):
+        """Stop taking work; let running steps end; leave the operations
+        'running' for the next start (same host) to resume."""
+        LOG.info("protector-engine %s stopping", self.host)
+        self._stop.set()
+        self._wake.set()
+        if self._rpc_server is not None:
+            self._rpc_server.stop()
+            self._rpc_server.wait()
+        self.pool.shutdown(wait=True)
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self.locks.stop()
+        rpc.cleanup()
+
+    def wait(self):
+        while not self._stop.wait(1):
+            pass
+
+    def wake(self):
+        self._wake.set()
+
+    # -- loops ---------------------------------------------------------------
+
+    def _beat(self):
+        services_db.heartbeat(self.ctx, self.host, BINARY,
+                              version.version_string)
+
+    def _heartbeat_loop(self):
+        while not self._stop.wait(self.conf.engine.heartbeat_interval):
+            try:
+                self._beat()
+                with self._lock:
+                    mine = list(self._running)
+                ops_db.heartbeat(self.ctx, mine, self.host)
+            except Exception:  # a DB hiccup must not end the heartbeat
+                LOG.exception("Heartbeat failed")
+
+    def _poll_loop(self):
+        first = True
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+                if first:
+                    LOG.info("Initial look for queued and abandoned "
+                             "operations done")
+                    first = False
+            except Exception:  # keep polling through DB outages
+                LOG.exception("Looking for work failed")
+            self._wake.wait(self.conf.engine.poll_interval)
+            self._wake.clear()
+
+    def poll_once(self):
+        stale_before = ops_db.utcnow() - datetime.timedelta(
+            seconds=self.conf.engine.stale_after)
+        for op_id, pg_id, owner, beat in ops_db.orphans(
+                self.ctx, self.host, stale_before):
+            self._try(op_id, pg_id, lambda op_id=op_id, owner=owner,
+                      beat=beat: ops_db.adopt(self.ctx, op_id, self.host,
+                                              owner, beat), "resuming")
+        for op_id, pg_id in ops_db.queued(self.ctx):
+            self._try(op_id, pg_id, lambda op_id=op_id: ops_db.claim(
+                self.ctx, op_id, self.host), "starting")
+
+    def _try(self, op_id, pg_id, take, what):
+        if self._stop.is_set():
+            return
+        with self._lock:
+            if op_id in self._running or pg_id in self._running.values() \
+                    or len(self._running) >= self.conf.engine.max_operations:
+                return
+        lock = self.locks.try_acquire(pg_id or op_id)
+        if lock is None:
+            return
+        try:
+            taken = take()
+        except Exception:
+            lock.release()
+            raise
+        if not taken:
+            lock.release()
+            return
+        LOG.info("%s operation %s of group %s", what.capitalize(), op_id,
+                 pg_id)
+        with self._lock:
+            self._running[op_id] = pg_id
+        self.pool.submit(self._run, op_id, lock)
+
+    def _run(self, op_id, lock):
+        try:
+            runner.run_operation(self.ctx, op_id, self.host,
+                                 should_stop=self._stop.is_set)
+        except Exception:
+            LOG.exception("Operation %s stopped on an unexpected error; it "
+                          "will be resumed", op_id)
+        finally:
+            with self._lock:
+                self._running.pop(op_id, None)
+            try:
+                lock.release()
+            except Exception:
+                LOG.exception("Releasing the lock of %s failed", op_id)
+            # More work may be queued behind this operation's group.
+            self._wake.set()

@@ -1,0 +1,78 @@
+"""Engine tasks grouped by kind (octavia style), and what they share.
+
+``lifecycle_tasks`` check and mark the operation's group, ``storage_tasks``
+drive the array through the storage driver, ``compute_tasks`` act on the
+target cloud (Nova, Neutron), ``database_tasks`` record outcomes. Each task
+is ``task(ctx, store) -> dict`` (see ``engine/flows``); these helpers turn
+the plain IDs of the store into what the tasks need.
+"""
+from protector.cloud import connection
+from protector.common import crypto
+from protector.db import dr as dr_db
+from protector.db import replication_policies as policy_db
+from protector.db import sites as sites_db
+from protector import exception
+from protector import storage
+
+
+def op(store):
+    return store["operation"]
+
+
+def params(store):
+    return store["operation"]["parameters"] or {}
+
+
+def group(ctx, store):
+    return dr_db.get_group_by_id(ctx, op(store)["protection_group_id"])
+
+
+def site(ctx, site_id):
+    return sites_db.get(ctx, site_id)
+
+
+def target_cloud(ctx, store):
+    """The target site's cloud, acting through the project's trust in
+    that site's Keystone (DESIGN.md 2: the engine acts on its own cloud)."""
+    target = site(ctx, op(store)["target_site_id"])
+    trust_id = dr_db.find_trust(ctx, target["id"], op(store)["project_id"],
+                                op(store)["user_id"])
+    if not trust_id:
+        raise exception.TrustNotFound(project=op(store)["project_id"],
+                                      site=target["name"])
+    return connection.SiteCloud.from_trust(target, trust_id)
+
+
+def policy(ctx, pg_id):
+    """The group's replication policy with its tokens decrypted."""
+    row = policy_db.get(ctx, pg_id)
+    if row is None:
+        return None
+    out = {k: v for k, v in row.items() if not k.endswith("_encrypted")}
+    for side in ("primary", "secondary"):
+        enc = row[side + "_fa_api_token_encrypted"]
+        out[side + "_fa_api_token"] = crypto.decrypt(enc) if enc else None
+    return out
+
+
+def driver(ctx, store, cloud_factory=None):
+    grp = group(ctx, store)
+    pol = policy(ctx, grp["id"])
+    if pol is None:
+        raise exception.PreconditionNoPolicy(pg=grp["name"])
+    target = site(ctx, op(store)["target_site_id"])
+    return storage.get_driver(
+        pol, grp, target,
+        cloud_factory or (lambda: target_cloud(ctx, store)))
+
+
+def member_volumes(members):
+    """Every member volume, flat, with its member and image name."""
+    out = []
+    for member in members:
+        config = member["instance_config"] or {}
+        for vol in member["volumes"]:
+            out.append(dict(vol, member_id=member["id"],
+                            image_name=vol.get("image_name") or
+                            config.get("image_name")))
+    return out

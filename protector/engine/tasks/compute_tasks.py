@@ -1,0 +1,237 @@
+"""Nova and Neutron work on the target site.
+
+Every server and network is recorded as a ``RecoveryResource`` before it
+is created and carries the operation's ID in its metadata/description, so
+a re-run finds it (by record, else by name and marker) instead of creating
+a duplicate, and test cleanup removes exactly what the test made.
+Instances are rebuilt in parallel, at most ``[engine]
+max_parallel_instances`` at a time.
+"""
+from concurrent import futures
+
+from openstack import exceptions as sdk_exc
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from protector.db import dr as dr_db
+from protector.engine import flows
+from protector.engine import tasks
+from protector import exception
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+MARKER = "protector_operation"
+SERVER_TIMEOUT = 900
+
+
+def _flavor_name(config):
+    flavor = config.get("flavor") or {}
+    return flavor.get("original_name") or flavor.get("name")
+
+
+def _find_server(conn, rec, name, op_id):
+    if rec.get("resource_id"):
+        server = conn.compute.find_server(rec["resource_id"],
+                                          ignore_missing=True)
+        if server is not None and server.status != "ERROR":
+            return server
+    for server in conn.compute.servers(name="^%s$" % name):
+        if (server.metadata or {}).get(MARKER) == op_id and \
+                server.status != "ERROR":
+            return server
+    return None
+
+
+def _networks(conn, config, mapping, test_network):
+    nets = []
+    for port in config.get("ports") or []:
+        if test_network:
+            nets.append({"uuid": test_network})
+            continue
+        src = port.get("network_name")
+        dst = mapping.get(src, src)
+        net = conn.network.find_network(dst, ignore_missing=True)
+        if net is None:
+            raise exception.PreconditionUnmapped(
+                what="network", names=src, pg="(this group)",
+                site="target")
+        nets.append({"uuid": net.id})
+    return nets
+
+
+def _build_one(ctx, store, cloud, member, volumes, purpose):
+    operation = tasks.op(store)
+    params = tasks.params(store)
+    conn = cloud.conn
+    config = member["instance_config"] or {}
+    name = config.get("name") or member["instance_name"] or member["id"]
+    if purpose == "test":
+        name = "%s-drtest" % name
+    rec = dr_db.intend_resource(
+        ctx, operation["id"], operation["protection_group_id"],
+        operation["target_site_id"], "server", "server:%s" % member["id"],
+        {"purpose": purpose, "member_id": member["id"], "name": name})
+    with cloud.guard("compute"):
+        server = _find_server(conn, rec, name, operation["id"])
+    if server is None:
+        bdm = []
+        for vol in member["volumes"]:
+            if vol["volume_id"] not in volumes:
+                raise exception.StorageError(
+                    driver="engine", reason="volume %s of member %s has no "
+                    "copy on the target" % (vol["volume_id"], member["id"]))
+            bdm.append({"uuid": volumes[vol["volume_id"]],
+                        "source_type": "volume",
+                        "destination_type": "volume",
+                        "boot_index": vol["boot_index"]
+                        if vol["boot_index"] is not None else -1,
+                        "delete_on_termination": False})
+        if not any(b["boot_index"] == 0 for b in bdm):
+            raise exception.StepNotImplemented(
+                step="recreate_instances",
+                operation_type=operation["operation_type"],
+                reason="instance %s boots from an image, not a volume; only "
+                "boot-from-volume members can be rebuilt" % name)
+        src_flavor = _flavor_name(config)
+        flavor_name = (params.get("flavor_mapping") or {}).get(
+            src_flavor, src_flavor)
+        with cloud.guard("compute"):
+            flavor = conn.compute.find_flavor(flavor_name,
+                                              ignore_missing=True)
+        if flavor is None:
+            raise exception.PreconditionUnmapped(
+                what="flavor", names=src_flavor, pg=operation[
+                    "protection_group_name"], site=cloud.site["name"])
+        with cloud.guard("network"):
+            networks = _networks(
+                conn, config, params.get("network_mapping") or {},
+                store["results"].get("create_test_network", {}).get(
+                    "network_id"))
+            sgs = [{"name": sg["name"]} for sg in
+                   config.get("security_groups") or []
+                   if conn.network.find_security_group(
+                       sg["name"], ignore_missing=True)]
+        metadata = dict(config.get("metadata") or {})
+        metadata.update({MARKER: operation["id"],
+                         "protector_member": member["id"]})
+        attrs = {"name": name, "flavor_id": flavor.id,
+                 "block_device_mapping": bdm, "networks": networks or
+                 "none", "metadata": metadata}
+        if sgs:
+            attrs["security_groups"] = sgs
+        if config.get("key_name"):
+            with cloud.guard("compute"):
+                if conn.compute.find_keypair(config["key_name"],
+                                             ignore_missing=True):
+                    attrs["key_name"] = config["key_name"]
+        with cloud.guard("compute"):
+            server = conn.compute.create_server(**attrs)
+    dr_db.record_resource(ctx, rec["id"], server.id,
+                          details=dict(rec["details"], name=name))
+    with cloud.guard("compute"):
+        try:
+            server = conn.compute.wait_for_server(server, status="ACTIVE",
+                                                  wait=SERVER_TIMEOUT)
+        except sdk_exc.ResourceFailure as exc:
+            raise exception.CloudServiceError(
+                service="Nova", site=cloud.site["name"],
+                reason="instance %s did not become ACTIVE: %s" % (name, exc))
+    return member["id"], server.id
+
+
+def _recreate(ctx, store, purpose):
+    members = dr_db.members(ctx, tasks.op(store)["protection_group_id"])
+    volumes = store["results"].get(
+        "promote_volumes" if purpose == "failover" else
+        "create_test_volumes", {}).get("volumes", {})
+    cloud = tasks.target_cloud(ctx, store)
+    servers, errors = {}, []
+    width = max(1, CONF.engine.max_parallel_instances)
+    with futures.ThreadPoolExecutor(max_workers=width) as pool:
+        jobs = [pool.submit(_build_one, ctx, store, cloud, m, volumes,
+                            purpose) for m in members]
+        for job in jobs:
+            try:
+                member_id, server_id = job.result()
+                servers[member_id] = server_id
+            except Exception as exc:  # report all, not just the first
+                errors.append(exc)
+    if errors:
+        raise errors[0]
+    return {"servers": servers}
+
+
+def recreate_instances(ctx, store):
+    return _recreate(ctx, store, "failover")
+
+
+def create_test_instances(ctx, store):
+    return _recreate(ctx, store, "test")
+
+
+def create_test_network(ctx, store):
+    """--auto-network: an isolated network (no router) for the drill."""
+    if not tasks.params(store).get("auto_network"):
+        raise flows.Skip("network mapping given; no test network needed")
+    operation = tasks.op(store)
+    cloud = tasks.target_cloud(ctx, store)
+    conn = cloud.conn
+    name = "protector-drtest-%s" % operation["id"][:8]
+    out = {}
+    for rtype, create in (
+            ("network", lambda: conn.network.create_network(
+                name=name, description="%s=%s" % (MARKER, operation["id"]))),
+            ("subnet", lambda: conn.network.create_subnet(
+                name=name, network_id=out["network_id"], ip_version=4,
+                cidr="192.168.254.0/24", gateway_ip=None))):
+        rec = dr_db.intend_resource(
+            ctx, operation["id"], operation["protection_group_id"],
+            operation["target_site_id"], rtype, rtype, {"name": name})
+        with cloud.guard("network"):
+            found = None
+            if rec["resource_id"]:
+                finder = getattr(conn.network, "find_" + rtype)
+                found = finder(rec["resource_id"], ignore_missing=True)
+            if found is None:
+                found = create()
+        dr_db.record_resource(ctx, rec["id"], found.id)
+        out[rtype + "_id"] = found.id
+    return out
+
+
+def _delete_recorded(ctx, store, rtypes):
+    test_id = tasks.params(store).get("test_operation_id")
+    rows = [r for rtype in rtypes for r in dr_db.resources(
+        ctx, op_id=test_id, rtype=rtype, exclude_status="deleted")]
+    if not rows:
+        raise flows.Skip("the test made no %s" % "/".join(rtypes))
+    cloud = tasks.target_cloud(ctx, store)
+    conn = cloud.conn
+    deleted = []
+    for row in rows:
+        if row["resource_id"]:
+            if row["resource_type"] == "server":
+                with cloud.guard("compute"):
+                    server = conn.compute.find_server(row["resource_id"],
+                                                      ignore_missing=True)
+                    if server is not None:
+                        conn.compute.delete_server(server)
+                        conn.compute.wait_for_delete(server,
+                                                     wait=SERVER_TIMEOUT)
+            else:
+                with cloud.guard("network"):
+                    getattr(conn.network, "delete_" + row["resource_type"])(
+                        row["resource_id"], ignore_missing=True)
+        dr_db.record_resource(ctx, row["id"], row["resource_id"],
+                              status="deleted")
+        deleted.append(row["resource_id"])
+    return {"deleted": deleted}
+
+
+def delete_test_instances(ctx, store):
+    return _delete_recorded(ctx, store, ("server",))
+
+
+def delete_test_networks(ctx, store):
+    # Subnets before their network.
+    return _delete_recorded(ctx, store, ("subnet", "network"))

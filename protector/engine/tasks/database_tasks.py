@@ -1,0 +1,78 @@
+"""Record what an operation achieved in this site's database.
+
+These run last in their flows; each is idempotent (conditional updates),
+so a re-run after a crash does not count a failover twice.
+"""
+from oslo_utils import timeutils
+
+from protector.db import dr as dr_db
+from protector.engine import tasks
+
+
+def _members_moved(ctx, store, target_id):
+    servers = store["results"].get("recreate_instances", {}).get(
+        "servers", {})
+    volumes = store["results"].get("promote_volumes", {}).get("volumes", {})
+    for member in dr_db.members(ctx, tasks.op(store)["protection_group_id"]):
+        own = {v["volume_id"]: volumes[v["volume_id"]]
+               for v in member["volumes"] if v["volume_id"] in volumes}
+        values = {"current_site_id": target_id}
+        if member["id"] in servers:
+            values["current_instance_id"] = servers[member["id"]]
+        dr_db.update_member(ctx, member["id"], values, own)
+
+
+def _swap_primary(ctx, store, status, count):
+    operation = tasks.op(store)
+    pg_id = operation["protection_group_id"]
+    target = operation["target_site_id"]
+    values = {"status": status, "status_reason": None,
+              "current_primary_site_id": target}
+    grp = tasks.group(ctx, store)
+    swapped = grp["current_primary_site_id"] == target
+    if not swapped:
+        if count:
+            values["failover_count"] = (grp["failover_count"] or 0) + 1
+            values["last_failover_at"] = timeutils.utcnow()
+        # Conditional: only the first run of this step swaps and counts.
+        dr_db.update_group(ctx, pg_id, values, expect={
+            "current_primary_site_id": operation["source_site_id"]})
+    else:
+        dr_db.update_group(ctx, pg_id, {"status": status,
+                                        "status_reason": None})
+    _members_moved(ctx, store, target)
+    # The peer is told by a metadata push; until then sync-status must not
+    # claim SYNCED. After an unplanned failover the source is presumed
+    # down: UNREACHABLE until 'sync-force'.
+    planned = tasks.params(store).get("type", "planned") == "planned"
+    dr_db.record_sync_state(
+        ctx, pg_id, operation["source_site_id"],
+        "PENDING" if planned else "UNREACHABLE",
+        "changed by %s operation %s; run 'sync-force' to push it to the "
+        "peer" % (operation["operation_type"], operation["id"]))
+    grp = tasks.group(ctx, store)
+    return {"status": grp["status"],
+            "current_primary_site_id": grp["current_primary_site_id"],
+            "failover_count": grp["failover_count"]}
+
+
+def mark_group_failed_over(ctx, store):
+    return _swap_primary(ctx, store, "failed_over", count=True)
+
+
+def mark_group_failed_back(ctx, store):
+    return _swap_primary(ctx, store, "active", count=False)
+
+
+def mark_test_active(ctx, store):
+    """The test's resources stay until test-cleanup (the group keeps
+    ``active_test_operation_id``, set when the test was queued)."""
+    return {"active_test_operation_id": tasks.op(store)["id"]}
+
+
+def clear_test(ctx, store):
+    test_id = tasks.params(store).get("test_operation_id")
+    dr_db.update_group(ctx, tasks.op(store)["protection_group_id"],
+                       {"active_test_operation_id": None},
+                       expect={"active_test_operation_id": test_id})
+    return {"cleared_test_operation_id": test_id}

@@ -1,0 +1,144 @@
+"""Array work through the storage driver (``protector/storage``).
+
+Volumes made on the target are recorded as ``RecoveryResource`` rows
+(type ``volume``) *before* they are made, keyed by source volume, so a
+re-run reuses them and test cleanup deletes exactly those.
+"""
+from openstack import exceptions as sdk_exc
+
+from protector.db import dr as dr_db
+from protector.engine import flows
+from protector.engine import tasks
+from protector import exception
+
+
+def _volumes(ctx, store):
+    return tasks.member_volumes(dr_db.members(
+        ctx, tasks.op(store)["protection_group_id"]))
+
+
+def snapshot_consistency_group(ctx, store):
+    """The crash-consistent point the target is rebuilt from.
+
+    Planned: graceful shutdown on the source, then a final replicated
+    snapshot. Unplanned and test failover: the newest snapshot already
+    replicated to the target (nothing on the source is touched).
+    """
+    operation = tasks.op(store)
+    kind = operation["operation_type"]
+    planned = kind in ("failover", "failback") and \
+        tasks.params(store).get("type", "planned") == "planned"
+    if planned:
+        # The graceful shutdown and final replication run on the source
+        # site as a sub-operation through its protector-api (DESIGN.md 2);
+        # that peer call is not built yet. Fail before anything changes
+        # rather than fail over from a snapshot older than the workload.
+        raise exception.StepNotImplemented(
+            step="snapshot_consistency_group", operation_type=kind,
+            reason="the planned mode's graceful shutdown and final "
+            "replication on the source site are not available yet; use "
+            "--type unplanned")
+    driver = tasks.driver(ctx, store)
+    snap = driver.latest_replicated_snapshot(_volumes(ctx, store))
+    return {"snapshot": snap, "mode": "latest_replicated"}
+
+
+def _manage(cloud, grp, copy, name):
+    """Bring an array volume into Cinder (Cinder policy needs: seed 004).
+
+    Drivers that already made a Cinder volume return its ID instead.
+    """
+    conn = cloud.conn
+    with cloud.guard("block-storage"):
+        for vol in conn.block_storage.volumes(name=name):
+            if vol.name == name:
+                return vol.id
+        hosts = [s.host for s in conn.block_storage.services(
+            binary="cinder-volume") if s.state == "up"]
+        if not hosts:
+            raise exception.StorageError(
+                driver="cinder", reason="no cinder-volume service is up to "
+                "manage %s into" % copy["backend_ref"])
+        try:
+            vol = conn.block_storage.manage_volume(
+                host=hosts[0] + "#" + hosts[0].split("@")[-1],
+                ref={"name": copy["backend_ref"]}, name=name,
+                volume_type=grp.get("volume_type_name"))
+        except sdk_exc.HttpException as exc:
+            raise exception.StorageError(driver="cinder",
+                                         reason="manage failed: %s" % exc)
+    return vol.id
+
+
+def _promote(ctx, store, purpose):
+    operation = tasks.op(store)
+    snap = store["results"]["snapshot_consistency_group"]["snapshot"]
+    grp = tasks.group(ctx, store)
+    records = {}
+    for vol in snap["volumes"]:
+        records[vol["volume_id"]] = dr_db.intend_resource(
+            ctx, operation["id"], grp["id"], operation["target_site_id"],
+            "volume", "volume:%s" % vol["volume_id"],
+            {"purpose": purpose, "member_id": vol.get("member_id")})
+    cloud = []
+
+    def factory():
+        if not cloud:
+            cloud.append(tasks.target_cloud(ctx, store))
+        return cloud[0]
+
+    driver = tasks.driver(ctx, store, cloud_factory=factory)
+    copies = driver.promote_volumes(snap, operation["id"], purpose=purpose)
+    mapping = {}
+    for copy in copies:
+        vol_id = copy.get("cinder_volume_id") or _manage(
+            factory(), grp, copy, "protector-%s-%s" % (
+                purpose, copy["source_volume_id"]))
+        rec = records[copy["source_volume_id"]]
+        dr_db.record_resource(ctx, rec["id"], vol_id, details=dict(
+            rec["details"], backend_ref=copy["backend_ref"],
+            cinder_volume_id=vol_id))
+        mapping[copy["source_volume_id"]] = vol_id
+    return {"volumes": mapping, "snapshot": snap["name"]}
+
+
+def promote_volumes(ctx, store):
+    return _promote(ctx, store, "failover")
+
+
+def create_test_volumes(ctx, store):
+    return _promote(ctx, store, "test")
+
+
+def reverse_replication(ctx, store):
+    if not tasks.params(store).get("reverse_replication"):
+        raise flows.Skip("reverse replication not requested")
+    return tasks.driver(ctx, store).reverse_replication()
+
+
+def unmanage_source_volumes(ctx, store):
+    """Failback: the side being vacated gives its volumes back to the
+    array (``unmanage``). It runs on that site, through its API."""
+    raise exception.StepNotImplemented(
+        step="unmanage_source_volumes", operation_type="failback",
+        reason="unmanaging volumes on the site being vacated runs there "
+        "as a sub-operation, which is not available yet")
+
+
+def delete_test_volumes(ctx, store):
+    """Test cleanup: delete the volumes the test made, and nothing else."""
+    test_id = tasks.params(store).get("test_operation_id")
+    rows = dr_db.resources(ctx, op_id=test_id, rtype="volume",
+                           exclude_status="deleted")
+    if not rows:
+        raise flows.Skip("the test made no volumes")
+    driver = tasks.driver(ctx, store)
+    deleted = []
+    for row in rows:
+        copy = {"backend_ref": row["details"].get("backend_ref"),
+                "cinder_volume_id": row["resource_id"]}
+        driver.delete_copies([copy])
+        dr_db.record_resource(ctx, row["id"], row["resource_id"],
+                              status="deleted")
+        deleted.append(row["resource_id"])
+    return {"deleted": deleted}

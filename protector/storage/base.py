@@ -1,0 +1,87 @@
+"""The storage driver interface: what DR operations ask of the arrays.
+
+One driver instance serves one protection group on one site (the site the
+engine runs on), configured by the group's replication policy. Every
+argument and return value is a plain dict or list of dicts, so results can
+be stored as step results and a resumed step can pass them back.
+
+Shapes used below:
+
+* ``volume``: a member volume as the engine knows it, at least
+  ``{"volume_id", "volume_name", "size_gb", "bootable", "backend_ref",
+  "member_id", "image_name"?}`` (``volume_id`` is the source-site Cinder
+  ID; ``backend_ref`` the array's name for it, if known).
+* ``snapshot``: ``{"id", "name", "site", "created_at", "volumes":
+  [volume...]}`` - a replicated, crash-consistent snapshot of the group.
+* ``copy``: ``{"source_volume_id", "backend_ref", "cinder_volume_id"?}`` - a
+  volume made on the target array from a snapshot. With
+  ``cinder_volume_id`` set the driver already made it a Cinder volume;
+  without it the engine brings ``backend_ref`` into Cinder with ``manage``.
+
+Drivers must make every method idempotent for a given ``key`` (the
+operation and volume), because the engine re-runs interrupted steps.
+"""
+import abc
+
+
+class StorageDriver(abc.ABC):
+    """Array operations for one protection group on one site."""
+
+    name = "base"
+
+    def __init__(self, policy, group, site, cloud_factory=None):
+        """``policy``: the replication policy (tokens decrypted);
+        ``group``: the protection group; ``site``: the site the driver acts
+        on; ``cloud_factory()``: that site's ``SiteCloud``, for drivers
+        that need the cloud (called lazily)."""
+        self.policy = policy
+        self.group = group
+        self.site = site
+        self._cloud_factory = cloud_factory
+        self._cloud = None
+
+    @property
+    def cloud(self):
+        if self._cloud is None and self._cloud_factory is not None:
+            self._cloud = self._cloud_factory()
+        return self._cloud
+
+    @abc.abstractmethod
+    def ensure_replication(self, volumes):
+        """Make sure the array protection group (or pod) exists, replicates
+        to the peer array on the policy's interval and holds ``volumes``.
+        Returns ``{"pure_pg_name", "volumes": [backend_ref...]}``."""
+
+    @abc.abstractmethod
+    def create_replicated_snapshot(self, volumes, key):
+        """Take a snapshot now and replicate it to the peer array (planned
+        failover's final replication). Returns the ``snapshot`` once it is
+        complete on the peer."""
+
+    @abc.abstractmethod
+    def latest_replicated_snapshot(self, volumes):
+        """The newest snapshot fully replicated to this site, or raise
+        ``SnapshotNotFound``."""
+
+    @abc.abstractmethod
+    def promote_volumes(self, snapshot, key, purpose="failover"):
+        """Make writable volumes on this site's array from ``snapshot``
+        (one per snapshot volume). ``purpose`` is ``failover`` or
+        ``test``; test copies are separate volumes that leave replication
+        untouched. Returns ``[copy...]``."""
+
+    @abc.abstractmethod
+    def delete_copies(self, copies):
+        """Delete volumes made by ``promote_volumes`` (test cleanup, or the
+        side being vacated after ``unmanage``). Only those volumes; a copy
+        already gone is not an error."""
+
+    @abc.abstractmethod
+    def reverse_replication(self):
+        """Swap the replication direction so this site's array becomes the
+        source (failback with reverse replication). Returns details."""
+
+    @abc.abstractmethod
+    def replication_lag(self):
+        """Seconds since the newest replicated snapshot (for the RPO), or
+        None when nothing was replicated yet."""

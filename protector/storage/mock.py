@@ -1,0 +1,237 @@
+"""The mock storage driver of seed 004 (``use_mock_storage = True``).
+
+Array state lives in SQLite at ``$state_path/mock_storage/arrays.sqlite``
+(one file per site, as each site has its own state_path). The simulated
+replication link is always current: asking for the latest replicated
+snapshot records one of the group's volumes "now". Promoting a snapshot
+makes real Cinder volumes on this site: bootable volumes are created from
+the Glance image *of the same name* as on the source (the volume's
+``image_name``, else ``[storage] mock_image_name``), data volumes blank of
+the same size. If the image is missing the step fails with the seed's
+"Image 'cirros' not found on target site" (code
+``protector.storage.mock_image_not_found``).
+
+Idempotency: every copy is keyed by (key, source volume) and its Cinder
+volume gets a deterministic name, looked up before creating, so a re-run
+after a crash between "create" and "record" finds the volume instead of
+making a second one.
+"""
+import contextlib
+import datetime
+import json
+import os
+import sqlite3
+import uuid
+
+from openstack import exceptions as sdk_exc
+from oslo_config import cfg
+
+from protector import exception
+from protector.storage import base
+
+CONF = cfg.CONF
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS replication (
+    pg_id TEXT PRIMARY KEY, pure_pg_name TEXT, source_site TEXT,
+    interval INTEGER, volumes TEXT, updated_at TEXT);
+CREATE TABLE IF NOT EXISTS snapshots (
+    id TEXT PRIMARY KEY, pg_id TEXT NOT NULL, site TEXT, name TEXT,
+    skey TEXT UNIQUE, created_at TEXT NOT NULL, volumes TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS copies (
+    ckey TEXT PRIMARY KEY, pg_id TEXT NOT NULL, site TEXT,
+    snapshot_id TEXT, source_volume_id TEXT NOT NULL, backend_ref TEXT,
+    cinder_volume_id TEXT, purpose TEXT, status TEXT NOT NULL);
+"""
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(
+        tzinfo=None, microsecond=0)
+
+
+def state_dir(conf=CONF):
+    return os.path.join(conf.state_path, "mock_storage")
+
+
+class MockStorageDriver(base.StorageDriver):
+    name = "mock"
+
+    def __init__(self, policy, group, site, cloud_factory=None):
+        super().__init__(policy, group, site, cloud_factory)
+        os.makedirs(state_dir(), exist_ok=True)
+        self.path = os.path.join(state_dir(), "arrays.sqlite")
+        with self._db() as db:
+            db.executescript(SCHEMA)
+
+    @contextlib.contextmanager
+    def _db(self):
+        conn = sqlite3.connect(self.path, timeout=30)
+        conn.row_factory = sqlite3.Row
+        try:
+            with conn:
+                yield conn
+        finally:
+            conn.close()
+
+    # -- replication -------------------------------------------------------
+
+    def ensure_replication(self, volumes):
+        name = (self.policy or {}).get("pure_pg_name") or \
+            "pg-%s" % self.group["id"]
+        refs = [self._ref(v) for v in volumes]
+        with self._db() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO replication VALUES (?,?,?,?,?,?)",
+                (self.group["id"], name, self.site["id"],
+                 (self.policy or {}).get("replication_interval"),
+                 json.dumps(refs), _now().isoformat()))
+        return {"pure_pg_name": name, "volumes": refs}
+
+    def _ref(self, volume):
+        return volume.get("backend_ref") or "volume-%s-cinder" % \
+            volume["volume_id"]
+
+    def _snapshot(self, volumes, key=None):
+        with self._db() as db:
+            if key:
+                row = db.execute("SELECT * FROM snapshots WHERE skey=?",
+                                 (key,)).fetchone()
+                if row:
+                    return self._snap_dict(row)
+            snap_id = str(uuid.uuid4())
+            created = _now()
+            vols = [dict(v, backend_ref=self._ref(v)) for v in volumes]
+            name = "%s.%s" % ((self.policy or {}).get("pure_pg_name") or
+                              "pg-%s" % self.group["id"],
+                              created.strftime("%Y%m%d%H%M%S"))
+            db.execute("INSERT INTO snapshots VALUES (?,?,?,?,?,?,?)",
+                       (snap_id, self.group["id"], self.site["id"], name,
+                        key, created.isoformat(), json.dumps(vols)))
+            row = db.execute("SELECT * FROM snapshots WHERE id=?",
+                             (snap_id,)).fetchone()
+            return self._snap_dict(row)
+
+    @staticmethod
+    def _snap_dict(row):
+        return {"id": row["id"], "name": row["name"], "site": row["site"],
+                "created_at": row["created_at"] + "Z",
+                "volumes": json.loads(row["volumes"])}
+
+    def create_replicated_snapshot(self, volumes, key):
+        return self._snapshot(volumes, key)
+
+    def latest_replicated_snapshot(self, volumes):
+        # The simulated link is always current: replicate "now".
+        return self._snapshot(volumes)
+
+    def replication_lag(self):
+        with self._db() as db:
+            row = db.execute(
+                "SELECT max(created_at) FROM snapshots WHERE pg_id=?",
+                (self.group["id"],)).fetchone()
+        if not row or not row[0]:
+            return None
+        then = datetime.datetime.fromisoformat(row[0])
+        return int((_now() - then).total_seconds())
+
+    def reverse_replication(self):
+        with self._db() as db:
+            db.execute("UPDATE replication SET source_site=?, updated_at=? "
+                       "WHERE pg_id=?", (self.site["id"],
+                                         _now().isoformat(),
+                                         self.group["id"]))
+        return {"source_site": self.site["id"]}
+
+    # -- copies on this site -------------------------------------------------
+
+    def _volume_type(self):
+        return self.group.get("volume_type_name") or None
+
+    def _find_image(self, name):
+        with self.cloud.guard("image"):
+            image = self.cloud.conn.image.find_image(name,
+                                                     ignore_missing=True)
+        if image is None:
+            raise exception.MockImageNotFound(image=name,
+                                              site=self.site["name"])
+        return image
+
+    def _existing(self, name):
+        with self.cloud.guard("block-storage"):
+            for vol in self.cloud.conn.block_storage.volumes(name=name):
+                if vol.name == name and vol.status != "error":
+                    return vol
+        return None
+
+    def promote_volumes(self, snapshot, key, purpose="failover"):
+        copies = []
+        for vol in snapshot["volumes"]:
+            copies.append(self._promote_one(snapshot, vol, key, purpose))
+        return copies
+
+    def _promote_one(self, snapshot, vol, key, purpose):
+        ckey = "%s:%s" % (key, vol["volume_id"])
+        name = "protector-%s-%s" % (purpose, ckey.replace(":", "-"))[:255]
+        with self._db() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO copies VALUES (?,?,?,?,?,?,?,?,?)",
+                (ckey, self.group["id"], self.site["id"], snapshot["id"],
+                 vol["volume_id"], name, None, purpose, "creating"))
+        conn = self.cloud.conn
+        existing = self._existing(name)
+        if existing is None:
+            attrs = {"name": name, "size": vol.get("size_gb") or 1,
+                     "description": "Protector %s copy of volume %s "
+                     "(snapshot %s)" % (purpose, vol["volume_id"],
+                                        snapshot["name"]),
+                     "metadata": {"protector_copy_key": ckey}}
+            if vol.get("bootable") or vol.get("boot_index") == 0:
+                image_name = vol.get("image_name") or \
+                    CONF.storage.mock_image_name
+                attrs["image_id"] = self._find_image(image_name).id
+            if self._volume_type():
+                attrs["volume_type"] = self._volume_type()
+            with self.cloud.guard("block-storage"):
+                existing = conn.block_storage.create_volume(**attrs)
+        with self.cloud.guard("block-storage"):
+            try:
+                existing = conn.block_storage.wait_for_status(
+                    existing, "available", failures=["error"],
+                    wait=CONF.storage.mock_volume_timeout)
+            except sdk_exc.ResourceFailure as exc:
+                raise exception.StorageError(driver=self.name,
+                                             reason=str(exc))
+        with self._db() as db:
+            db.execute("UPDATE copies SET cinder_volume_id=?, "
+                       "status='available' WHERE ckey=?",
+                       (existing.id, ckey))
+        return {"source_volume_id": vol["volume_id"], "backend_ref": name,
+                "cinder_volume_id": existing.id}
+
+    def delete_copies(self, copies):
+        conn = self.cloud.conn
+        deleted = []
+        for copy in copies:
+            vol_id = copy.get("cinder_volume_id")
+            if vol_id:
+                with self.cloud.guard("block-storage"):
+                    try:
+                        conn.block_storage.delete_volume(vol_id,
+                                                         ignore_missing=True)
+                    except sdk_exc.HttpException as exc:
+                        raise exception.StorageError(driver=self.name,
+                                                     reason=str(exc))
+            with self._db() as db:
+                db.execute("UPDATE copies SET status='deleted' WHERE "
+                           "backend_ref=?", (copy.get("backend_ref"),))
+            deleted.append(copy.get("backend_ref") or vol_id)
+        return deleted
+
+    def copies(self, status=None):
+        """Rows of this group's copies (for tests and inventory)."""
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM copies WHERE pg_id=?",
+                              (self.group["id"],)).fetchall()
+        return [dict(r) for r in rows
+                if status is None or r["status"] == status]

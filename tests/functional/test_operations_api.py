@@ -1,0 +1,189 @@
+"""Operations, DR actions, replication policies and health over HTTP.
+
+Runs against protector-api servers of its own (an encryption key for
+policy tokens configured), on SQLite and MariaDB. Groups, members and
+policies are inserted straight into the server's database
+(``engine/fixtures.py``); the declarative cases are in
+``gabbits/operations/*.yaml`` and read the seeded IDs from the
+environment (``$ENVIRON['OPS_PG_READY']`` ...).
+"""
+import glob
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from tests import conftest as top
+from tests import services
+from tests.functional import apiserver
+from tests.functional import conftest as fconf
+from tests.functional.engine import fixtures
+from tests.functional import test_api
+from tests.functional.test_service import call
+
+pytestmark = pytest.mark.keystone
+
+HERE = os.path.dirname(__file__)
+GABBITS = sorted(glob.glob(os.path.join(HERE, "gabbits", "operations",
+                                        "*.yaml")))
+KEY = "0rw-5G1VN2X8Pn0G4oJ4iyJ1eJv8lXyCzq6d1YVc8lI="
+SECRET = "T-12345678-abcd-efgh-ijkl-mnopqrstuvwx"
+
+
+def _server(keystone, work, url):
+    return apiserver.APIServer(
+        work, url, authtoken=fconf.authtoken_for(keystone),
+        extra={"storage": {"token_encryption_key": KEY},
+               "cloud": {"connect_retries": "0", "request_timeout": "5"}})
+
+
+@pytest.fixture(scope="module")
+def sqlite_ops_api(keystone, tmp_path_factory):
+    work = str(tmp_path_factory.mktemp("ops-sqlite"))
+    server = _server(keystone, work, "sqlite:///%s/protector.sqlite" % work)
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def mariadb_ops_api(keystone, tmp_path_factory):
+    if not services.mysql_available():
+        top.require_or_skip("MariaDB is not reachable on %s:3306" %
+                            services.MYSQL_HOST)
+    work = str(tmp_path_factory.mktemp("ops-maria"))
+    with services.mysql_database() as url:
+        server = _server(keystone, work, url)
+        yield server.start()
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mariadb",
+                                               marks=pytest.mark.mariadb)])
+def ops_api(request, keystone):
+    server = request.getfixturevalue(request.param + "_ops_api")
+    rows = fixtures.Rows(server.db_url)
+    a = rows.site("ops-site-a", keystone.auth_url)
+    b = rows.site("ops-site-b", keystone.auth_url)
+    alpha = keystone.env["ALPHA_ID"]
+    tag = uuid.uuid4().hex[:6]
+
+    def group(name, **kw):
+        return rows.group(alpha, a, b, name="%s-%s" % (name, tag), **kw)
+
+    env = {
+        "OPS_PG_READY": group("ready"),
+        "OPS_PG_NOPOLICY": group("nopolicy", policy=False),
+        "OPS_PG_NOMEMBERS": group("nomembers", members=0),
+        "OPS_PG_UNMAPPED": group("unmapped"),
+        "OPS_PG_TESTING": group("testing"),
+        "OPS_PG_FAILEDOVER": group("failedover", status="failed_over"),
+        "OPS_PG_POLICY": group("policy", policy=False),
+        "OPS_TAG": tag,
+    }
+    rows.set_group(env["OPS_PG_TESTING"],
+                   active_test_operation_id=str(uuid.uuid4()))
+    os.environ.update(env)
+    server.rows = rows
+    server.env = env
+    return server
+
+
+@pytest.mark.parametrize("path", GABBITS,
+                         ids=[os.path.basename(p) for p in GABBITS])
+def test_operations_gabbits(ops_api, path):
+    result, report = test_api.run_gabbits(path, ops_api.url)
+    assert result.wasSuccessful(), report
+
+
+def _url(server, keystone, path):
+    return "%s/v1/%s%s" % (server.url, keystone.env["ALPHA_ID"], path)
+
+
+def test_concurrent_actions_start_exactly_one_operation(ops_api, keystone):
+    """Many requests at once, through both API workers: one 202, the rest
+    409, and one operation in the database."""
+    pg = ops_api.env["OPS_PG_READY"]
+    body = ('{"failover": {"type": "unplanned", "network_mapping": '
+            '{"net-web": "net-b"}, "flavor_mapping": '
+            '{"m1.small": "m1.small"}}}')
+    script = (
+        "import sys, urllib.request, urllib.error\n"
+        "req = urllib.request.Request(sys.argv[1], data=sys.argv[3]"
+        ".encode(), method='POST', headers={'X-Auth-Token': sys.argv[2], "
+        "'Content-Type': 'application/json'})\n"
+        "try:\n"
+        "    print(urllib.request.urlopen(req, timeout=60).status)\n"
+        "except urllib.error.HTTPError as e:\n"
+        "    print(e.code, e.read().decode())\n")
+    url = _url(ops_api, keystone, "/protection-groups/%s/action" % pg)
+    procs = [subprocess.Popen([sys.executable, "-c", script, url,
+                               keystone.env["ALICE_TOKEN"], body],
+                              stdout=subprocess.PIPE, text=True)
+             for _ in range(8)]
+    outputs = [p.communicate(timeout=120)[0].strip() for p in procs]
+    codes = sorted(o.split()[0] for o in outputs)
+    assert codes == ["202"] + ["409"] * 7, outputs
+    assert all("protector.operation.conflict" in o for o in outputs
+               if o.startswith("409"))
+    status, data = call("GET", _url(
+        ops_api, keystone, "/operations?protection_group_id=%s" % pg),
+        keystone.env["ALICE_TOKEN"])
+    assert status == 200 and len(data["operations"]) == 1
+
+
+def test_policy_token_is_encrypted_masked_and_never_logged(ops_api,
+                                                           keystone):
+    pg = ops_api.env["OPS_PG_POLICY"]
+    url = _url(ops_api, keystone, "/protection-groups/%s/policy" % pg)
+    body = {"policy": {
+        "primary_fa_url": "https://flasharray-a.example.com",
+        "primary_fa_api_token": SECRET,
+        "secondary_fa_url": "https://flasharray-b.example.com",
+        "secondary_fa_api_token": SECRET + "-b",
+        "pure_pg_name": "pg-prod-web-app", "replication_interval": 300,
+        "rpo_minutes": 15}}
+    token = keystone.env["ALICE_TOKEN"]
+    for expected in (201, 200):  # create, then replace
+        status, data = call("PUT", url, token, body)
+        assert status == expected, data
+        assert data["policy"]["primary_fa_api_token"] == "*** (masked)"
+        assert SECRET not in str(data)
+    status, data = call("GET", url, token)
+    assert data["policy"]["secondary_fa_api_token"] == "*** (masked)"
+    assert SECRET not in str(data)
+    # Encrypted at rest: neither token appears in the database.
+    with ops_api.rows.session() as s:
+        import sqlalchemy as sa
+        stored = s.execute(sa.text(
+            "SELECT primary_fa_api_token_encrypted, "
+            "secondary_fa_api_token_encrypted FROM replication_policies "
+            "WHERE protection_group_id = :pg"), {"pg": pg}).one()
+    assert all(v and SECRET not in v for v in stored)
+    from cryptography import fernet
+    assert fernet.Fernet(KEY).decrypt(stored[0].encode()).decode() == SECRET
+    # ... and never logged, even with debug = True.
+    time.sleep(0.5)  # let the workers flush their log lines
+    for name in os.listdir(ops_api.workdir):
+        if name.endswith((".log", ".err")):
+            text = open(os.path.join(ops_api.workdir, name)).read()
+            assert SECRET not in text, name
+
+
+def test_policy_refused_without_an_encryption_key(sqlite_api, keystone):
+    rows = fixtures.Rows(sqlite_api.db_url)
+    a = rows.site("nokey-a", keystone.auth_url)
+    pg = rows.group(keystone.env["ALPHA_ID"], a, a, policy=False)
+    url = "%s/v1/%s/protection-groups/%s/policy" % (
+        sqlite_api.url, keystone.env["ALPHA_ID"], pg)
+    status, data = call("PUT", url, keystone.env["ALICE_TOKEN"], {"policy": {
+        "primary_fa_url": "https://a", "primary_fa_api_token": SECRET,
+        "secondary_fa_url": "https://b", "secondary_fa_api_token": SECRET,
+        "pure_pg_name": "pg1", "replication_interval": 300,
+        "rpo_minutes": 15}})
+    assert status == 503
+    assert data["errors"][0]["code"] == \
+        "protector.policy.encryption_unconfigured"
+    assert call("GET", url, keystone.env["ALICE_TOKEN"])[0] == 404

@@ -172,7 +172,7 @@ class MockStorageDriver(base.StorageDriver):
 
     def _promote_one(self, snapshot, vol, key, purpose):
         ckey = "%s:%s" % (key, vol["volume_id"])
-        name = "protector-%s-%s" % (purpose, ckey.replace(":", "-"))[:255]
+        name = ("protector-%s-%s" % (purpose, ckey.replace(":", "-")))[:255]
         with self._db() as db:
             db.execute(
                 "INSERT OR IGNORE INTO copies VALUES (?,?,?,?,?,?,?,?,?)",

@@ -1,0 +1,142 @@
+"""The mock storage driver (seed 004) against a fake openstacksdk cloud.
+
+The fake records what was asked of Glance and Cinder, so the tests show
+the seed's image-not-found error, idempotent promotion (also after a crash
+between "create" and "record") and cleanup of exactly the given copies.
+"""
+import contextlib
+import types
+import uuid
+
+from oslo_config import cfg
+import pytest
+
+from protector import exception
+from protector import storage
+
+
+class FakeBlockStorage:
+    def __init__(self):
+        self.volumes_by_id = {}
+        self.created = []
+        self.deleted = []
+
+    def volumes(self, name=None):
+        return [v for v in self.volumes_by_id.values()
+                if name is None or v.name == name]
+
+    def create_volume(self, **attrs):
+        vol = types.SimpleNamespace(id=str(uuid.uuid4()), status="available",
+                                    **attrs)
+        self.volumes_by_id[vol.id] = vol
+        self.created.append(attrs)
+        return vol
+
+    def wait_for_status(self, vol, status, failures=None, wait=None):
+        return vol
+
+    def delete_volume(self, vol_id, ignore_missing=True):
+        self.volumes_by_id.pop(vol_id, None)
+        self.deleted.append(vol_id)
+
+
+class FakeCloud:
+    def __init__(self, images=("cirros",)):
+        self.site = {"id": "site-b", "name": "site-b"}
+        self.block = FakeBlockStorage()
+        self.images = {n: types.SimpleNamespace(id="img-" + n, name=n)
+                       for n in images}
+        self.conn = types.SimpleNamespace(
+            block_storage=self.block,
+            image=types.SimpleNamespace(
+                find_image=lambda n, ignore_missing=True:
+                self.images.get(n)))
+
+    @contextlib.contextmanager
+    def guard(self, service):
+        yield
+
+
+def _driver(engine_db, cloud):
+    group = {"id": str(uuid.uuid4()), "name": "pg",
+             "volume_type_name": "replicated-async"}
+    site = {"id": "site-b", "name": "site-b"}
+    cfg.CONF.set_override("use_mock_storage", True)
+    try:
+        return storage.get_driver({"pure_pg_name": "pg-x"}, group, site,
+                                  lambda: cloud)
+    finally:
+        cfg.CONF.clear_override("use_mock_storage")
+
+
+VOLUMES = [
+    {"volume_id": "boot-1", "size_gb": 2, "bootable": True,
+     "boot_index": 0, "member_id": "m1"},
+    {"volume_id": "data-1", "size_gb": 5, "bootable": False,
+     "boot_index": None, "member_id": "m1"},
+]
+
+
+def test_missing_image_fails_with_the_seed_message(engine_db):
+    cloud = FakeCloud(images=())
+    driver = _driver(engine_db, cloud)
+    snap = driver.latest_replicated_snapshot(VOLUMES)
+    with pytest.raises(exception.MockImageNotFound) as err:
+        driver.promote_volumes(snap, "op-1")
+    assert err.value.code == "protector.storage.mock_image_not_found"
+    assert "Image 'cirros' not found on target site site-b" in \
+        err.value.message
+    assert cloud.block.created == []
+
+
+def test_promotion_is_idempotent_per_key(engine_db):
+    cloud = FakeCloud()
+    driver = _driver(engine_db, cloud)
+    snap = driver.latest_replicated_snapshot(VOLUMES)
+    first = driver.promote_volumes(snap, "op-2")
+    again = driver.promote_volumes(snap, "op-2")
+    assert first == again
+    assert len(cloud.block.created) == 2
+    boot = [c for c in cloud.block.created if c.get("image_id")]
+    assert len(boot) == 1 and boot[0]["image_id"] == "img-cirros"
+    assert boot[0]["volume_type"] == "replicated-async"
+    data = [c for c in cloud.block.created if not c.get("image_id")]
+    assert data[0]["size"] == 5
+    # Another operation (a test copy) gets volumes of its own.
+    test = driver.promote_volumes(snap, "op-3", purpose="test")
+    assert {c["cinder_volume_id"] for c in test}.isdisjoint(
+        {c["cinder_volume_id"] for c in first})
+
+
+def test_a_volume_created_before_a_crash_is_found_by_name(engine_db):
+    cloud = FakeCloud()
+    driver = _driver(engine_db, cloud)
+    snap = driver.latest_replicated_snapshot(VOLUMES[:1])
+    name = "protector-failover-op-4-boot-1"
+    made = cloud.block.create_volume(name=name, size=2)
+    cloud.block.created.clear()
+    copies = driver.promote_volumes(snap, "op-4")
+    assert copies[0]["cinder_volume_id"] == made.id
+    assert cloud.block.created == []
+
+
+def test_delete_copies_removes_only_those(engine_db):
+    cloud = FakeCloud()
+    driver = _driver(engine_db, cloud)
+    snap = driver.latest_replicated_snapshot(VOLUMES)
+    keep = driver.promote_volumes(snap, "op-5")
+    drop = driver.promote_volumes(snap, "op-6", purpose="test")
+    driver.delete_copies(drop)
+    assert sorted(cloud.block.deleted) == sorted(
+        c["cinder_volume_id"] for c in drop)
+    assert all(c["cinder_volume_id"] in cloud.block.volumes_by_id
+               for c in keep)
+    assert driver.replication_lag() is not None
+
+
+def test_the_pure_slot_is_reported_until_its_driver_exists(engine_db):
+    cfg.CONF.set_override("driver", "pure", group="storage")
+    with pytest.raises(exception.StorageDriverNotFound) as err:
+        storage.get_driver({}, {"id": "g"}, {"id": "s"})
+    assert "pure" in err.value.message
+    cfg.CONF.clear_override("driver", group="storage")

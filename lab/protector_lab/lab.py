@@ -227,7 +227,8 @@ class Lab:
     def stop(self, site_name=None, service=None):
         state = self._require_state()
         selected = list(reversed(self._select(state, site_name, service)))
-        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        with concurrent.futures.ThreadPoolExecutor(
+                max(1, len(selected))) as ex:
             results = list(ex.map(
                 lambda sp: (sp, procs.stop(sp[0].pidfile(sp[1]))), selected))
         for (s, name), was_running in results:

@@ -108,6 +108,36 @@ class Lab:
         return paths, time.monotonic() - started
 
     # ---- up -----------------------------------------------------------------
+    # Labs of other checkouts on this machine, so that a port clash can say
+    # whose lab holds the ports.
+    def _registry(self):
+        return os.path.join(venvs.cache_dir(), "labs")
+
+    def _register(self, active):
+        import hashlib
+        key = hashlib.sha256(self.state_dir.encode()).hexdigest()[:12]
+        path = os.path.join(self._registry(), key)
+        if active:
+            os.makedirs(self._registry(), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(self.state_dir + "\n")
+        elif os.path.exists(path):
+            os.unlink(path)
+
+    def other_labs(self):
+        try:
+            entries = os.listdir(self._registry())
+        except FileNotFoundError:
+            return []
+        labs = []
+        for entry in entries:
+            with open(os.path.join(self._registry(), entry)) as f:
+                state_dir = f.read().strip()
+            if state_dir != self.state_dir and os.path.exists(
+                    os.path.join(state_dir, "lab.json")):
+                labs.append(state_dir)
+        return sorted(labs)
+
     def check_ports(self, sites):
         busy = []
         for s in sites:
@@ -116,12 +146,16 @@ class Lab:
                     busy.append("%s %s:%d" % (s.name, service,
                                               s.port(service)))
         if busy:
+            others = "".join(
+                " A lab of another checkout is registered: "
+                "'PROTECTOR_LAB_DIR=%s protector-lab down' removes it." % d
+                for d in self.other_labs())
             raise LabError(
                 "ports already in use: %s. Stop whatever listens there, or "
                 "choose other offsets, e.g. PROTECTOR_LAB_PORT_OFFSETS="
-                "\"2000,2100\" (now %s)." % (
+                "\"2000,2100\" (now %s).%s" % (
                     ", ".join(busy),
-                    ",".join(str(s.offset) for s in sites)))
+                    ",".join(str(s.offset) for s in sites), others))
 
     def up(self):
         t0 = time.monotonic()
@@ -146,6 +180,7 @@ class Lab:
         infra.ensure_server("RabbitMQ", layout.RABBITMQ, self.log)
         paths, venv_time = self.ensure_venvs()
         self.log("[lab] service venvs ready (%.0f s)" % venv_time)
+        self._register(True)
         state = {"ready": False, "created": time.time(),
                  "state_dir": self.state_dir, "venvs": paths,
                  "clouds_yaml": self.clouds_yaml, "sites": {}}
@@ -370,3 +405,4 @@ class Lab:
         if os.path.isdir(self.state_dir):
             shutil.rmtree(self.state_dir)
             self.log("[lab] removed %s" % self.state_dir)
+        self._register(False)

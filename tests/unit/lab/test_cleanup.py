@@ -179,3 +179,21 @@ def test_recycled_pid_is_never_signalled(tmp_path):
     finally:
         victim.kill()
         victim.wait()
+
+
+def test_port_clash_names_the_lab_of_another_checkout(tmp_path, fakes,
+                                                      monkeypatch):
+    monkeypatch.setenv("PROTECTOR_LAB_CACHE", str(tmp_path / "cache"))
+    other = lab_mod.Lab(str(tmp_path / "other"), log=lambda m: None)
+    os.makedirs(other.state_dir)
+    other.save({"ready": True, "sites": {}})
+    other._register(True)
+    mine = lab_mod.Lab(str(tmp_path / "mine"), log=lambda m: None)
+    assert mine.other_labs() == [other.state_dir]
+    monkeypatch.setattr(infra, "port_open", lambda *a: True)
+    with pytest.raises(lab_mod.LabError) as exc:
+        mine.check_ports(layout.sites(mine.state_dir))
+    assert "PROTECTOR_LAB_DIR=%s protector-lab down" % other.state_dir \
+        in str(exc.value)
+    other.down()
+    assert mine.other_labs() == []

@@ -75,6 +75,10 @@ def uwsgi_ini(site, process, venv, module, service, environ,
               "http-chunked-input = true",
               "http-auto-chunked = true",
               "buffer-size = 65535",
+              # Do not wait a minute for busy workers on stop (nova-api's
+              # keep their RPC threads alive).
+              "worker-reload-mercy = 5",
+              "reload-mercy = 5",
               "procname-prefix-spaced = lab-%s-%s" % (site.name, process),
               ""]
     return "\n".join(lines)

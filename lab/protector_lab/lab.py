@@ -259,13 +259,23 @@ class Lab:
                            self.state_dir)
         return state
 
+    def _timed_stop(self, pidfile):
+        started = time.monotonic()
+        result = procs.stop(pidfile)
+        took = time.monotonic() - started
+        if took > 10:
+            self.log("[lab] %s took %.0f s to stop (SIGKILL after %.0f s)" % (
+                pidfile, took, procs.STOP_TIMEOUT))
+        return result
+
     def stop(self, site_name=None, service=None):
         state = self._require_state()
         selected = list(reversed(self._select(state, site_name, service)))
         with concurrent.futures.ThreadPoolExecutor(
                 max(1, len(selected))) as ex:
             results = list(ex.map(
-                lambda sp: (sp, procs.stop(sp[0].pidfile(sp[1]))), selected))
+                lambda sp: (sp, self._timed_stop(sp[0].pidfile(sp[1]))),
+                selected))
         for (s, name), was_running in results:
             self.log("[%s] %s %s" % (s.name, name,
                                      "stopped" if was_running
@@ -365,6 +375,7 @@ class Lab:
 
     # ---- down ---------------------------------------------------------
     def down(self, purge=False):
+        t0 = time.monotonic()
         state = self.load()
         pidfiles = []
         for s in self.sites(state):
@@ -377,8 +388,9 @@ class Lab:
         # its few seconds once, not once per process.
         with concurrent.futures.ThreadPoolExecutor(
                 max(1, len(pidfiles))) as ex:
-            stopped = sum(ex.map(procs.stop, pidfiles))
-        self.log("[lab] stopped %d process(es)" % stopped)
+            stopped = sum(ex.map(self._timed_stop, pidfiles))
+        self.log("[lab] stopped %d process(es) in %.1f s" % (
+            stopped, time.monotonic() - t0))
         if purge or not self.inventory.empty():
             db = infra.MariaDB()
             mq = infra.RabbitMQ()
@@ -399,9 +411,10 @@ class Lab:
             infra.drop_db_users(db, self.inventory)
             infra.drop_messaging(mq, self.inventory)
             self.log("[lab] dropped %d database(s), %d DB user(s), "
-                     "%d vhost(s), %d RabbitMQ user(s)" % (
+                     "%d vhost(s), %d RabbitMQ user(s) (%.1f s in all)" % (
                          len(inv["database"]), len(inv["db_user"]),
-                         len(inv["vhost"]), len(inv["mq_user"])))
+                         len(inv["vhost"]), len(inv["mq_user"]),
+                         time.monotonic() - t0))
         if os.path.isdir(self.state_dir):
             shutil.rmtree(self.state_dir)
             self.log("[lab] removed %s" % self.state_dir)

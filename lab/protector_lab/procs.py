@@ -87,7 +87,10 @@ def _group_members(pgid):
     return members
 
 
-def stop(pidfile, timeout=20.0):
+STOP_TIMEOUT = 20.0
+
+
+def stop(pidfile, timeout=STOP_TIMEOUT):
     """Stop the process of ``pidfile`` and its process group.
 
     SIGTERM first, SIGKILL after ``timeout``. Returns True if something was

@@ -426,6 +426,58 @@ class SnapshotNotFound(StorageError):
                "failover, which takes a final snapshot).")
 
 
+class ArrayError(StorageError):
+    """A FlashArray call failed; ``array`` names it (``name (address)``)."""
+    code = "protector.storage.array_error"
+    msg_fmt = "FlashArray %(array)s: %(call)s failed: %(reason)s"
+
+
+class ArrayUnreachable(ArrayError):
+    code = "protector.storage.array_unreachable"
+    msg_fmt = ("FlashArray %(array)s is unreachable (%(reason)s). Check "
+               "that the array is up and reachable from this host, then "
+               "retry: the operation resumes where it stopped.")
+
+
+class ArrayAuthFailed(ArrayError):
+    code = "protector.storage.array_auth_failed"
+    msg_fmt = ("FlashArray %(array)s refused the API token of the "
+               "replication policy (%(reason)s). Update the policy with a "
+               "valid token.")
+
+
+class ArrayConnectionMissing(ArrayError):
+    code = "protector.storage.array_connection_missing"
+    msg_fmt = ("FlashArray %(array)s has no array connection to %(peer)s. "
+               "Connect the arrays first (purearray connect, type "
+               "%(needed)s).")
+
+
+class ArrayConnectionWrongType(ArrayError):
+    code = "protector.storage.array_connection_type"
+    msg_fmt = ("FlashArray %(array)s: the array connection to %(peer)s "
+               "%(reason)s; protection group replication type %(rtype)s "
+               "needs %(needed)s.")
+
+
+class ReplicationTimeout(ArrayError):
+    code = "protector.storage.replication_timeout"
+    msg_fmt = ("FlashArray %(array)s: snapshot %(snapshot)s did not finish "
+               "replicating within %(timeout)s s (progress %(progress)s). "
+               "Check the replication link, then retry.")
+
+
+class ReplicationNotReady(ArrayError):
+    code = "protector.storage.replication_not_ready"
+    msg_fmt = "FlashArray %(array)s: %(reason)s"
+
+
+class PolicyArrayInvalid(Invalid):
+    code = "protector.policy.array_invalid"
+    msg_fmt = ("The replication policy was not saved: %(side)s array "
+               "%(url)s: %(reason)s")
+
+
 class StepNotImplemented(ProtectorException):
     code = "protector.operation.step_not_implemented"
     msg_fmt = ("Step %(step)s of %(operation_type)s is not implemented yet "

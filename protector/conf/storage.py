@@ -27,6 +27,48 @@ storage_opts = [
         "a token in clear text or under a key it made up. Several keys, "
         "comma-separated, allow rotation: the first encrypts, all decrypt.",
     ),
+    cfg.BoolOpt(
+        "pure_verify_ssl",
+        default=True,
+        help="Pure driver: verify the FlashArrays' HTTPS certificates. "
+        "Set pure_ca_bundle for arrays with self-signed certificates "
+        "rather than turning this off.",
+    ),
+    cfg.StrOpt(
+        "pure_ca_bundle",
+        help="Pure driver: PEM file of the CA certificate(s) the "
+        "FlashArrays' HTTPS certificates are checked against (for example "
+        "the FlashArray simulator's cert.pem). Unset: the system CA store.",
+    ),
+    cfg.IntOpt(
+        "pure_api_timeout",
+        default=30,
+        min=1,
+        help="Pure driver: seconds to wait for a FlashArray REST reply.",
+    ),
+    cfg.IntOpt(
+        "pure_api_retries",
+        default=3,
+        min=0,
+        help="Pure driver: retries of a FlashArray request that fails on "
+        "the network before the array is reported unreachable.",
+    ),
+    cfg.IntOpt(
+        "pure_replication_timeout",
+        default=1800,
+        min=0,
+        help="Pure driver: seconds to wait for an on-demand protection "
+        "group snapshot (planned failover, test failover, failback "
+        "resync) to finish replicating before the step fails with "
+        "protector.storage.replication_timeout (it can be resumed).",
+    ),
+    cfg.IntOpt(
+        "pure_poll_interval",
+        default=5,
+        min=1,
+        help="Pure driver: seconds between checks of a replication "
+        "transfer's progress.",
+    ),
     cfg.StrOpt(
         "mock_image_name",
         default="cirros",

@@ -1,9 +1,9 @@
 """Storage drivers (DESIGN.md section 3) behind ``base.StorageDriver``.
 
 ``[DEFAULT] use_mock_storage = True`` selects the ``mock`` driver (seed
-004); otherwise ``[storage] driver`` names one of ``DRIVERS``. The ``pure``
-(FlashArray REST 2.x through py-pure-client) slot is registered here and
-filled by its own issue; until then selecting it fails with a clear
+004); otherwise ``[storage] driver`` names one of ``DRIVERS``: ``pure``
+is Pure Storage FlashArray (REST 2.x through py-pure-client,
+``storage/pure/``, doc/storage.md). An unknown name fails with a clear
 ``protector.storage.driver_not_found`` error rather than doing nothing.
 """
 import importlib

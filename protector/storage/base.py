@@ -77,9 +77,12 @@ class StorageDriver(abc.ABC):
         already gone is not an error."""
 
     @abc.abstractmethod
-    def reverse_replication(self):
-        """Swap the replication direction so this site's array becomes the
-        source (failback with reverse replication). Returns details."""
+    def reverse_replication(self, volumes=None):
+        """Replicate from the peer (where the workload runs since the
+        failover) back to this site's array and resync before the cut-over
+        (failback with reverse replication). ``volumes``: the member
+        volumes (drivers that need them to set up the peer's group).
+        Returns details."""
 
     @abc.abstractmethod
     def replication_lag(self):

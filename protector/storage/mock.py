@@ -135,7 +135,7 @@ class MockStorageDriver(base.StorageDriver):
         then = datetime.datetime.fromisoformat(row[0])
         return int((_now() - then).total_seconds())
 
-    def reverse_replication(self):
+    def reverse_replication(self, volumes=None):
         with self._db() as db:
             db.execute("UPDATE replication SET source_site=?, updated_at=? "
                        "WHERE pg_id=?", (self.site["id"],

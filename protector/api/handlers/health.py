@@ -5,6 +5,8 @@ heartbeat in the services table), the database (a query and its dialect),
 and every registered site (unauthenticated GETs of its Keystone root and
 protector-api root; "version compatible" when the peer's microversion
 range overlaps ours). Sites are probed in parallel with a short timeout.
+The project's protection groups with a replication policy add a
+``replication-rpo`` component (``warning`` when an RPO is breached).
 """
 from concurrent import futures
 import datetime
@@ -15,9 +17,12 @@ import sqlalchemy as sa
 from protector.api import util
 from protector.cloud import probe
 from protector.db import api as db_api
+from protector.db import protection_groups as pg_db
+from protector.db import replication_policies as policy_db
 from protector.db import services as services_db
 from protector.db import sites as sites_db
 from protector.engine import manager
+from protector.storage import rpo
 
 CONF = cfg.CONF
 
@@ -61,6 +66,35 @@ def _site(site):
     return "ok", "Reachable, version compatible"
 
 
+def _rpo(ctx, project_id):
+    """One component for the project's groups that have a policy:
+    ``warning`` if any breaches its RPO, ``ok`` if all are within it,
+    ``unknown`` otherwise (nothing replicated yet, an array unreachable,
+    a driver that cannot tell). None when no group has a policy."""
+    pairs = []
+    for pg in pg_db.list_all(ctx, project_id, limit=CONF.api.max_limit):
+        policy = policy_db.get(ctx, pg["id"])
+        if policy is not None:
+            pairs.append((pg, policy))
+    if not pairs:
+        return None
+    with futures.ThreadPoolExecutor(max_workers=min(8, len(pairs))) as pool:
+        results = list(pool.map(lambda p: rpo.status(*p), pairs))
+    by = {"ok": [], "breached": [], "unknown": []}
+    for (pg, _), res in zip(pairs, results):
+        by[res["rpo_status"]].append((pg["name"], res))
+    if by["breached"]:
+        return "warning", "RPO breached: " + "; ".join(
+            "%s (lag %ss > %s min)" % (name, r["replication_lag_seconds"],
+                                      r["rpo_minutes"])
+            for name, r in by["breached"])
+    if by["unknown"]:
+        return "unknown", "%d within RPO; lag unknown: %s" % (
+            len(by["ok"]), "; ".join("%s (%s)" % (name, r["rpo_detail"])
+                                     for name, r in by["unknown"]))
+    return "ok", "%d protection group(s) within their RPO" % len(by["ok"])
+
+
 def show_health(req):
     util.authorize(req, "protector:health:show")
     ctx = req.context
@@ -87,5 +121,17 @@ def show_health(req):
                                "detail": detail})
     overall = "ok" if all(c["status"] == "ok" for c in components) \
         else "degraded"
+    try:
+        replication = _rpo(ctx, req.tenant_id)
+    except Exception as exc:  # report, do not fail the health request
+        replication = ("unknown", "RPO not available: %s" % exc)
+    if replication is not None:
+        components.append({"component": "replication-rpo",
+                           "status": replication[0],
+                           "detail": replication[1]})
+        # A breached RPO is a warning of its own; an unknown lag (e.g.
+        # nothing replicated yet) does not degrade the site.
+        if overall == "ok" and replication[0] == "warning":
+            overall = "warning"
     return util.json_response(req, {"health": {
         "status": overall, "components": components}})

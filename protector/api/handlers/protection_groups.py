@@ -9,8 +9,10 @@ from oslo_config import cfg
 from protector.api.schemas import protection_groups as schema
 from protector.api import util
 from protector.db import protection_groups as db
+from protector.db import replication_policies as policy_db
 from protector import exception
 from protector.pgroups import groups
+from protector.storage import rpo
 
 
 def serialize(pg):
@@ -42,7 +44,11 @@ def list_groups(req):
 def show_group(req):
     util.authorize(req, "protector:protection_groups:show")
     pg = db.get(req.context, req.tenant_id, req.urlvars["pg"])
-    return util.json_response(req, {"protection_group": serialize(pg)})
+    data = serialize(pg)
+    # Replication lag against the policy's RPO (asks the arrays; show
+    # only, not list).
+    data.update(rpo.status(pg, policy_db.get(req.context, pg["id"])))
+    return util.json_response(req, {"protection_group": data})
 
 
 def create_group(req):

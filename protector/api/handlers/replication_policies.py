@@ -3,7 +3,11 @@
 FlashArray API tokens are encrypted before they reach the database
 (``common/crypto.py``) and rendered ``*** (masked)`` in every response;
 they are never logged. Without ``[storage] token_encryption_key`` a PUT is
-refused with 503 ``protector.policy.encryption_unconfigured``.
+refused with 503 ``protector.policy.encryption_unconfigured``. With the
+``pure`` storage driver a PUT first checks both arrays
+(``storage/pure/validate.py``): 400 ``protector.policy.array_invalid``
+naming the array and the problem, nothing stored. ``show`` adds the
+replication lag against ``rpo_minutes`` (``storage/rpo.py``).
 
 Metadata sync: the policy is part of the group's synced document, so a
 PUT should go through the group's synced change (bump the version, push
@@ -16,6 +20,8 @@ from protector.common import crypto
 from protector.db import dr as dr_db
 from protector.db import replication_policies as db
 from protector import exception
+from protector import storage
+from protector.storage import rpo
 
 
 def serialize(pg_id, policy):
@@ -41,7 +47,9 @@ def show_policy(req):
     policy = db.get(req.context, pg["id"])
     if policy is None:
         raise exception.PolicyNotFound(pg=pg["name"])
-    return util.json_response(req, {"policy": serialize(pg["id"], policy)})
+    data = serialize(pg["id"], policy)
+    data.update(rpo.status(pg, policy))
+    return util.json_response(req, {"policy": data})
 
 
 def put_policy(req):
@@ -53,6 +61,14 @@ def put_policy(req):
             pg=pg["name"], operation=pg["current_operation_id"],
             operation_type="DR operation", status="in progress")
     values = dict(body)
+    if not crypto.configured():
+        # Refuse before talking to any array: nothing could be stored.
+        raise exception.EncryptionUnconfigured()
+    if storage.driver_name() == "pure":
+        # Login with each token, array connection present and of the
+        # group's replication type; a 400 naming the array otherwise.
+        from protector.storage.pure import validate
+        validate.check_policy(values, pg)
     for side in ("primary", "secondary"):
         token = values.pop(side + "_fa_api_token")
         values[side + "_fa_api_token_encrypted"] = crypto.encrypt(token)

@@ -113,7 +113,8 @@ def create_test_volumes(ctx, store):
 def reverse_replication(ctx, store):
     if not tasks.params(store).get("reverse_replication"):
         raise flows.Skip("reverse replication not requested")
-    return tasks.driver(ctx, store).reverse_replication()
+    return tasks.driver(ctx, store).reverse_replication(
+        _volumes(ctx, store))
 
 
 def unmanage_source_volumes(ctx, store):

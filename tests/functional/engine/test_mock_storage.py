@@ -134,9 +134,17 @@ def test_delete_copies_removes_only_those(engine_db):
     assert driver.replication_lag() is not None
 
 
-def test_the_pure_slot_is_reported_until_its_driver_exists(engine_db):
+def test_the_pure_slot_loads_its_driver(engine_db):
     cfg.CONF.set_override("driver", "pure", group="storage")
-    with pytest.raises(exception.StorageDriverNotFound) as err:
-        storage.get_driver({}, {"id": "g"}, {"id": "s"})
-    assert "pure" in err.value.message
-    cfg.CONF.clear_override("driver", group="storage")
+    try:
+        driver = storage.get_driver(
+            {"pure_pg_name": "pg", "primary_fa_url": "https://fa-a",
+             "secondary_fa_url": "https://fa-b"},
+            {"id": "g", "replication_type": "async"}, {"id": "s"})
+        assert driver.name == "pure"
+        cfg.CONF.set_override("driver", "nosuch", group="storage")
+        with pytest.raises(exception.StorageDriverNotFound) as err:
+            storage.get_driver({}, {"id": "g"}, {"id": "s"})
+        assert "pure" in err.value.message
+    finally:
+        cfg.CONF.clear_override("driver", group="storage")

@@ -293,13 +293,26 @@ class TenantMappingSiteIsLocal(Invalid):
 
 class TrustRoleMissing(Invalid):
     code = "protector.trust.role_missing"
-    msg_fmt = ("Could not create trust: the user holds none of the roles "
-               "%(roles)s on project %(project)s of site %(site)s. Check "
-               "'openstack role list' and 'openstack role assignment list "
-               "--user <you> --project <project> --names', or set "
-               "[service_credentials] default_trust_roles to the role "
-               "names your Keystone uses and restart the protector "
+    msg_fmt = ("Could not create trust on site %(site)s: %(reason)s. The "
+               "roles delegated to the protector service are "
+               "default_trust_roles = %(roles)s. Verify the roles exist "
+               "with 'openstack role list' and that you hold one of them on "
+               "project %(project)s ('openstack role assignment list --user "
+               "<you> --project %(project)s --names'). If your Keystone "
+               "names the member role differently, set default_trust_roles "
+               "in the [service_credentials] section of protector.conf to "
+               "the actual role names, then restart both protector "
                "services.")
+
+
+class TrustCreateFailed(ServiceUnavailable):
+    code = "protector.trust.create_failed"
+    msg_fmt = ("Could not create trust in the Keystone of site %(site)s: "
+               "%(reason)s. Check that the protector service user "
+               "([keystone_authtoken] username) can log in, and its role "
+               "assignment: 'openstack role assignment list --user protector "
+               "--project service --names' (it needs admin in project "
+               "service).")
 
 
 # -- DR operations, replication policies, storage, engine (issue 5) ----------

@@ -13,6 +13,7 @@ cannot both start an operation.
 from oslo_log import log as logging
 
 from protector.cloud import tokens
+from protector.cloud import trusts
 from protector.db import dr as dr_db
 from protector.db import operations as ops_db
 from protector.db import sites as sites_db
@@ -147,6 +148,9 @@ def start(req, pg_ident, kind, args):
         if kind in ("failover", "failback"):
             args.setdefault("type", "planned")
     args["previous_status"] = pg["status"]
+    # The engine of the target site (this one) acts through the caller's
+    # trust in this site's Keystone.
+    trusts.ensure(req, sites_db.get(ctx, target))
     op = ops_db.create(ctx, pg["id"], {
         "project_id": req.tenant_id, "user_id": ctx.user_id,
         "protection_group_id": pg["id"],

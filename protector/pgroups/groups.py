@@ -12,6 +12,7 @@ from oslo_log import log as logging
 
 from protector.cloud import checks
 from protector.cloud import tokens
+from protector.cloud import trusts
 from protector.db import api as db_api
 from protector.db import protection_groups as db
 from protector.db import sites as sites_db
@@ -93,7 +94,7 @@ def create(req, body):
     secondary = sites_db.get(ctx, body["secondary_site_id"])
     if primary["id"] == secondary["id"]:
         raise exception.SitesNotDistinct(site=primary["name"])
-    _, peer_site = peers.split_sites(primary, secondary)
+    local, peer_site = peers.split_sites(primary, secondary)
     # Everything that can be checked is checked before anything is made.
     peer = peers.resolve(req, project, peer_site)
     rtype = body["replication_type"]
@@ -103,6 +104,8 @@ def create(req, body):
     _check_volume_type(primary, vt, body["volume_type_id"], rtype)
     remote_vt = drivers["secondary"].find_volume_type(vt["name"])
     _check_volume_type(secondary, remote_vt, vt["name"], rtype)
+    # This site's engine acts for the tenant through a trust.
+    trusts.ensure(req, local)
 
     pg = db.create(ctx, {
         "project_id": project, "name": body["name"],

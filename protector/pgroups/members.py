@@ -11,6 +11,7 @@ from openstack import exceptions as sdk_exc
 from oslo_log import log as logging
 
 from protector.cloud import tokens
+from protector.cloud import trusts
 from protector.db import members as db
 from protector.db import protection_groups as pg_db
 from protector.db import sites as sites_db
@@ -143,7 +144,7 @@ def add(req, pg_ident, body):
                                             status=pg["status"],
                                             needed="'active'")
     primary, secondary = groups.group_sites(ctx, pg)
-    _, peer_site = peers.split_sites(primary, secondary)
+    local, peer_site = peers.split_sites(primary, secondary)
     peer = peers.resolve(req, project, peer_site)
     site = sites_db.get(ctx, pg["current_primary_site_id"])
     cloud = tokens.cloud_for(req, site)
@@ -173,6 +174,8 @@ def add(req, pg_ident, body):
     for vol_id, other in taken.items():
         raise exception.VolumeInOtherGroup(volume=vol_id, pg=other)
     config = _capture(cloud, server, volumes)
+    # This site's engine acts for the tenant through a trust.
+    trusts.ensure(req, local)
     cg = pg_db.get_consistency_group(ctx, pg["id"])
     cg_id = cg["primary_cg_id"] if site["id"] == pg["primary_site_id"] \
         else cg["secondary_cg_id"]

@@ -1,0 +1,175 @@
+"""Keystone trusts that let this site's engine act for a tenant user.
+
+The first time a user asks this site's protector-api for something that
+needs background work (a protection group, a member, a DR operation), the
+API creates a trust in this site's own Keystone (DESIGN.md 2): trustor =
+the caller (with the caller's token), trustee = this site's protector
+service user (``[keystone_authtoken]``), project = the caller's project,
+roles = those of ``[service_credentials] default_trust_roles`` the caller
+holds there, impersonation on. The trust is stored in the ``trusts`` table
+and reused; the engine gets a trust-scoped token for it with
+``auth.trust_plugin`` (``db.dr.find_trust``). Each synchronous use checks
+that Keystone still has the trust and replaces one that was deleted.
+"""
+import threading
+
+from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1.identity import v3
+from oslo_config import cfg
+from oslo_db import exception as db_exc
+from oslo_log import log as logging
+
+from protector.cloud import auth
+from protector.db import trusts as db
+from protector import exception
+from protector.pgroups import peers
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+_TRUSTEES = {}  # Keystone URL -> the protector service user's ID there
+_LOCK = threading.Lock()
+_CONNECT_ERRORS = (ks_exc.ConnectFailure, ks_exc.ConnectTimeout,
+                   ks_exc.RetriableConnectionFailure)
+
+
+def is_this_site(site):
+    """Whether ``site`` is the site this service runs on (its Keystone is
+    the one trusts can be made in)."""
+    try:
+        return peers.local_site([site])["id"] == site["id"]
+    except exception.LocalSiteUnknown:
+        return False
+
+
+def _request(site, method, path, token, body=None):
+    url = auth.keystone_base(site) + "/v3" + path
+    try:
+        return auth.base_session().request(
+            url, method, json=body, headers={"X-Auth-Token": token},
+            authenticated=False, raise_exc=False,
+            connect_retries=CONF.cloud.connect_retries)
+    except _CONNECT_ERRORS as exc:
+        raise exception.SiteUnreachable(site=site["name"],
+                                        reason="Keystone: %s" % exc)
+
+
+def _error(resp):
+    try:
+        return resp.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return resp.text[:300]
+
+
+def trustee_id(site):
+    """The protector service user's ID in ``site``'s Keystone (logs in as
+    it once per process)."""
+    base = auth.keystone_base(site)
+    with _LOCK:
+        if base in _TRUSTEES:
+            return _TRUSTEES[base]
+    opts = auth.service_user_options()
+    plugin = v3.Password(auth_url=base + "/v3", username=opts["username"],
+                         password=opts["password"],
+                         user_domain_name=opts["user_domain_name"])
+    try:
+        user_id = auth.base_session(plugin).get_user_id()
+    except _CONNECT_ERRORS as exc:
+        raise exception.SiteUnreachable(site=site["name"],
+                                        reason="Keystone: %s" % exc)
+    except ks_exc.ClientException as exc:
+        raise exception.TrustCreateFailed(
+            site=site["name"], reason="the protector service user %r could "
+            "not log in (%s)" % (opts["username"], exc))
+    with _LOCK:
+        _TRUSTEES[base] = user_id
+    return user_id
+
+
+def _still_valid(site, token, trust_id):
+    """False only when Keystone says the trust is gone."""
+    resp = _request(site, "GET", "/OS-TRUST/trusts/%s" % trust_id, token)
+    if resp.status_code == 404:
+        return False
+    if resp.status_code >= 400:
+        LOG.warning("Could not check trust %s on site %s (HTTP %d: %s); "
+                    "keeping it", trust_id, site["name"], resp.status_code,
+                    _error(resp))
+        return True
+    trust = resp.json().get("trust") or {}
+    return not trust.get("deleted_at")
+
+
+def _create(site, token, project_id, user_id):
+    """Create the trust in Keystone; (trust ID, role names)."""
+    wanted = list(CONF.service_credentials.default_trust_roles)
+    listed = ", ".join(wanted) or "(none)"
+    auth_ref = auth.token_plugin(site, token).auth_ref
+    held = dict(zip(auth_ref.role_names or [], auth_ref.role_ids or []))
+    roles = [name for name in wanted if name in held]
+    if not roles:
+        raise exception.TrustRoleMissing(
+            site=site["name"], roles=listed, project=project_id,
+            reason="the user holds none of the roles %s on project %s "
+            "(it holds: %s)" % (listed, project_id,
+                                ", ".join(sorted(held)) or "none"))
+    body = {"trust": {
+        "trustor_user_id": user_id, "trustee_user_id": trustee_id(site),
+        "project_id": project_id, "impersonation": True,
+        "roles": [{"id": held[name]} for name in roles]}}
+    resp = _request(site, "POST", "/OS-TRUST/trusts", token, body)
+    if resp.status_code == 201:
+        return resp.json()["trust"]["id"], roles
+    detail = "HTTP %d: %s" % (resp.status_code, _error(resp))
+    if resp.status_code in (403, 404) and "role" in detail.lower():
+        raise exception.TrustRoleMissing(site=site["name"], roles=listed,
+                                         project=project_id, reason=detail)
+    if resp.status_code >= 500:
+        raise exception.SiteUnreachable(site=site["name"],
+                                        reason="Keystone: %s" % detail)
+    raise exception.TrustCreateFailed(site=site["name"], reason=detail)
+
+
+def _delete_in_keystone(site, token, trust_id):
+    try:
+        _request(site, "DELETE", "/OS-TRUST/trusts/%s" % trust_id, token)
+    except exception.ProtectorException:
+        LOG.warning("Could not delete surplus trust %s on site %s",
+                    trust_id, site["name"])
+
+
+def ensure(req, site):
+    """The trust ID of the caller on ``site`` (this site), created the
+    first time; ``None`` when no trust can be made for this request."""
+    ctx = req.context
+    if CONF.api.auth_strategy != "keystone" or not ctx.auth_token \
+            or not ctx.user_id or not ctx.project_id:
+        return None
+    if ctx.project_id != req.tenant_id:
+        # An admin acting on another project: the engine uses a trust of
+        # that project's own users.
+        return None
+    if not is_this_site(site):
+        return None
+    token, project, user = ctx.auth_token, ctx.project_id, ctx.user_id
+    row = db.get(ctx, site["id"], project, user)
+    if row is not None:
+        if _still_valid(site, token, row["trust_id"]):
+            return row["trust_id"]
+        LOG.info("Trust %s of user %s on project %s is gone from the "
+                 "Keystone of site %s; creating a new one", row["trust_id"],
+                 user, project, site["name"])
+        db.delete(ctx, row["id"], row["trust_id"])
+    trust_id, roles = _create(site, token, project, user)
+    try:
+        db.create(ctx, {"site_id": site["id"], "project_id": project,
+                        "user_id": user, "trust_id": trust_id,
+                        "roles": ",".join(roles)})
+    except db_exc.DBDuplicateEntry:
+        # A concurrent request of the same user stored one first.
+        _delete_in_keystone(site, token, trust_id)
+        return db.get(ctx, site["id"], project, user)["trust_id"]
+    LOG.info("Created trust %s (roles %s) of user %s on project %s in the "
+             "Keystone of site %s", trust_id, ",".join(roles), user,
+             project, site["name"])
+    return trust_id

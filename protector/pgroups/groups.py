@@ -13,8 +13,10 @@ from oslo_log import log as logging
 from protector.cloud import checks
 from protector.cloud import tokens
 from protector.cloud import trusts
+from protector.common import crypto
 from protector.db import api as db_api
 from protector.db import protection_groups as db
+from protector.db import replication_policies as policy_db
 from protector.db import sites as sites_db
 from protector import exception
 from protector.pgroups import metadata
@@ -48,9 +50,9 @@ def synced_change(req, pg, peer):
     failure = None
     try:
         with db_api.context_manager.writer.using(ctx):
-            def push(version, checksum, document):
+            def push(version, checksum, document, policy_tokens=None):
                 duration = peer.push_metadata(pg["id"], version, checksum,
-                                              document)
+                                              document, policy_tokens)
                 db.record_sync(ctx, pg["id"], peer.site["id"], "SYNCED",
                                remote_version=version, duration_ms=duration)
             yield push
@@ -289,6 +291,27 @@ def sync_status(req, ident):
     }
 
 
+def _store_policy(ctx, pg_id, policy, tokens):
+    """The peer's replication policy as this site's copy: the fields of
+    the document, the array tokens encrypted with this site's key (kept
+    when the push carries none, e.g. a member change or sync-force)."""
+    values = {k: policy.get(k) for k in (
+        "primary_fa_url", "secondary_fa_url", "pure_pg_name",
+        "replication_interval", "rpo_minutes")}
+    current = policy_db.get(ctx, pg_id) or {}
+    for side in ("primary", "secondary"):
+        key = side + "_fa_api_token"
+        if tokens:
+            if not crypto.configured():
+                # A 4xx, so the sender reports a refusal (not an outage).
+                raise exception.Invalid(
+                    reason=exception.EncryptionUnconfigured().message)
+            values[key + "_encrypted"] = crypto.encrypt(tokens[key])
+        else:
+            values[key + "_encrypted"] = current.get(key + "_encrypted")
+    policy_db.put(ctx, pg_id, values)
+
+
 def receive(req, pg_id, body):
     """Store a push from the peer (the receiving half of ``push``)."""
     ctx, project = req.context, req.tenant_id
@@ -303,6 +326,9 @@ def receive(req, pg_id, body):
     with db_api.context_manager.writer.using(ctx):
         pg = db.apply_replica(ctx, project, version, body["checksum"],
                               document)
+        if pg is not None and document.get("policy"):
+            _store_policy(ctx, pg["id"], document["policy"],
+                          body.get("policy_tokens"))
         if pg is not None:
             primary, secondary = group_sites(ctx, pg)
             _, sender = peers.split_sites(primary, secondary)

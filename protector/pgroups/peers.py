@@ -100,10 +100,13 @@ class Peer:
                 detail=error.get("detail", ""))
         return resp, duration_ms
 
-    def push_metadata(self, pg_id, version, checksum, document):
+    def push_metadata(self, pg_id, version, checksum, document,
+                      policy_tokens=None):
         """PUT the document; return the duration in milliseconds."""
         body = {"metadata": {"version": version, "checksum": checksum,
                              "document": document}}
+        if policy_tokens:
+            body["metadata"]["policy_tokens"] = policy_tokens
         _, duration_ms = self._request(
             "PUT", "/protection-groups/%s/metadata" % pg_id, body)
         return duration_ms

@@ -94,6 +94,11 @@ def api(request):
 
 # -- two sites: two protector-api servers that sync to each other ------------
 
+# Each site encrypts FlashArray tokens with its own key.
+PAIR_KEYS = {"a": "0rw-5G1VN2X8Pn0G4oJ4iyJ1eJv8lXyCzq6d1YVc8lI=",
+             "b": "b1kGZ3w0Vq5m2Qy7cJ8n4Xr6Tz9Lp3Hs5Df7Gk1Wa2E="}
+
+
 class SitePair:
     """Servers ``a`` and ``b`` (own databases, mock Cinder) whose sites
     ``site-a``/``site-b`` are registered on both, with ``protector_url``
@@ -109,7 +114,12 @@ class SitePair:
                 work, db_url or "sqlite:///%s/protector.sqlite" % work,
                 authtoken=authtoken_for(keystone),
                 extra={"DEFAULT": {"use_mock_cinder": "True",
+                                   # Policies name arrays that do not
+                                   # exist (no pure policy validation).
+                                   "use_mock_storage": "True",
                                    "site_name": "site-" + name},
+                       "storage": {"token_encryption_key":
+                                   PAIR_KEYS[name]},
                        "cloud": {"connect_retries": "0"}})
         self.a, self.b = self.servers["a"], self.servers["b"]
         self.dead_url = "http://127.0.0.1:%d" % ks_mod.free_port()

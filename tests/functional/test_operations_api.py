@@ -21,6 +21,7 @@ from tests import services
 from tests.functional import apiserver
 from tests.functional import conftest as fconf
 from tests.functional.engine import fixtures
+from tests.functional import stubpeer
 from tests.functional import test_api
 from tests.functional.test_service import call
 
@@ -34,11 +35,14 @@ SECRET = "T-12345678-abcd-efgh-ijkl-mnopqrstuvwx"
 
 
 def _server(keystone, work, url):
+    # A policy PUT is pushed to the peer site (DESIGN.md 2.3): this server
+    # is ops-site-a, ops-site-b's protector_url a stub peer (ops_api).
     return apiserver.APIServer(
         work, url, authtoken=fconf.authtoken_for(keystone),
         # Mock storage: these policies name arrays that do not exist,
         # which the pure driver's policy validation would refuse.
-        extra={"DEFAULT": {"use_mock_storage": "True"},
+        extra={"DEFAULT": {"use_mock_storage": "True",
+                           "site_name": "ops-site-a"},
                "storage": {"token_encryption_key": KEY},
                "cloud": {"connect_retries": "0", "request_timeout": "5"}})
 
@@ -63,13 +67,20 @@ def mariadb_ops_api(keystone, tmp_path_factory):
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def stub_peer():
+    peer = stubpeer.StubPeer().start()
+    yield peer
+    peer.stop()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("mariadb",
                                                marks=pytest.mark.mariadb)])
-def ops_api(request, keystone):
+def ops_api(request, keystone, stub_peer):
     server = request.getfixturevalue(request.param + "_ops_api")
     rows = fixtures.Rows(server.db_url)
     a = rows.site("ops-site-a", keystone.auth_url)
-    b = rows.site("ops-site-b", keystone.auth_url)
+    b = rows.site("ops-site-b", keystone.auth_url, stub_peer.url)
     alpha = keystone.env["ALPHA_ID"]
     tag = uuid.uuid4().hex[:6]
 

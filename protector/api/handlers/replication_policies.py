@@ -10,16 +10,21 @@ naming the array and the problem, nothing stored. ``show`` adds the
 replication lag against ``rpo_minutes`` (``storage/rpo.py``).
 
 Metadata sync: the policy is part of the group's synced document, so a
-PUT should go through the group's synced change (bump the version, push
-to the peer, commit only if the peer accepted). That is issue 4's
-machinery; until it is available here the change is local to this site.
+PUT is a protection-group modification (DESIGN.md 2.3): it stores the
+policy, bumps the group's version and pushes the document to the peer,
+with the clear-text tokens beside it for the peer to encrypt with its own
+key, in one transaction that commits only if the peer accepted (503
+``protector.peer.unreachable`` and nothing changed otherwise).
 """
 from protector.api.schemas import replication_policies as schema
 from protector.api import util
 from protector.common import crypto
 from protector.db import dr as dr_db
+from protector.db import protection_groups as pg_db
 from protector.db import replication_policies as db
 from protector import exception
+from protector.pgroups import groups
+from protector.pgroups import peers
 from protector import storage
 from protector.storage import rpo
 
@@ -69,9 +74,19 @@ def put_policy(req):
         # group's replication type; a 400 naming the array otherwise.
         from protector.storage.pure import validate
         validate.check_policy(values, pg)
+    ctx, project = req.context, req.tenant_id
+    primary, secondary = groups.group_sites(ctx, pg)
+    _, peer_site = peers.split_sites(primary, secondary)
+    peer = peers.resolve(req, project, peer_site)
+    tokens = {}
     for side in ("primary", "secondary"):
         token = values.pop(side + "_fa_api_token")
+        tokens[side + "_fa_api_token"] = token
         values[side + "_fa_api_token_encrypted"] = crypto.encrypt(token)
-    policy, created = db.put(req.context, pg["id"], values)
+    with groups.synced_change(req, pg, peer) as push:
+        policy, created = db.put(ctx, pg["id"], values)
+        _, version, checksum, doc = pg_db.bump_version(ctx, project,
+                                                       pg["id"])
+        push(version, checksum, doc, policy_tokens=tokens)
     return util.json_response(req, {"policy": serialize(pg["id"], policy)},
                               status=201 if created else 200)

@@ -51,6 +51,9 @@ UPDATE = {
 
 SYNC_FORCE = {"type": ["object", "null"]}
 
+_TOKEN = {"type": "string", "minLength": 1, "maxLength": 1024,
+          "pattern": r"^\S+$"}
+
 METADATA = {
     "type": "object",
     "properties": {
@@ -64,6 +67,18 @@ METADATA = {
                     "type": "object",
                     "properties": {"id": schemas.UUID},
                     "required": ["id"],
+                },
+                # A policy change carries the array tokens beside the
+                # document (never in it: each site encrypts its own copy).
+                "policy_tokens": {
+                    "type": "object",
+                    "properties": {
+                        "primary_fa_api_token": _TOKEN,
+                        "secondary_fa_api_token": _TOKEN,
+                    },
+                    "required": ["primary_fa_api_token",
+                                 "secondary_fa_api_token"],
+                    "additionalProperties": False,
                 },
             },
             "required": ["version", "checksum", "document"],

@@ -11,6 +11,7 @@ from protector.storage.pure import driver as pure_driver
 from tests.functional import apiserver
 from tests.functional import conftest as fconf
 from tests.functional.engine import fixtures
+from tests.functional import stubpeer
 from tests.functional.storage.conftest import Env
 
 pytestmark = pytest.mark.keystone
@@ -33,10 +34,13 @@ def call(method, url, token, body=None):
 @pytest.fixture
 def pure_api(keystone, sim, tmp_path):
     work = str(tmp_path / "api")
+    # A policy PUT is pushed to the peer site (DESIGN.md 2.3).
+    peer = stubpeer.StubPeer().start()
     server = apiserver.APIServer(
         work, "sqlite:///%s/protector.sqlite" % work,
         authtoken=fconf.authtoken_for(keystone), workers=1,
-        extra={"storage": {"driver": "pure", "token_encryption_key": KEY,
+        extra={"DEFAULT": {"site_name": "pure-a"},
+               "storage": {"driver": "pure", "token_encryption_key": KEY,
                            "pure_verify_ssl": "True",
                            "pure_ca_bundle": sim.cert_path,
                            "pure_api_retries": "0"},
@@ -44,10 +48,11 @@ def pure_api(keystone, sim, tmp_path):
     server.start()
     rows = fixtures.Rows(server.db_url)
     server.site_a = rows.site("pure-a", keystone.auth_url)
-    server.site_b = rows.site("pure-b", keystone.auth_url)
+    server.site_b = rows.site("pure-b", keystone.auth_url, peer.url)
     server.rows = rows
     yield server
     server.stop()
+    peer.stop()
 
 
 class Client:

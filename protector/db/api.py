@@ -17,8 +17,17 @@ def configure(conf):
     global _configured
     if _configured:
         return
-    context_manager.configure(**dict(conf.database.items()))
+    context_manager.configure(**facade_options(conf))
     _configured = True
+
+
+def facade_options(conf):
+    """enginefacade settings from ``[database]``.
+
+    ``sqlite_fk`` enforces foreign keys (and ON DELETE CASCADE) on SQLite
+    too, so the embedded default behaves like MariaDB.
+    """
+    return dict(conf.database.items(), sqlite_fk=True)
 
 
 def get_engine():

@@ -17,6 +17,7 @@ from protector.cloud import trusts
 from protector.db import dr as dr_db
 from protector.db import operations as ops_db
 from protector.db import sites as sites_db
+from protector.dr import subops
 from protector.engine import flows
 from protector.engine import rpcapi
 from protector import exception
@@ -73,6 +74,32 @@ def _target_names(req, site, what):
         return None, str(exc)
 
 
+def flavor_shape(flavor):
+    """(vcpus, ram, disk) of a captured or a Nova flavor, or None."""
+    get = flavor.get if isinstance(flavor, dict) else \
+        (lambda k: getattr(flavor, k, None))
+    shape = (get("vcpus"), get("ram"), get("disk"))
+    return None if None in shape else tuple(int(x) for x in shape)
+
+
+def _without_same_shape(req, site, members, names):
+    """A drill keeps the source flavors; where the target names them
+    differently, a target flavor of the same vCPUs/RAM/disk is used (see
+    compute_tasks), so only flavors with no such twin are missing."""
+    try:
+        cloud = tokens.cloud_for(req, site)
+        with cloud.guard("compute"):
+            shapes = {flavor_shape(f) for f in cloud.conn.compute.flavors()}
+    except Exception:  # report the names as missing
+        return names
+    captured = {}
+    for member in members:
+        flavor = (member["instance_config"] or {}).get("flavor") or {}
+        name = flavor.get("original_name") or flavor.get("name")
+        captured[name] = flavor_shape(flavor)
+    return [n for n in names if captured.get(n) not in shapes]
+
+
 def _check_mappings(req, pg, members, target, args, kind):
     networks, flavors = _needed_names(members)
     checks = [("network", networks, args.get("network_mapping") or {})]
@@ -90,6 +117,8 @@ def _check_mappings(req, pg, members, target, args, kind):
         present, reason = _target_names(req, target, what)
         missing = unmapped if present is None else \
             [n for n in unmapped if n not in present]
+        if missing and what == "flavor" and kind == "test_failover":
+            missing = _without_same_shape(req, target, members, missing)
         if missing:
             exc = exception.PreconditionUnmapped(
                 what=what, names=", ".join(missing), pg=pg["name"],
@@ -147,6 +176,9 @@ def start(req, pg_ident, kind, args):
                         args, kind)
         if kind in ("failover", "failback"):
             args.setdefault("type", "planned")
+            # Its source-site steps and the metadata push need the
+            # caller's token for that site (dr/subops.py).
+            subops.keep_peer_token(req, sites_db.get(ctx, source), args)
     args["previous_status"] = pg["status"]
     # The engine of the target site (this one) acts through the caller's
     # trust in this site's Keystone.

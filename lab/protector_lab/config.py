@@ -5,6 +5,8 @@ unit tests check them without any service installed. The settings that are
 not obvious carry a comment saying which failure they avoid; the background
 is in doc/lab.md.
 """
+import base64
+import hashlib
 import json
 
 import yaml
@@ -270,6 +272,12 @@ def nova_api_conf(site):
     return ini({"DEFAULT": {"log_file": site.dir("log", "nova-api.log")}})
 
 
+def lab_fernet_key(site_name):
+    """A stable Fernet key for a lab site (lab secrets are not secret)."""
+    digest = hashlib.sha256(("protector-lab-" + site_name).encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
 def protector_conf(site, workers=1, mock_storage=True):
     d = site.dir("protector")
     return ini({
@@ -286,6 +294,12 @@ def protector_conf(site, workers=1, mock_storage=True):
                 "workers": workers,
                 "auth_strategy": "keystone"},
         "database": {"connection": site.db_url("protector")},
+        # Explicit driver (use_mock_storage already selects 'mock'; the
+        # [storage] driver default is 'pure') and a fixed per-site key so
+        # replication policies and the engine's stored peer token can be
+        # encrypted at rest (without a key, policy create answers 503).
+        "storage": {"driver": "mock",
+                    "token_encryption_key": lab_fernet_key(site.name)},
         # Names the engine in logs and operation records.
         "engine": {"host": "%s-engine" % site.name},
         "keystone_authtoken": authtoken(site, "protector"),

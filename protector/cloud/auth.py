@@ -52,9 +52,26 @@ def token_plugin(site, token):
         auth_ref, auth_url=keystone_base(site) + "/v3")
 
 
+def _authtoken_group():
+    """[keystone_authtoken], registered if nothing did yet.
+
+    protector-api registers it by loading keystonemiddleware; the engine
+    never loads the middleware, so it registers the options (and those of
+    the configured auth plugin, e.g. username/password) itself.
+    """
+    try:
+        CONF.keystone_authtoken.username
+    except (cfg.NoSuchOptError, cfg.NoSuchGroupError, AttributeError):
+        from keystoneauth1 import loading
+        from keystonemiddleware import auth_token  # noqa: F401
+        loading.register_auth_conf_options(CONF, "keystone_authtoken")
+        loading.load_auth_from_conf_options(CONF, "keystone_authtoken")
+    return CONF.keystone_authtoken
+
+
 def service_user_options():
     """The protector service user's settings from [keystone_authtoken]."""
-    group = CONF.keystone_authtoken
+    group = _authtoken_group()
     return {
         "auth_url": group.auth_url,
         "username": group.username,

@@ -8,6 +8,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from protector.cloud import auth
+from protector.cloud import timing
 from protector import exception
 
 CONF = cfg.CONF
@@ -69,7 +70,8 @@ class SiteCloud:
         """
         name = SERVICES.get(service_type, service_type)
         try:
-            yield
+            with timing.waiting():
+                yield
         except _UNREACHABLE as exc:
             LOG.warning("%s of site %s unreachable: %s", name,
                         self.site["name"], exc)

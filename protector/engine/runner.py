@@ -19,8 +19,11 @@ already completed or skipped, and:
 Every write carries the owner (``engine_host``); an engine that lost its
 operation to another engine gets ``OperationLost`` and stops quietly.
 """
+import time
+
 from oslo_log import log as logging
 
+from protector.cloud import timing
 from protector.db import operations as db
 from protector.engine import faults
 from protector.engine import flows
@@ -127,6 +130,7 @@ def _run_step(ctx, op_id, host, step, store, states):
         "completed_at": None, "error_message": None})
     LOG.info("Operation %s: step %s (attempt %d)", op_id, step.name,
              states[step.name]["attempts"])
+    clock = time.monotonic()
     try:
         result = faults.wrap(step.name, step.task)(ctx, store)
     except flows.Skip as skip:
@@ -146,6 +150,11 @@ def _run_step(ctx, op_id, host, step, store, states):
     else:
         status = "completed"
     result = result or {}
+    now = time.monotonic()
+    # Read by tools/bench_failover.py (orchestration overhead).
+    LOG.info("Operation %s: step %s took %.3f s, %.3f s of it waiting on "
+             "the clouds", op_id, step.name, now - clock,
+             timing.union_between(clock, now))
     states[step.name] = db.update_step(ctx, op_id, host, step.name, {
         "status": status, "completed_at": db.utcnow(), "result": result})
     store["results"][step.name] = result

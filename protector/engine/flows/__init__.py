@@ -86,6 +86,7 @@ def _load():
     # Importing the flow modules fills REGISTRY.
     from protector.engine.flows import failback_flows  # noqa: F401
     from protector.engine.flows import failover_flows  # noqa: F401
+    from protector.engine.flows import source_flows  # noqa: F401
     from protector.engine.flows import test_flows  # noqa: F401
 
 

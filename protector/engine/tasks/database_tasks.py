@@ -3,10 +3,16 @@
 These run last in their flows; each is idempotent (conditional updates),
 so a re-run after a crash does not count a failover twice.
 """
+from oslo_log import log as logging
 from oslo_utils import timeutils
 
 from protector.db import dr as dr_db
+from protector.db import protection_groups as pg_db
+from protector.dr import subops
 from protector.engine import tasks
+from protector import exception
+
+LOG = logging.getLogger(__name__)
 
 
 def _members_moved(ctx, store, target_id):
@@ -41,19 +47,47 @@ def _swap_primary(ctx, store, status, count):
         dr_db.update_group(ctx, pg_id, {"status": status,
                                         "status_reason": None})
     _members_moved(ctx, store, target)
-    # The peer is told by a metadata push; until then sync-status must not
-    # claim SYNCED. After an unplanned failover the source is presumed
-    # down: UNREACHABLE until 'sync-force'.
-    planned = tasks.params(store).get("type", "planned") == "planned"
-    dr_db.record_sync_state(
-        ctx, pg_id, operation["source_site_id"],
-        "PENDING" if planned else "UNREACHABLE",
-        "changed by %s operation %s; run 'sync-force' to push it to the "
-        "peer" % (operation["operation_type"], operation["id"]))
+    sync = _push_to_peer(ctx, store)
     grp = tasks.group(ctx, store)
     return {"status": grp["status"],
             "current_primary_site_id": grp["current_primary_site_id"],
-            "failover_count": grp["failover_count"]}
+            "failover_count": grp["failover_count"], "sync": sync}
+
+
+def _push_to_peer(ctx, store):
+    """New metadata version, pushed to the peer (the source site).
+
+    Planned: pushed with the caller's source-site token kept for the
+    operation (dr/subops.py); a failed push does not undo the failover,
+    it leaves sync-status FAILED/UNREACHABLE for 'sync-force'. Unplanned:
+    the source is presumed down and is not contacted: UNREACHABLE until
+    'sync-force' (seed 000).
+    """
+    operation = tasks.op(store)
+    pg_id = operation["protection_group_id"]
+    _, version, checksum, doc = pg_db.bump_version(
+        ctx, operation["project_id"], pg_id)
+    source = operation["source_site_id"]
+    reason = "changed by %s operation %s; run 'sync-force' to push it to " \
+        "the peer" % (operation["operation_type"], operation["id"])
+    if tasks.params(store).get("type", "planned") != "planned":
+        pg_db.record_sync(ctx, pg_id, source, "UNREACHABLE", error=reason)
+        return {"status": "UNREACHABLE", "version": version}
+    try:
+        peer = subops.peer_of(ctx, operation, source)
+        duration = peer.push_metadata(pg_id, version, checksum, doc)
+    except exception.ProtectorException as exc:
+        status = "UNREACHABLE" if isinstance(
+            exc, (exception.PeerUnreachable, exception.SiteUnreachable)) \
+            else "FAILED"
+        LOG.warning("Operation %s: metadata push to the peer failed: %s",
+                    operation["id"], exc.message)
+        pg_db.record_sync(ctx, pg_id, source, status,
+                          error="%s (%s)" % (reason, exc.message))
+        return {"status": status, "version": version, "error": exc.message}
+    pg_db.record_sync(ctx, pg_id, source, "SYNCED", remote_version=version,
+                      duration_ms=duration)
+    return {"status": "SYNCED", "version": version}
 
 
 def mark_group_failed_over(ctx, store):

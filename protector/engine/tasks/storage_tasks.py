@@ -7,6 +7,7 @@ re-run reuses them and test cleanup deletes exactly those.
 from openstack import exceptions as sdk_exc
 
 from protector.db import dr as dr_db
+from protector.dr import subops
 from protector.engine import flows
 from protector.engine import tasks
 from protector import exception
@@ -30,14 +31,14 @@ def snapshot_consistency_group(ctx, store):
         tasks.params(store).get("type", "planned") == "planned"
     if planned:
         # The graceful shutdown and final replication run on the source
-        # site as a sub-operation through its protector-api (DESIGN.md 2);
-        # that peer call is not built yet. Fail before anything changes
-        # rather than fail over from a snapshot older than the workload.
-        raise exception.StepNotImplemented(
-            step="snapshot_consistency_group", operation_type=kind,
-            reason="the planned mode's graceful shutdown and final "
-            "replication on the source site are not available yet; use "
-            "--type unplanned")
+        # site as a sub-operation through its protector-api (DESIGN.md 2,
+        # dr/subops.py); a resumed step re-attaches to the same one.
+        sub_id, result = subops.run_on_source(ctx, operation,
+                                              "prepare_failover")
+        final = result.get("final_snapshot") or {}
+        return {"snapshot": final["snapshot"], "mode": "final_replicated",
+                "sub_operation_id": sub_id,
+                "shutdown": result.get("shutdown_instances")}
     driver = tasks.driver(ctx, store)
     snap = driver.latest_replicated_snapshot(_volumes(ctx, store))
     return {"snapshot": snap, "mode": "latest_replicated"}
@@ -118,12 +119,16 @@ def reverse_replication(ctx, store):
 
 
 def unmanage_source_volumes(ctx, store):
-    """Failback: the side being vacated gives its volumes back to the
-    array (``unmanage``). It runs on that site, through its API."""
-    raise exception.StepNotImplemented(
-        step="unmanage_source_volumes", operation_type="failback",
-        reason="unmanaging volumes on the site being vacated runs there "
-        "as a sub-operation, which is not available yet")
+    """Failback: the side being vacated deletes its (shut down) copies of
+    the instances and gives their volumes back to the array (Cinder
+    ``os-unmanage``). It runs there, as a sub-operation (dr/subops.py)."""
+    sub_id, result = subops.run_on_source(ctx, tasks.op(store),
+                                          "vacate_site")
+    return {"sub_operation_id": sub_id,
+            "deleted_instances": (result.get("delete_instances") or {}).get(
+                "deleted", []),
+            "unmanaged_volumes": (result.get("unmanage_volumes") or {}).get(
+                "unmanaged", [])}
 
 
 def delete_test_volumes(ctx, store):

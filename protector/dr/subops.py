@@ -1,0 +1,177 @@
+"""Sub-operations: the source-site half of a planned failover/failback.
+
+DESIGN.md 2: a failover runs on the target site's engine; the steps that
+must happen on the source site (graceful shutdown and the final replicated
+snapshot; after a failback, giving the vacated side's volumes back to the
+array) run as *sub-operations* on the source site, queued through its
+protector-api and run by its engine with its own Keystone trust. No site
+ever acts on the other's cloud directly.
+
+Authentication: the request that queued the parent operation carried the
+caller's token for the source site (``X-Protector-Peer-Token``, the CLI's
+``--secondary-cloud``). The API keeps it, encrypted with ``[storage]
+token_encryption_key``, in the parent's parameters (never shown by the
+API); the target engine uses it to queue the sub-operation and to poll it.
+An unplanned failover needs no such token (the source is presumed down).
+
+Idempotency: the source API returns the existing sub-operation of a parent
+(``parent_operation_id`` + type) instead of queueing a second one, so a
+target engine that crashed while waiting re-attaches to the same one.
+
+Sub-operation types (flows in ``engine/flows/source_flows.py``):
+
+* ``prepare_failover``: shutdown_instances, final_snapshot
+* ``vacate_site``: delete_instances, unmanage_volumes
+"""
+import time
+
+from oslo_log import log as logging
+
+from protector.cloud import auth
+from protector.cloud import timing
+from protector.cloud import tokens
+from protector.cloud import trusts
+from protector.common import crypto
+from protector.db import dr as dr_db
+from protector.db import operations as ops_db
+from protector.db import sites as sites_db
+from protector.db import tenant_mappings as mappings_db
+from protector.engine import flows
+from protector.engine import rpcapi
+from protector import exception
+from protector.pgroups import peers
+
+LOG = logging.getLogger(__name__)
+
+TYPES = ("prepare_failover", "vacate_site")
+TOKEN_KEY = "peer_token_encrypted"
+POLL_INTERVAL = 2.0
+TIMEOUT = 3600
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "parent_operation_id": {"type": "string", "minLength": 1,
+                                "maxLength": 64},
+        "parent_operation_type": {"type": "string", "maxLength": 32},
+    },
+    "required": ["parent_operation_id"],
+    "additionalProperties": False,
+}
+
+
+class SubOperationFailed(exception.ProtectorException):
+    code = "protector.operation.sub_operation_failed"
+    msg_fmt = ("The %(kind)s sub-operation %(sub)s on site %(site)s "
+               "%(status)s: %(reason)s")
+
+
+class SubOperationTimeout(exception.ProtectorException):
+    code = "protector.operation.sub_operation_timeout"
+    msg_fmt = ("The %(kind)s sub-operation %(sub)s on site %(site)s did not "
+               "finish within %(timeout)s s (status %(status)s); resume the "
+               "operation by restarting the engine once it has.")
+
+
+# -- API side: remember the source token; queue a sub-operation ------------
+
+def keep_peer_token(req, source_site, args):
+    """Store the caller's source-site token (encrypted) for the engine.
+
+    Best effort: a planned operation without it fails in its first
+    source-site step with a clear error, an unplanned one never needs it.
+    """
+    if tokens.is_local(source_site) or not crypto.configured():
+        return
+    token = req.headers.get(tokens.PEER_TOKEN_HEADER)
+    if token:
+        args[TOKEN_KEY] = crypto.encrypt(token)
+
+
+def start(req, pg_ident, kind, args):
+    """Queue (or return the existing) sub-operation ``kind`` of a parent
+    operation running on the peer site. Returns ``(operation, created)``."""
+    ctx = req.context
+    pg = dr_db.get_group(ctx, req.tenant_id, pg_ident)
+    parent = args["parent_operation_id"]
+    for op in ops_db.list_all(ctx, req.tenant_id, {
+            "protection_group_id": pg["id"], "operation_type": kind,
+            "parent_operation_id": parent}, limit=1):
+        return op, False
+    primary = sites_db.get(ctx, pg["primary_site_id"])
+    secondary = sites_db.get(ctx, pg["secondary_site_id"])
+    local, other = peers.split_sites(primary, secondary)
+    # This site's engine acts through the caller's trust here.
+    trusts.ensure(req, local)
+    # The sub-operation acts on this site: it is its "target" (the site
+    # whose cloud and array the engine's tasks use).
+    op = ops_db.create(ctx, pg["id"], {
+        "project_id": req.tenant_id, "user_id": ctx.user_id,
+        "protection_group_id": pg["id"],
+        "protection_group_name": pg["name"], "operation_type": kind,
+        "source_site_id": other["id"], "target_site_id": local["id"],
+        "parent_operation_id": parent,
+        "parameters": {"parent_operation_id": parent,
+                       "parent_operation_type":
+                       args.get("parent_operation_type")}},
+        flows.step_names(kind, {}))
+    try:
+        rpcapi.EngineAPI().wake(ctx, op["id"])
+    except Exception:
+        LOG.exception("Could not wake engines for sub-operation %s; it "
+                      "starts at the next poll", op["id"])
+    return op, True
+
+
+# -- engine side: run a sub-operation on the source and wait for it --------
+
+def _peer(ctx, operation, site):
+    enc = (operation["parameters"] or {}).get(TOKEN_KEY)
+    if not enc:
+        raise exception.PeerTokenRequired(site=site["name"])
+    token = crypto.decrypt(enc)
+    project = mappings_db.remote_tenant(ctx, operation["project_id"],
+                                        site["id"])
+    url = site.get("protector_url")
+    if project is None or not url:
+        auth_ref = auth.token_plugin(site, token).auth_ref
+        project = project or auth_ref.project_id
+        url = url or auth_ref.service_catalog.url_for(
+            service_type="protector", interface="public",
+            region_name=site.get("region_name"))
+    return peers.Peer(site, token, project, peers.root_url(url))
+
+
+def peer_of(ctx, operation, site_id):
+    """A ``peers.Peer`` for ``site_id`` with the stored caller token."""
+    return _peer(ctx, operation, sites_db.get(ctx, site_id))
+
+
+def run_on_source(ctx, operation, kind, timeout=TIMEOUT):
+    """Queue ``kind`` on the operation's source site, wait for it, return
+    ``(sub_operation_id, its result_data)``."""
+    source = sites_db.get(ctx, operation["source_site_id"])
+    peer = _peer(ctx, operation, source)
+    resp, _ = peer._request(
+        "POST", "/protection-groups/%s/action" %
+        operation["protection_group_id"],
+        {kind: {"parent_operation_id": operation["id"],
+                "parent_operation_type": operation["operation_type"]}})
+    sub = resp.json()["operation"]
+    LOG.info("Operation %s: %s sub-operation %s on site %s", operation["id"],
+             kind, sub["id"], source["name"])
+    deadline = time.monotonic() + timeout
+    while sub["status"] not in ("completed", "failed"):
+        if time.monotonic() > deadline:
+            raise SubOperationTimeout(kind=kind, sub=sub["id"],
+                                      site=source["name"], timeout=timeout,
+                                      status=sub["status"])
+        with timing.waiting():
+            time.sleep(POLL_INTERVAL)
+            resp, _ = peer._request("GET", "/operations/%s" % sub["id"])
+        sub = resp.json()["operation"]
+    if sub["status"] == "failed":
+        raise SubOperationFailed(kind=kind, sub=sub["id"],
+                                 site=source["name"], status="failed",
+                                 reason=sub.get("error_message"))
+    return sub["id"], sub.get("result_data") or {}

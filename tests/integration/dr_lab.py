@@ -1,0 +1,157 @@
+"""Helpers of the DR operation lab tests, the benchmark and the demo.
+
+``Protector`` drives one site's protector-api over REST as the demo user
+(with the peer site's token in ``X-Protector-Peer-Token``, as the CLI
+does). The engines act through the demo user's trusts, which each site's API
+creates on first use (``protector/cloud/trusts.py``).
+"""
+import concurrent.futures
+import time
+import uuid
+
+import requests
+
+API = {"OpenStack-API-Version": "protector 1.2"}
+
+
+class Protector:
+    def __init__(self, lab, site, peer_site, user="demo"):
+        self.lab = lab
+        self.info = lab.site(site)
+        suffix = "" if user == "demo" else "-admin"
+        self.conn = lab.connect(site + suffix)
+        self.peer_conn = lab.connect(peer_site + suffix)
+        self.project = self.conn.current_project_id
+        self.url = "%s/v1/%s" % (self.info.protector_url, self.project)
+
+    def call(self, method, path, body=None, peer=True):
+        headers = dict(API, **{"X-Auth-Token": self.conn.auth_token})
+        if peer:
+            headers["X-Protector-Peer-Token"] = self.peer_conn.auth_token
+        resp = requests.request(method, self.url + path, json=body,
+                                headers=headers, timeout=300)
+        return resp.status_code, (resp.json() if resp.content else None)
+
+    def action(self, pg_id, kind, body=None, peer=True):
+        return self.call("POST", "/protection-groups/%s/action" % pg_id,
+                         {kind: body or {}}, peer=peer)
+
+    def wait(self, op_id, timeout=900):
+        deadline = time.monotonic() + timeout
+        while True:
+            status, body = self.call("GET", "/operations/%s" % op_id,
+                                     peer=False)
+            assert status == 200, body
+            op = body["operation"]
+            if op["status"] in ("completed", "failed"):
+                return op
+            assert time.monotonic() < deadline, op
+            time.sleep(1)
+
+
+def register_sites(lab):
+    for name, other in (("site-a", "site-b"), ("site-b", "site-a")):
+        admin = Protector(lab, name, other, user="admin")
+        for site in (lab.site_a, lab.site_b):
+            status, body = admin.call("POST", "/sites", {"site": {
+                "name": site.name, "site_type": "primary"
+                if site.name == "site-a" else "secondary",
+                "auth_url": site.auth_url,
+                "protector_url": site.protector_url}})
+            assert status in (201, 409), body
+
+
+def raise_quotas(lab):
+    """Room for the 10-VM benchmark and its copies (lab defaults: 10)."""
+    for name in ("site-a", "site-b"):
+        admin = lab.connect(name + "-admin")
+        project = lab.site(name).demo_project_id
+        admin.set_volume_quotas(project, volumes=500, gigabytes=5000,
+                                snapshots=200, groups=100)
+        admin.set_compute_quotas(project, instances=200, cores=800,
+                                 ram=2048000)
+        admin.set_network_quotas(project, port=1000, network=100,
+                                 subnet=100)
+
+
+def make_vm(conn, name, flavor="m1.small", network="net-a", data_volumes=1,
+            volume_type="replicated-async", image="cirros"):
+    """A boot-from-volume server with ``data_volumes`` more volumes."""
+    img = conn.image.find_image(image)
+    vols = [conn.block_storage.create_volume(
+        name="%s-root" % name, size=1, image_id=img.id,
+        volume_type=volume_type)]
+    for i in range(data_volumes):
+        vols.append(conn.block_storage.create_volume(
+            name="%s-data%d" % (name, i), size=1, volume_type=volume_type))
+    for vol in vols:
+        conn.block_storage.wait_for_status(vol, "available",
+                                           failures=["error"], wait=120)
+    bdm = [{"uuid": v.id, "source_type": "volume",
+            "destination_type": "volume", "boot_index": i if i == 0 else -1,
+            "delete_on_termination": True} for i, v in enumerate(vols)]
+    server = conn.compute.create_server(
+        name=name, flavor_id=conn.compute.find_flavor(flavor).id,
+        networks=[{"uuid": conn.network.find_network(network).id}],
+        block_device_mapping=bdm)
+    server = conn.compute.wait_for_server(server, wait=300)
+    return server, [v.id for v in vols]
+
+
+def make_vms(conn, prefix, count, **kwargs):
+    with concurrent.futures.ThreadPoolExecutor(max_workers=count) as pool:
+        jobs = [pool.submit(make_vm, conn, "%s-%d" % (prefix, i), **kwargs)
+                for i in range(count)]
+        return [j.result() for j in jobs]
+
+
+def make_group(a, b, ids, volume_type_id, servers, name=None):
+    """A protection group with a mock-mode policy and ``servers`` as
+    members; returns the group. The policy PUT is synced to site B."""
+    name = name or "dr-%s" % uuid.uuid4().hex[:8]
+    status, body = a.call("POST", "/protection-groups", {
+        "protection_group": {
+            "name": name, "replication_type": "async",
+            "primary_site_id": ids["site-a"],
+            "secondary_site_id": ids["site-b"],
+            "volume_type_id": volume_type_id}})
+    assert status == 201, body
+    pg = body["protection_group"]
+    for site in (a,):
+        status, body = site.call(
+            "PUT", "/protection-groups/%s/policy" % pg["id"], {"policy": {
+                "primary_fa_url": "https://fa-a.lab.example",
+                "primary_fa_api_token": "T-lab-a",
+                "secondary_fa_url": "https://fa-b.lab.example",
+                "secondary_fa_api_token": "T-lab-b",
+                "pure_pg_name": "pg-" + name,
+                "replication_interval": 300, "rpo_minutes": 15}})
+        assert status in (200, 201), body
+    for server in servers:
+        status, body = a.call("POST", "/protection-groups/%s/members" %
+                              pg["id"], {"member": {"instance_id": server}})
+        assert status == 201, body
+    return pg
+
+
+def inventory(conn):
+    """What the demo project has on a site (compare before/after)."""
+    return {
+        "servers": sorted((s.id, s.name, s.status)
+                          for s in conn.compute.servers()),
+        "volumes": sorted((v.id, v.name, v.status)
+                          for v in conn.block_storage.volumes()),
+        "ports": sorted(p.id for p in conn.network.ports(
+            project_id=conn.current_project_id)),
+        "networks": sorted(n.id for n in conn.network.networks(
+            project_id=conn.current_project_id)),
+    }
+
+
+def delete_servers(conn, ids):
+    for sid in ids:
+        conn.compute.delete_server(sid, ignore_missing=True)
+    for sid in ids:
+        server = conn.compute.find_server(sid, ignore_missing=True)
+        if server is not None:
+            conn.compute.wait_for_delete(server, wait=300)

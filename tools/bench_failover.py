@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Benchmark: planned failover of a group of N VMs in the lab (not a test).
+
+Builds N boot-from-volume VMs (1 root + 1 data volume each) on site A, a
+protection group with a mock-mode policy, then fails it over (planned:
+shutdown and final snapshot on site A as a sub-operation, promote and
+rebuild on site B, metadata push) and prints:
+
+* total: the operation's wall time (queued -> completed, from the API);
+* cloud wait: time the engine spent waiting on the clouds on the
+  critical path (per step, the union of the intervals in which at least
+  one cloud call or status wait was in flight; the engine logs it per step,
+  ``protector/cloud/timing.py``) - including waiting on site A's
+  sub-operation;
+* overhead: the difference (Protector's own time: database, scheduling,
+  polling granularity, thread hand-offs).
+
+VMs are rebuilt ``[engine] max_parallel_instances`` at a time. Then the
+group is failed back and everything the benchmark made is deleted.
+
+    .venv/bin/python tools/bench_failover.py [--vms 10] [--keep]
+"""
+import argparse
+import datetime
+import os
+import re
+import sys
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+
+from protector_lab.info import LabInfo  # noqa: E402
+
+from tests.integration import dr_lab  # noqa: E402
+
+STEP_LOG = re.compile(r"Operation (\S+): step (\S+) took ([\d.]+) s, "
+                      r"([\d.]+) s of it waiting on the clouds")
+
+
+def _parse(ts):
+    return datetime.datetime.fromisoformat(ts.rstrip("Z"))
+
+
+def step_timings(lab, site, op_id):
+    path = os.path.join(lab.state_dir, site, "log", "protector-engine.log")
+    out = {}
+    with open(path) as log:
+        for line in log:
+            m = STEP_LOG.search(line)
+            if m and m.group(1) == op_id:
+                out[m.group(2)] = (float(m.group(3)), float(m.group(4)))
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vms", type=int, default=10)
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the group failed over on site B")
+    args = parser.parse_args()
+    lab = LabInfo.load()
+    dr_lab.register_sites(lab)
+    dr_lab.raise_quotas(lab)
+    a = dr_lab.Protector(lab, "site-a", "site-b")
+    b = dr_lab.Protector(lab, "site-b", "site-a")
+    ids = {}
+    for name in ("site-a", "site-b"):
+        _, body = a.call("GET", "/sites/%s" % name)
+        ids[name] = body["site"]["id"]
+    vtype = a.conn.block_storage.find_type("replicated-async").id
+    prefix = "bench-%s" % uuid.uuid4().hex[:6]
+    print("building %d VMs on site-a ..." % args.vms, flush=True)
+    made = dr_lab.make_vms(a.conn, prefix, args.vms)
+    servers = [s.id for s, _ in made]
+    pg = dr_lab.make_group(a, b, ids, vtype, servers, name=prefix)
+    try:
+        start = time.monotonic()
+        status, body = b.action(pg["id"], "failover", {
+            "type": "planned", "network_mapping": {"net-a": "net-b"},
+            "flavor_mapping": {"m1.small": "m2.small"}})
+        assert status == 202, body
+        op = b.wait(body["operation"]["id"], timeout=3600)
+        wall = time.monotonic() - start
+        assert op["status"] == "completed", op
+        total = (_parse(op["completed_at"]) -
+                 _parse(op["started_at"])).total_seconds()
+        time.sleep(1)  # let the log line of the last step land
+        steps = step_timings(lab, "site-b", op["id"])
+        print("\nplanned failover of %d VMs (%d volumes), operation %s" % (
+            args.vms, 2 * args.vms, op["id"]))
+        print("%-28s %9s %12s %10s" % ("step", "time s", "cloud wait s",
+                                       "overhead s"))
+        for name, (took, cloud) in steps.items():
+            print("%-28s %9.2f %12.2f %10.2f" % (name, took, cloud,
+                                                 took - cloud))
+        cloud = sum(c for _, c in steps.values())
+        in_steps = sum(t for t, _ in steps.values())
+        print("\ntotal (started -> completed): %7.2f s (client wall time "
+              "%.2f s)" % (total, wall))
+        print("waiting on the clouds:        %7.2f s" % cloud)
+        print("orchestration overhead:       %7.2f s (%.2f s inside steps, "
+              "%.2f s between steps)" % (total - cloud, in_steps - cloud,
+                                         total - in_steps))
+        if not args.keep:
+            status, body = a.action(pg["id"], "failback", {
+                "type": "planned", "network_mapping": {"net-b": "net-a"},
+                "flavor_mapping": {"m2.small": "m1.small"}})
+            assert status == 202, body
+            back = a.wait(body["operation"]["id"], timeout=3600)
+            assert back["status"] == "completed", back
+            servers += list(back["result_data"]["recreate_instances"][
+                "servers"].values())
+    finally:
+        if not args.keep:
+            dr_lab.delete_servers(a.conn, servers)
+
+
+if __name__ == "__main__":
+    main()

@@ -99,7 +99,10 @@ def make_vm(conn, name, flavor="m1.small", network="net-a", data_volumes=1,
 
 
 def make_vms(conn, prefix, count, **kwargs):
-    with concurrent.futures.ThreadPoolExecutor(max_workers=count) as pool:
+    # At most 4 at a time: bursts of Cinder creates grow its DB pools past
+    # the lab MariaDB's max_connections (151).
+    with concurrent.futures.ThreadPoolExecutor(
+            max_workers=min(count, 4)) as pool:
         jobs = [pool.submit(make_vm, conn, "%s-%d" % (prefix, i), **kwargs)
                 for i in range(count)]
         return [j.result() for j in jobs]

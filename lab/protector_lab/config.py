@@ -14,6 +14,18 @@ import yaml
 from protector_lab import layout
 
 
+def db(url):
+    """A [database]-style section with small connection pools.
+
+    Two sites run about 15 services that each pool connections to the
+    machine's one MariaDB (151 connections by default, shared with the test
+    suite); oslo.db's default overflow of 50 per process can exhaust it
+    under load, so cap every pool.
+    """
+    return {"connection": url, "max_pool_size": "3", "max_overflow": "7",
+            "pool_timeout": "60"}
+
+
 def ini(sections):
     """Render ``{section: {key: value}}`` (insertion order kept) as INI."""
     out = []
@@ -90,7 +102,7 @@ def keystone_conf(site):
     d = site.dir("keystone")
     return ini({
         "DEFAULT": {"log_file": site.dir("log", "keystone-app.log")},
-        "database": {"connection": site.db_url("keystone")},
+        "database": db(site.db_url("keystone")),
         "token": {"provider": "fernet"},
         "fernet_tokens": {"key_repository": d + "/fernet-keys"},
         "fernet_receipts": {"key_repository": d + "/fernet-keys"},
@@ -108,7 +120,7 @@ def glance_conf(site):
     sections = {
         "DEFAULT": {"log_file": site.dir("log", "glance-app.log"),
                     "enabled_backends": "fs:file"},
-        "database": {"connection": site.db_url("glance")},
+        "database": db(site.db_url("glance")),
         "glance_store": {"default_backend": "fs"},
         "fs": {"filesystem_store_datadir": d + "/images"},
         "os_glance_staging_store": {"filesystem_store_datadir":
@@ -125,7 +137,7 @@ def glance_conf(site):
 def placement_conf(site):
     return ini({
         "DEFAULT": {"log_file": site.dir("log", "placement-app.log")},
-        "placement_database": {"connection": site.db_url("placement")},
+        "placement_database": db(site.db_url("placement")),
         "api": {"auth_strategy": "keystone"},
         "keystone_authtoken": authtoken(site, "placement"),
     })
@@ -147,7 +159,7 @@ def neutron_conf(site):
             "notify_nova_on_port_data_changes": False,
             "state_path": d + "/state",
         },
-        "database": {"connection": site.db_url("neutron")},
+        "database": db(site.db_url("neutron")),
         "oslo_concurrency": {"lock_path": d + "/lock"},
         "oslo_messaging_notifications": {"driver": "noop"},
         "keystone_authtoken": authtoken(site, "neutron"),
@@ -192,7 +204,7 @@ def cinder_conf(site):
             "periodic_interval": 10,
             "graceful_shutdown_timeout": 5,
         },
-        "database": {"connection": site.db_url("cinder")},
+        "database": db(site.db_url("cinder")),
         "oslo_concurrency": {"lock_path": d + "/lock"},
         "oslo_policy": {"policy_file": d + "/policy.yaml"},
         backend: {"volume_driver": CINDER_DRIVER,
@@ -242,8 +254,8 @@ def nova_conf(site):
             "graceful_shutdown_timeout": 5,
         },
         "api": {"auth_strategy": "keystone"},
-        "api_database": {"connection": site.db_url("nova_api")},
-        "database": {"connection": site.db_url("nova")},
+        "api_database": db(site.db_url("nova_api")),
+        "database": db(site.db_url("nova")),
         "wsgi": {"api_paste_config": d + "/api-paste.ini"},
         "oslo_concurrency": {"lock_path": d + "/lock"},
         "oslo_messaging_notifications": {"driver": "noop"},
@@ -293,7 +305,7 @@ def protector_conf(site, workers=1, mock_storage=True):
                 "bind_port": site.port("protector"),
                 "workers": workers,
                 "auth_strategy": "keystone"},
-        "database": {"connection": site.db_url("protector")},
+        "database": db(site.db_url("protector")),
         # Explicit driver (use_mock_storage already selects 'mock'; the
         # [storage] driver default is 'pure') and a fixed per-site key so
         # replication policies and the engine's stored peer token can be

@@ -87,15 +87,7 @@ def validate(cloud):
     services["neutron"], _ = _check(
         cloud, "network", lambda: list(cloud.conn.network.networks(limit=1)))
 
-    failed = {k: v for k, v in services.items() if v != "OK"}
-    if not failed:
-        status, reason = "active", None
-    elif all(v.startswith("UNREACHABLE") for v in failed.values()):
-        status = "unreachable"
-        reason = "; ".join("%s: %s" % kv for kv in sorted(failed.items()))
-    else:
-        status = "error"
-        reason = "; ".join("%s: %s" % kv for kv in sorted(failed.items()))
+    status, reason = site_status(services)
     report = {
         "site": site["name"],
         "reachable": services["keystone"] == "OK",
@@ -106,6 +98,21 @@ def validate(cloud):
         .isoformat() + "Z",
     }
     return report, status, reason
+
+
+def site_status(services):
+    """(status, reason) of a site from its per-service results.
+
+    The site is ``unreachable`` only when its Keystone cannot be reached;
+    a reachable site with a failing or stopped service is in ``error``.
+    """
+    failed = {k: v for k, v in services.items() if v != "OK"}
+    if not failed:
+        return "active", None
+    reason = "; ".join("%s: %s" % kv for kv in sorted(failed.items()))
+    if services.get("keystone", "").startswith("UNREACHABLE"):
+        return "unreachable", reason
+    return "error", reason
 
 
 def _supports(version, needed):

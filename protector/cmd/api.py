@@ -33,6 +33,10 @@ class Server(gunicorn_base.BaseApplication):
             "threads": 4,
             "timeout": 120,
             "graceful_timeout": 30,
+            # No keep-alive: a client that reuses an idle connection just as
+            # gunicorn closes it gets "connection reset" (seen with the CLI's
+            # --wait polling); closing after each response avoids that race.
+            "keepalive": 0,
             "proc_name": "protector-api",
             # oslo.log writes our logs; gunicorn only logs errors to stderr.
             "accesslog": None,

@@ -57,6 +57,18 @@ engine_opts = [
         help="How many instances a recreate step builds at the same time "
         "on the target site.",
     ),
+    cfg.IntOpt(
+        "peer_credential_lifetime",
+        default=86400,
+        min=600,
+        help="Seconds until the Keystone application credential that a "
+        "planned failover or failback makes in the source site's Keystone "
+        "(from the caller's X-Protector-Peer-Token) expires. The engine "
+        "uses it to reach the source site's protector-api during the "
+        "operation and deletes it when the operation ends; the expiry only "
+        "matters for one an engine never came back to delete. An operation "
+        "resumed after this long fails with protector.peer.token_invalid.",
+    ),
 ]
 
 

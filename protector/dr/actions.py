@@ -178,7 +178,8 @@ def start(req, pg_ident, kind, args):
             args.setdefault("type", "planned")
             # Its source-site steps and the metadata push need the
             # caller's token for that site (dr/subops.py).
-            subops.keep_peer_token(req, sites_db.get(ctx, source), args)
+            subops.keep_peer_token(req, sites_db.get(ctx, source), args,
+                                   kind)
     args["previous_status"] = pg["status"]
     # The engine of the target site (this one) acts through the caller's
     # trust in this site's Keystone.

@@ -9,10 +9,16 @@ ever acts on the other's cloud directly.
 
 Authentication: the request that queued the parent operation carried the
 caller's token for the source site (``X-Protector-Peer-Token``, the CLI's
-``--secondary-cloud``). The API keeps it, encrypted with ``[storage]
+``--secondary-cloud``). The API turns it into a Keystone application
+credential in the source site's Keystone (``cloud/peer_credentials.py``:
+a token expires within the hour, an operation may run or be resumed
+later), keeps that, its secret encrypted with ``[storage]
 token_encryption_key``, in the parent's parameters (never shown by the
-API); the target engine uses it to queue the sub-operation and to poll it.
-An unplanned failover needs no such token (the source is presumed down).
+API), and the target engine uses it to queue the sub-operation, poll it
+and push the metadata; the engine deletes it when the operation ends.
+When Keystone refuses to make one, the token itself is kept (encrypted),
+as a fallback that works for the token's lifetime. An unplanned failover
+needs neither (the source is presumed down).
 
 Idempotency: the source API returns the existing sub-operation of a parent
 (``parent_operation_id`` + type) instead of queueing a second one, so a
@@ -28,6 +34,7 @@ import time
 from oslo_log import log as logging
 
 from protector.cloud import auth
+from protector.cloud import peer_credentials
 from protector.cloud import timing
 from protector.cloud import tokens
 from protector.cloud import trusts
@@ -45,6 +52,7 @@ LOG = logging.getLogger(__name__)
 
 TYPES = ("prepare_failover", "vacate_site")
 TOKEN_KEY = "peer_token_encrypted"
+CREDENTIAL_KEY = "peer_credential"
 POLL_INTERVAL = 2.0
 TIMEOUT = 3600
 
@@ -75,17 +83,44 @@ class SubOperationTimeout(exception.ProtectorException):
 
 # -- API side: remember the source token; queue a sub-operation ------------
 
-def keep_peer_token(req, source_site, args):
-    """Store the caller's source-site token (encrypted) for the engine.
+def keep_peer_token(req, source_site, args, purpose):
+    """Keep a way for the engine to reach the source site: an application
+    credential made with the caller's source-site token, else the token.
 
-    Best effort: a planned operation without it fails in its first
+    Best effort: a planned operation without either fails in its first
     source-site step with a clear error, an unplanned one never needs it.
     """
     if tokens.is_local(source_site) or not crypto.configured():
         return
     token = req.headers.get(tokens.PEER_TOKEN_HEADER)
-    if token:
-        args[TOKEN_KEY] = crypto.encrypt(token)
+    if not token:
+        return
+    if args.get("type", "planned") == "planned":
+        try:
+            args[CREDENTIAL_KEY] = peer_credentials.create(
+                source_site, token, purpose)
+            return
+        except peer_credentials.CredentialRefused as exc:
+            LOG.warning("%s; keeping the caller's token instead: the %s "
+                        "must reach site %s before that token expires",
+                        exc.message, purpose, source_site["name"])
+    args[TOKEN_KEY] = crypto.encrypt(token)
+
+
+def release_peer_credential(ctx, operation):
+    """Delete the operation's application credential (it has ended).
+    Never raises: an undeleted one expires by itself."""
+    kept = (operation.get("parameters") or {}).get(CREDENTIAL_KEY)
+    if not kept:
+        return False
+    try:
+        site = sites_db.get(ctx, operation["source_site_id"])
+        return peer_credentials.delete(site, kept)
+    except Exception:
+        LOG.exception("Operation %s: application credential %s not "
+                      "deleted; it expires at %s", operation["id"],
+                      kept.get("id"), kept.get("expires_at"))
+        return False
 
 
 def start(req, pg_ident, kind, args):
@@ -125,11 +160,17 @@ def start(req, pg_ident, kind, args):
 
 # -- engine side: run a sub-operation on the source and wait for it --------
 
+def _token(operation, site):
+    params = operation["parameters"] or {}
+    if params.get(CREDENTIAL_KEY):
+        return peer_credentials.token(site, params[CREDENTIAL_KEY])
+    if params.get(TOKEN_KEY):
+        return crypto.decrypt(params[TOKEN_KEY])
+    raise exception.PeerTokenRequired(site=site["name"])
+
+
 def _peer(ctx, operation, site):
-    enc = (operation["parameters"] or {}).get(TOKEN_KEY)
-    if not enc:
-        raise exception.PeerTokenRequired(site=site["name"])
-    token = crypto.decrypt(enc)
+    token = _token(operation, site)
     project = mappings_db.remote_tenant(ctx, operation["project_id"],
                                         site["id"])
     url = site.get("protector_url")
@@ -168,6 +209,8 @@ def run_on_source(ctx, operation, kind, timeout=TIMEOUT):
                                       status=sub["status"])
         with timing.waiting():
             time.sleep(POLL_INTERVAL)
+            # A fresh token each poll: the credential's renews itself.
+            peer.token = _token(operation, source)
             resp, _ = peer._request("GET", "/operations/%s" % sub["id"])
         sub = resp.json()["operation"]
     if sub["status"] == "failed":

@@ -25,6 +25,7 @@ from oslo_log import log as logging
 
 from protector.cloud import timing
 from protector.db import operations as db
+from protector.dr import subops
 from protector.engine import faults
 from protector.engine import flows
 from protector import exception
@@ -111,9 +112,13 @@ def run_operation(ctx, op_id, host, should_stop=lambda: False):
                       error_message="Step %s failed: %s" % (failed.step,
                                                             message),
                       keep_test=keep)
+            subops.release_peer_credential(ctx, op)
             return "failed"
         db.finish(ctx, op_id, host, "completed",
                   keep_test=op["operation_type"] == "test_failover")
+        # The source-site credential is not needed any more (it was for
+        # this operation only); a failure here only leaves it to expire.
+        subops.release_peer_credential(ctx, op)
         LOG.info("Operation %s (%s) completed", op_id,
                  op["operation_type"])
         return "completed"

@@ -387,6 +387,15 @@ class PreconditionUnmapped(PreconditionFailed):
         self.code = self.code % kwargs
 
 
+class PreconditionImageMissing(PreconditionFailed):
+    code = "protector.precondition.image_missing"
+    msg_fmt = ("Members %(members)s of protection group %(pg)s boot from an "
+               "image, not a volume: their root disk is rebuilt from the "
+               "image of the same name on target site %(site)s, and image(s) "
+               "%(images)s are not there. Upload them to that site "
+               "('openstack image create <name> ...') and retry.")
+
+
 class PreconditionSiteUnreachable(PreconditionFailed):
     code = "protector.precondition.site_unreachable"
     msg_fmt = ("Target site %(site)s cannot be reached (%(reason)s), so "
@@ -491,10 +500,20 @@ class PolicyArrayInvalid(Invalid):
                "%(url)s: %(reason)s")
 
 
-class StepNotImplemented(ProtectorException):
-    code = "protector.operation.step_not_implemented"
-    msg_fmt = ("Step %(step)s of %(operation_type)s is not implemented yet "
-               "(%(reason)s); nothing was changed by this step.")
+class ImageNotCaptured(ProtectorException):
+    code = "protector.operation.image_not_captured"
+    msg_fmt = ("Instance %(instance)s boots from an image, but the image's "
+               "name was not recorded when it became a member (it was added "
+               "by an older Protector, or its image was deleted): remove and "
+               "add the member again, then retry.")
+
+
+class TargetImageMissing(ProtectorException):
+    code = "protector.operation.image_missing"
+    msg_fmt = ("Image '%(image)s' not found on target site %(site)s: "
+               "instance %(instance)s boots from it, so its root disk is "
+               "rebuilt from the image of the same name there. Upload it to "
+               "that site and retry.")
 
 
 class StepInterrupted(ProtectorException):

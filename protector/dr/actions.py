@@ -129,6 +129,33 @@ def _check_mappings(req, pg, members, target, args, kind):
             raise exc
 
 
+def _check_images(req, pg, members, target):
+    """Image-booted members need their image (by name) on the target."""
+    needed = {}
+    for member in members:
+        config = member["instance_config"] or {}
+        if config.get("boot_from_volume", True) or not config.get(
+                "image_name"):
+            continue  # an uncaptured name fails in the step, clearly
+        needed.setdefault(config["image_name"], []).append(
+            config.get("name") or member["id"])
+    if not needed:
+        return
+    try:
+        cloud = tokens.cloud_for(req, target)
+        with cloud.guard("image"):
+            present = {i.name for i in cloud.conn.image.images()}
+    except Exception as exc:  # the step checks again; do not guess here
+        LOG.warning("Images of site %s not listed (%s); the operation "
+                    "checks them when it rebuilds", target["name"], exc)
+        return
+    missing = sorted(n for n in needed if n not in present)
+    if missing:
+        raise exception.PreconditionImageMissing(
+            members=", ".join(sorted(m for n in missing for m in needed[n])),
+            pg=pg["name"], site=target["name"], images=", ".join(missing))
+
+
 def _check(req, pg, kind, args):
     if pg["current_operation_id"]:
         current = ops_db.get_by_id(req.context, pg["current_operation_id"])
@@ -172,8 +199,9 @@ def start(req, pg_ident, kind, args):
     else:
         source, target = _sites(pg, kind)
         target_site = sites_db.get(ctx, target)
-        _check_mappings(req, pg, dr_db.members(ctx, pg["id"]), target_site,
-                        args, kind)
+        members = dr_db.members(ctx, pg["id"])
+        _check_mappings(req, pg, members, target_site, args, kind)
+        _check_images(req, pg, members, target_site)
         if kind in ("failover", "failback"):
             args.setdefault("type", "planned")
             # Its source-site steps and the metadata push need the

@@ -109,13 +109,23 @@ def _capture(cloud, server, volumes):
                                       "policy": _attr(group, "policy")})
             except sdk_exc.NotFoundException:
                 pass
+    image_id = (_attr(server, "image", {}) or {}).get("id") \
+        if isinstance(_attr(server, "image"), dict) else None
+    image_name = None
+    if image_id:
+        # Image-booted: the root disk is not on a replicated volume; the
+        # target rebuilds it from the image of this name.
+        with cloud.guard("image"):
+            image = cloud.conn.image.find_image(image_id,
+                                                ignore_missing=True)
+        image_name = image.name if image is not None else None
     return {
         "name": server.name,
         "flavor": {k: flavor.get(k) for k in (
             "original_name", "name", "id", "vcpus", "ram", "disk",
             "ephemeral", "swap", "extra_specs") if k in flavor},
-        "image_id": (_attr(server, "image", {}) or {}).get("id")
-        if isinstance(_attr(server, "image"), dict) else None,
+        "image_id": image_id,
+        "image_name": image_name,
         "boot_from_volume": any(v["boot_index"] == 0 for v in volumes),
         "block_device_mapping": [{
             "volume_id": v["volume_id"], "device": v["device"],

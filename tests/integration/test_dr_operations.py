@@ -172,8 +172,47 @@ def test_planned_failover_and_failback(sites, workload):
         status, body = site.call("GET", "/protection-groups/%s" % pg["id"])
         assert body["protection_group"]["status"] == "active", body
         assert body["protection_group"]["current_primary_site"] == "site-a"
-    workload["servers"] += list(
-        back["result_data"]["recreate_instances"]["servers"].values())
+    originals = list(workload["servers"])
+    first = list(back["result_data"]["recreate_instances"]["servers"].values())
+    workload["servers"] += first
+    # Site A holds one copy of the workload: the original (shut off)
+    # instances are gone, their volumes given back to the array, none of
+    # the rebuilt ones touched.
+    _check_retired(a.conn, back, originals,
+                   [v for vols in workload["volumes"].values() for v in vols])
+
+    # A second round trip retires the instances the first failback built
+    # (found by their protector_member metadata) and nothing else.
+    status, body = b.action(pg["id"], "failover",
+                            dict(MAPPINGS, type="planned"))
+    assert status == 202, body
+    assert b.wait(body["operation"]["id"])["status"] == "completed"
+    again = _failback(sites, pg["id"])
+    second = list(again["result_data"]["recreate_instances"]["servers"].values())
+    workload["servers"] += second
+    _check_retired(a.conn, again, first, list(
+        back["result_data"]["promote_volumes"]["volumes"].values()))
+    for server_id in second:
+        assert a.conn.compute.get_server(server_id).status == "ACTIVE"
+
+
+def _check_retired(conn, op, servers, volumes):
+    retire = op["result_data"]["retire_previous_instances"]
+    assert sorted(retire["deleted_instances"]) == sorted(servers), retire
+    assert len(retire["unmanaged_volumes"]) == 2 * len(servers), retire
+    if volumes is not None:
+        assert sorted(retire["unmanaged_volumes"]) == sorted(volumes)
+    for server_id in servers:
+        assert conn.compute.find_server(server_id,
+                                        ignore_missing=True) is None
+    left = {v.id for v in conn.block_storage.volumes()}
+    assert not left & set(retire["unmanaged_volumes"])
+    # The rebuilt instances keep every one of their volumes.
+    for server_id in op["result_data"]["recreate_instances"][
+            "servers"].values():
+        attached = {a.volume_id for a in
+                    conn.compute.volume_attachments(server_id)}
+        assert len(attached) == 2 and attached <= left
 
 
 def _failback(sites, pg_id):
@@ -221,8 +260,13 @@ def test_unplanned_failover_with_source_site_down(lab, sites, workload):
                           pg["id"])
     assert body["sync_status"]["in_sync"] is True, body
     back = _failback(sites, pg["id"])
+    originals = list(workload["servers"])
     workload["servers"] += list(
         back["result_data"]["recreate_instances"]["servers"].values())
+    # The originals kept running on site A through the outage (only its
+    # API and Keystone were down): the failback retires them.
+    _check_retired(a.conn, back, originals,
+                   [v for vols in workload["volumes"].values() for v in vols])
 
 
 def _engine_pid(lab, site):
@@ -248,16 +292,16 @@ def _kill(pid):
         time.sleep(0.1)
 
 
-def _start_engine():
+def _start_engine(site="site-b"):
     # Through the CLI, so the engine is not a child of this test process.
-    run_lab("start", "site-b", "protector-engine", check=True,
+    run_lab("start", site, "protector-engine", check=True,
             capture_output=True)
 
 
-def _wait_step(b, op_id, step, timeout=300):
+def _wait_step(client, op_id, step, timeout=300):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        _, body = b.call("GET", "/operations/%s" % op_id, peer=False)
+        _, body = client.call("GET", "/operations/%s" % op_id, peer=False)
         op = body["operation"]
         if op["current_step"] == step or op["status"] in ("completed",
                                                            "failed"):
@@ -302,9 +346,39 @@ def test_engine_killed_mid_step_resumes_without_duplicates(lab, sites,
     copies = [v.name for v in b.conn.block_storage.volumes()
               if op_id in (v.name or "")]
     assert len(copies) == len(set(copies)) == 6, copies
-    back = _failback(sites, pg["id"])
-    workload["servers"] += list(
-        back["result_data"]["recreate_instances"]["servers"].values())
+
+    # The failback, with site A's engine killed while it rebuilds and
+    # while it retires the original instances.
+    a = sites["a"]
+    originals = list(workload["servers"])
+    status, body = a.action(pg["id"], "failback", {
+        "type": "planned", "network_mapping": {"net-b": "net-a"},
+        "flavor_mapping": {"m2.small": "m1.small"}})
+    assert status == 202, body
+    back_id = body["operation"]["id"]
+    killed = []
+    try:
+        for step in ("recreate_instances", "retire_previous_instances"):
+            op = _wait_step(a, back_id, step)
+            assert op["status"] == "running", op
+            time.sleep(0.5)
+            _kill(_engine_pid(lab, "site-a"))
+            killed.append(step)
+            _start_engine("site-a")
+    finally:
+        _start_engine("site-a")
+    back = a.wait(back_id)
+    assert back["status"] == "completed", back
+    attempts = {s["name"]: s["attempts"] for s in back["steps"]}
+    assert all(attempts[s] >= 2 for s in killed), attempts
+    rebuilt = list(back["result_data"]["recreate_instances"][
+        "servers"].values())
+    workload["servers"] += rebuilt
+    _check_retired(a.conn, back, originals,
+                   [v for vols in workload["volumes"].values() for v in vols])
+    names = [s.name for s in a.conn.compute.servers()]
+    for name in _names(a.conn, rebuilt):
+        assert names.count(name) == 1, name
 
 
 def test_preconditions(sites, workload):
@@ -346,3 +420,74 @@ def test_cli_test_failover_and_cleanup(lab, sites, workload):
     status, body = sites["a"].call("GET", "/protection-groups/%s" %
                                    workload["pg"]["id"])
     assert body["protection_group"]["status"] == "active", body
+
+
+def test_image_booted_member_is_rebuilt_from_the_image(sites):
+    """A member that boots from an image (root disk not on a volume):
+    the target rebuilds it from the image of the same name there, with
+    its replicated volumes attached; no such image -> 412 before anything
+    changes."""
+    a, b = sites["a"], sites["b"]
+    name = "imgvm-%s" % uuid.uuid4().hex[:6]
+    image_name = "img-%s" % name
+    images = {"a": a.conn.image.create_image(
+        name=image_name, data=b"protector-image-booted" * 64,
+        disk_format="raw", container_format="bare")}
+    server = None
+    pg = None
+    try:
+        img = a.conn.image.wait_for_status(images["a"], "active", wait=120)
+        vol = a.conn.block_storage.create_volume(
+            name="%s-data0" % name, size=1, volume_type="replicated-async")
+        a.conn.block_storage.wait_for_status(vol, "available", wait=120)
+        server = a.conn.compute.create_server(
+            name=name, image_id=img.id,
+            flavor_id=a.conn.compute.find_flavor("m1.small").id,
+            networks=[{"uuid": a.conn.network.find_network("net-a").id}],
+            block_device_mapping=[{
+                "boot_index": 0, "uuid": img.id, "source_type": "image",
+                "destination_type": "local", "delete_on_termination": True},
+                {"uuid": vol.id, "source_type": "volume",
+                 "destination_type": "volume", "boot_index": -1,
+                 "delete_on_termination": True}])
+        server = a.conn.compute.wait_for_server(server, wait=300)
+        pg = dr_lab.make_group(a, b, sites["ids"], sites["volume_type"],
+                               [server.id])
+        before = dr_lab.inventory(b.conn)
+
+        # Site B has no image of that name yet.
+        status, body = b.action(pg["id"], "test_failover",
+                                {"network_mapping": {"net-a": "net-b"}})
+        assert status == 412, body
+        assert body["errors"][0]["code"] == \
+            "protector.precondition.image_missing"
+        assert image_name in body["errors"][0]["detail"]
+        assert dr_lab.inventory(b.conn) == before
+
+        images["b"] = b.conn.image.create_image(
+            name=image_name, data=b"protector-image-booted" * 64,
+            disk_format="raw", container_format="bare")
+        b_img = b.conn.image.wait_for_status(images["b"], "active",
+                                             wait=120)
+        op = _test_failover(sites, pg["id"])
+        made = op["result_data"]["recreate_instances"]["servers"]
+        copy = b.conn.compute.get_server(list(made.values())[0])
+        assert copy.status == "ACTIVE"
+        assert copy.image["id"] == b_img.id
+        attached = [x.volume_id for x in
+                    b.conn.compute.volume_attachments(copy)]
+        assert attached == list(op["result_data"]["create_test_volumes"][
+            "volumes"].values())
+        status, body = b.action(pg["id"], "test_cleanup")
+        assert status == 202, body
+        assert b.wait(body["operation"]["id"])["status"] == "completed"
+        after = dr_lab.inventory(b.conn)
+        assert after == before
+    finally:
+        if pg is not None:
+            a.call("DELETE", "/protection-groups/%s" % pg["id"])
+        if server is not None:
+            dr_lab.delete_servers(a.conn, [server.id])
+        for side, image in images.items():
+            conn = a.conn if side == "a" else b.conn
+            conn.image.delete_image(image, ignore_missing=True)

@@ -1,8 +1,11 @@
 """The failback flow: back to the original primary site.
 
 validate_sites -> reverse_replication -> snapshot_consistency_group ->
-promote_volumes -> recreate_instances -> unmanage_source_volumes ->
-update_protection_group. It runs on the original primary's engine.
+promote_volumes -> recreate_instances -> retire_previous_instances ->
+unmanage_source_volumes -> update_protection_group. It runs on the
+original primary's engine. ``retire_previous_instances`` removes, on this
+site, the instances the workload left here when it failed over (their
+volumes are unmanaged, not deleted): see ``tasks/retire_tasks.py``.
 
 ``reverse_replication`` is forward-only: it swaps the arrays' replication
 direction, and re-running a half-done swap could reverse it again, so an
@@ -12,6 +15,7 @@ from protector.engine import flows
 from protector.engine.tasks import compute_tasks
 from protector.engine.tasks import database_tasks
 from protector.engine.tasks import lifecycle_tasks
+from protector.engine.tasks import retire_tasks
 from protector.engine.tasks import storage_tasks
 
 
@@ -30,6 +34,8 @@ def get_failback_flow(parameters):
                        weight=3),
             flows.Step("recreate_instances",
                        compute_tasks.recreate_instances, weight=3),
+            flows.Step("retire_previous_instances",
+                       retire_tasks.retire_previous_instances, weight=2),
             flows.Step("unmanage_source_volumes",
                        storage_tasks.unmanage_source_volumes),
             flows.Step("update_protection_group",

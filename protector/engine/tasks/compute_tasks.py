@@ -70,6 +70,21 @@ def _networks(conn, config, mapping, test_network):
     return nets
 
 
+def _target_image(cloud, config, name):
+    """The target's image of an image-booted member: the one with the
+    source image's name (its root disk was never on a replicated volume;
+    any data written to it since boot is not recovered)."""
+    image_name = config.get("image_name")
+    if not image_name:
+        raise exception.ImageNotCaptured(instance=name)
+    with cloud.guard("image"):
+        image = cloud.conn.image.find_image(image_name, ignore_missing=True)
+    if image is None:
+        raise exception.TargetImageMissing(image=image_name, instance=name,
+                                           site=cloud.site["name"])
+    return image
+
+
 def _build_one(ctx, store, cloud, member, volumes, purpose):
     operation = tasks.op(store)
     params = tasks.params(store)
@@ -97,12 +112,9 @@ def _build_one(ctx, store, cloud, member, volumes, purpose):
                         "boot_index": vol["boot_index"]
                         if vol["boot_index"] is not None else -1,
                         "delete_on_termination": False})
+        image = None
         if not any(b["boot_index"] == 0 for b in bdm):
-            raise exception.StepNotImplemented(
-                step="recreate_instances",
-                operation_type=operation["operation_type"],
-                reason="instance %s boots from an image, not a volume; only "
-                "boot-from-volume members can be rebuilt" % name)
+            image = _target_image(cloud, config, name)
         src_flavor = _flavor_name(config)
         flavor_name = (params.get("flavor_mapping") or {}).get(
             src_flavor, src_flavor)
@@ -128,8 +140,13 @@ def _build_one(ctx, store, cloud, member, volumes, purpose):
         metadata.update({MARKER: operation["id"],
                          "protector_member": member["id"]})
         attrs = {"name": name, "flavor_id": flavor.id,
-                 "block_device_mapping": bdm, "networks": networks or
-                 "none", "metadata": metadata}
+                 "networks": networks or "none", "metadata": metadata}
+        if bdm:
+            attrs["block_device_mapping"] = bdm
+        if image is not None:
+            # The root disk comes from the image (Nova adds its boot
+            # device); the replicated volumes are attached as data disks.
+            attrs["image_id"] = image.id
         if sgs:
             attrs["security_groups"] = sgs
         if config.get("key_name"):

@@ -18,7 +18,8 @@ LOG = logging.getLogger(__name__)
 
 # Steps after which the clouds have changed (a failure leaves 'error').
 CHANGING = ("promote_volumes", "recreate_instances", "reverse_replication",
-            "create_test_network", "unmanage_source_volumes",
+            "create_test_network", "retire_previous_instances",
+            "unmanage_source_volumes",
             "update_protection_group")
 
 TRANSIENT = {"failover": "failing_over", "failback": "failing_back"}

@@ -82,7 +82,7 @@ class Client:
         except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout,
                 ks_exc.UnknownConnectionError) as exc:
             where = " of %s" % self.site_label if self.site_label else ""
-            raise exceptions.ProtectorClientError(
+            raise exceptions.APIUnreachable(
                 "Could not reach protector-api%s at %s: %s"
                 % (where, self.endpoint, exc)) from exc
         if not log:

@@ -46,6 +46,11 @@ class ProtectorClientError(Exception):
     exit_code = EXIT_ERROR
 
 
+class APIUnreachable(ProtectorClientError):
+    """The connection to protector-api failed (refused, reset, timed out)
+    before any HTTP answer: the request may be retried if it is a read."""
+
+
 class UsageError(ProtectorClientError):
     """A required flag is missing or a value is malformed (exit 1).
 

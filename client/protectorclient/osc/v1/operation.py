@@ -59,6 +59,10 @@ def progress_line(operation):
                                     operation.get("status"))
 
 
+# Consecutive failed polls tolerated by --wait (x POLL_INTERVAL seconds).
+POLL_RETRIES = 30
+
+
 def wait_for_operation(client, operation, stream, interval=POLL_INTERVAL,
                        sleep=None):
     """Poll until the operation ends, drawing a progress bar on ``stream``.
@@ -70,6 +74,7 @@ def wait_for_operation(client, operation, stream, interval=POLL_INTERVAL,
     isatty = getattr(stream, "isatty", lambda: False)()
     last = None
     width = 0
+    failures = 0
     while True:
         line = progress_line(operation)
         if isatty:
@@ -83,7 +88,17 @@ def wait_for_operation(client, operation, stream, interval=POLL_INTERVAL,
         if operation.get("status") in TERMINAL_STATUSES:
             break
         sleep(interval)
-        operation = client.operation_show(operation["id"])
+        try:
+            operation = client.operation_show(operation["id"])
+            failures = 0
+        except exceptions.APIUnreachable as exc:
+            # A read: retry through a dropped connection or an API restart
+            # (the operation runs in the engine, not in this request).
+            failures += 1
+            if failures > POLL_RETRIES:
+                raise
+            stream.write("%s(retrying: %s)\n" % ("\n" if isatty else "",
+                                                  exc))
     if isatty:
         stream.write("\n")
     return operation

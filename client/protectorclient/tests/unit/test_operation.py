@@ -144,6 +144,38 @@ class TestProgress(fakes.TestProtectorCommand):
                                      stream, sleep=lambda s: None)
         self.assertEqual(2, stream.getvalue().count("\n"))
 
+    def test_wait_retries_a_dropped_connection(self):
+        client = mock.Mock()
+        client.operation_show.side_effect = [
+            exceptions.APIUnreachable("connection reset by peer"),
+            fakes.copy_of(fakes.OPERATION), fakes.copy_of(DONE)]
+        stream = fakes.StringIO()
+        final = operation.wait_for_operation(
+            client, fakes.copy_of(fakes.OPERATION), stream,
+            sleep=lambda s: None)
+        self.assertEqual("completed", final["status"])
+        self.assertIn("retrying: connection reset by peer", stream.getvalue())
+
+    def test_wait_gives_up_after_repeated_failures(self):
+        client = mock.Mock()
+        client.operation_show.side_effect = exceptions.APIUnreachable("down")
+        self.assertRaises(
+            exceptions.APIUnreachable, operation.wait_for_operation, client,
+            fakes.copy_of(fakes.OPERATION), fakes.StringIO(),
+            sleep=lambda s: None)
+        self.assertEqual(operation.POLL_RETRIES + 1,
+                         client.operation_show.call_count)
+
+    def test_wait_does_not_retry_api_errors(self):
+        client = mock.Mock()
+        client.operation_show.side_effect = exceptions.APIError(
+            404, code="protector.operation.not_found", detail="gone")
+        self.assertRaises(
+            exceptions.APIError, operation.wait_for_operation, client,
+            fakes.copy_of(fakes.OPERATION), fakes.StringIO(),
+            sleep=lambda s: None)
+        self.assertEqual(1, client.operation_show.call_count)
+
     def test_failure_message(self):
         msg = operation.failure_message(dict(
             fakes.OPERATION, status="failed", error_message="boom",

@@ -137,6 +137,12 @@ def test_planned_failover_and_failback(sites, workload):
     for server_id in workload["servers"]:
         assert a.conn.compute.get_server(server_id).status == "SHUTOFF"
     servers = _check_on(b.conn, op, workload, "m2.small", "net-b")
+    # Site A was reached through an application credential made from the
+    # caller's token; the engine deletes it right after the failover ends.
+    deadline = time.monotonic() + 30
+    while _protector_credentials(a.conn):
+        assert time.monotonic() < deadline, _protector_credentials(a.conn)
+        time.sleep(1)
 
     # Both sites agree: pushed to site A right after the failover.
     for site in (a, b):
@@ -194,6 +200,11 @@ def test_planned_failover_and_failback(sites, workload):
         back["result_data"]["promote_volumes"]["volumes"].values()))
     for server_id in second:
         assert a.conn.compute.get_server(server_id).status == "ACTIVE"
+
+
+def _protector_credentials(conn):
+    return [c.name for c in conn.identity.application_credentials(
+        user=conn.current_user_id) if c.name.startswith("protector-")]
 
 
 def _check_retired(conn, op, servers, volumes):

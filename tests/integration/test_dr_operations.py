@@ -6,6 +6,7 @@ leave both clouds exactly as before), failed over unplanned with site A's
 protector-api and Keystone stopped, and resumed after its engine is
 SIGKILLed in the middle of a step. Mock storage mode (seed 004).
 """
+import json
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import time
 import uuid
 
+import pymysql
 import pytest
 
 from tests.integration.conftest import run_lab
@@ -120,7 +122,7 @@ def _names(conn, ids):
     return sorted(conn.compute.get_server(i).name for i in ids)
 
 
-def test_planned_failover_and_failback(sites, workload):
+def test_planned_failover_and_failback(lab, sites, workload):
     a, b = sites["a"], sites["b"]
     pg = workload["pg"]
     status, body = b.action(pg["id"], "failover",
@@ -138,7 +140,13 @@ def test_planned_failover_and_failback(sites, workload):
         assert a.conn.compute.get_server(server_id).status == "SHUTOFF"
     servers = _check_on(b.conn, op, workload, "m2.small", "net-b")
     # Site A was reached through an application credential made from the
-    # caller's token; the engine deletes it right after the failover ends.
+    # caller's token (kept, secret encrypted, in the operation's
+    # parameters; the token itself is not kept); the engine deletes it
+    # right after the failover ends.
+    params = _parameters(lab, "site-b", op["id"])
+    assert "peer_token_encrypted" not in params, params.keys()
+    kept = params["peer_credential"]
+    assert "secret" not in kept and kept["secret_encrypted"]
     deadline = time.monotonic() + 30
     while _protector_credentials(a.conn):
         assert time.monotonic() < deadline, _protector_credentials(a.conn)
@@ -200,6 +208,21 @@ def test_planned_failover_and_failback(sites, workload):
         back["result_data"]["promote_volumes"]["volumes"].values()))
     for server_id in second:
         assert a.conn.compute.get_server(server_id).status == "ACTIVE"
+
+
+def _parameters(lab, site, op_id):
+    """An operation's stored parameters, from the site's database."""
+    spot = lab.site(site).site
+    conn = pymysql.connect(host="127.0.0.1", port=3306, user=spot.db_user,
+                           password=spot.db_password,
+                           database=spot.db_name("protector"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT parameters FROM operations WHERE id = %s",
+                        (op_id,))
+            return json.loads(cur.fetchone()[0])
+    finally:
+        conn.close()
 
 
 def _protector_credentials(conn):

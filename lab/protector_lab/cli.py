@@ -1,6 +1,6 @@
 """``protector-lab``: the two-site OpenStack lab on 127.0.0.1.
 
-    protector-lab up                      build/start and seed both sites
+    protector-lab up [--profile pure]     build/start and seed both sites
     protector-lab down [--purge]          remove everything the lab created
     protector-lab status [--json]         what runs where (exit 0 = all up)
     protector-lab env                     shell exports for openstack CLI
@@ -27,7 +27,13 @@ def _parser():
     p.add_argument("--lab-dir", help="lab state directory (default: "
                    "$PROTECTOR_LAB_DIR or <repo>/.lab)")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="build, start and seed both sites")
+    u = sub.add_parser("up", help="build, start and seed both sites")
+    u.add_argument("--profile", choices=["default", "pure"],
+                   help="default: the lab Cinder driver and Protector's "
+                   "mock storage; pure: Cinder's real Pure iSCSI driver "
+                   "against a simulated FlashArray per site and Protector's "
+                   "pure driver (default: $PROTECTOR_LAB_PROFILE or "
+                   "'default')")
     d = sub.add_parser("down", help="stop everything and remove all the lab "
                        "created (processes, databases, vhosts, users, files)")
     d.add_argument("--purge", action="store_true",
@@ -49,8 +55,12 @@ def _print_status(st):
     if not st["exists"]:
         print("no lab in %s" % st["state_dir"])
         return
-    print("lab %s (%s)" % (st["state_dir"],
-                           "ready" if st["ready"] else "NOT READY"))
+    print("lab %s (%s, profile %s)" % (
+        st["state_dir"], "ready" if st["ready"] else "NOT READY",
+        st.get("profile", "default")))
+    for name, arr in (st.get("flasharray") or {}).get("arrays", {}).items():
+        print("%s: FlashArray %s https://%s" % (name, arr["name"],
+                                              arr["endpoint"]))
     print("clouds.yaml: %s" % st["clouds_yaml"])
     for name, info in st["sites"].items():
         print("%s: keystone %s, protector %s" % (name, info["auth_url"],
@@ -72,7 +82,7 @@ def main(argv=None):
                       log=lambda msg: print(msg, flush=True))
     try:
         if args.command == "up":
-            lab.up()
+            lab.up(profile=args.profile)
         elif args.command == "down":
             lab.down(purge=args.purge)
         elif args.command == "status":

@@ -12,6 +12,7 @@ Everything is derived from the lab's own state and ``layout``; nothing here
 starts or stops anything (``LabInfo.stop``/``start`` call the lab).
 """
 import dataclasses
+import json
 import os
 
 from protector_lab import layout
@@ -184,3 +185,24 @@ class LabInfo:
 
     def status(self):
         return self._lab.status()
+
+    @property
+    def profile(self):
+        return self.state.get("profile", "default")
+
+    @property
+    def flasharray(self):
+        """The pure profile's simulated arrays, or None: ``{"control_url",
+        "cert", "arrays": {site: {"name", "url", "endpoint", "token"}}}``.
+        The tokens are secrets: pass them on, never print them."""
+        fa = self.state.get("flasharray")
+        if self.profile != "pure" or not fa:
+            return None
+        with open(os.path.join(self.state_dir, "flasharray",
+                               "tokens.json")) as f:
+            tokens = json.load(f)
+        return {"control_url": "http://127.0.0.1:%d" % fa["control_port"],
+                "cert": fa["cert"],
+                "arrays": {site: dict(arr, url="https://" + arr["endpoint"],
+                                      token=tokens[arr["name"]])
+                           for site, arr in fa["arrays"].items()}}

@@ -19,6 +19,7 @@ import threading
 import time
 
 from protector_lab import config
+from protector_lab import fa_lab
 from protector_lab import infra
 from protector_lab import layout
 from protector_lab import procs
@@ -28,7 +29,11 @@ from protector_lab import venvs
 
 SHIMS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                          "shims")
-VENV_EXTRAS = {"cinder": [SHIMS_DIR], "neutron": [SHIMS_DIR]}
+# py-pure-client: Cinder's real Pure driver (the ``pure`` profile) needs it;
+# the default profile does not import it. One cinder venv serves both
+# profiles and tests/flasharray/test_cinder_driver.py.
+PURE_CLIENT = "py-pure-client==1.96.0"
+VENV_EXTRAS = {"cinder": [SHIMS_DIR, PURE_CLIENT], "neutron": [SHIMS_DIR]}
 VENV_NAMES = ("ks", "osc", "glance", "cinder", "nova", "neutron")
 
 # Start order of a site's services (dependencies first) and the reverse for
@@ -138,8 +143,11 @@ class Lab:
                 labs.append(state_dir)
         return sorted(labs)
 
-    def check_ports(self, sites):
+    def check_ports(self, sites, fas=None):
         busy = []
+        for port in (fas.ports() if fas is not None else []):
+            if infra.port_open("127.0.0.1", port, 0.2):
+                busy.append("%s:%d" % (fa_lab.PROCESS, port))
         for s in sites:
             for service in layout.BASE_PORTS:
                 if infra.port_open("127.0.0.1", s.port(service), 0.2):
@@ -157,9 +165,27 @@ class Lab:
                     ", ".join(busy),
                     ",".join(str(s.offset) for s in sites), others))
 
-    def up(self):
+    def flasharrays(self, state=None):
+        """The pure profile's simulator (None in the default profile)."""
+        state = state or self.load()
+        if not state or state.get("profile", "default") != "pure":
+            return None
+        return fa_lab.FlashArrays(self.state_dir, self.sites(state))
+
+    def up(self, profile=None):
         t0 = time.monotonic()
+        profile = profile or fa_lab.profile_from_env()
+        if profile not in fa_lab.PROFILES:
+            raise LabError("unknown profile %r; one of: %s" % (
+                profile, ", ".join(fa_lab.PROFILES)))
         state = self.load()
+        if state and state.get("ready") and \
+                state.get("profile", "default") != profile:
+            raise LabError(
+                "a lab in the %r profile is up in %s; 'protector-lab down' "
+                "first to bring it up in the %r profile" % (
+                    state.get("profile", "default"), self.state_dir,
+                    profile))
         if state and state.get("ready"):
             down = [p for p in self.status()["processes"]
                     if not p["running"]]
@@ -168,6 +194,9 @@ class Lab:
                 return state
             self.log("[lab] lab exists; starting %d stopped process(es)" %
                      len(down))
+            fas = self.flasharrays(state)
+            if fas is not None:
+                fas.start(self.log)
             for s in self.sites(state):
                 self.start(s.name)
             return state
@@ -175,7 +204,9 @@ class Lab:
             self.log("[lab] a previous 'up' did not finish; cleaning it up")
             self.down()
         sites = layout.sites(self.state_dir)
-        self.check_ports(sites)
+        fas = fa_lab.FlashArrays(self.state_dir, sites) \
+            if profile == "pure" else None
+        self.check_ports(sites, fas)
         infra.ensure_server("MariaDB", layout.MARIADB, self.log)
         infra.ensure_server("RabbitMQ", layout.RABBITMQ, self.log)
         paths, venv_time = self.ensure_venvs()
@@ -183,10 +214,17 @@ class Lab:
         self._register(True)
         state = {"ready": False, "created": time.time(),
                  "state_dir": self.state_dir, "venvs": paths,
-                 "clouds_yaml": self.clouds_yaml, "sites": {}}
+                 "clouds_yaml": self.clouds_yaml, "sites": {},
+                 "profile": profile}
+        if fas is not None:
+            state["flasharray"] = fas.spec()
+            self.save(state)
+            fas.start(self.log)
         builders = {}
         for s in sites:
-            builders[s.name] = site_mod.SiteBuilder(s, paths, self.log)
+            builders[s.name] = site_mod.SiteBuilder(
+                s, paths, self.log,
+                fa=fas.site_settings(s) if fas is not None else None)
             state["sites"][s.name] = {
                 "offset": s.offset,
                 "ports": {svc: s.port(svc) for svc in layout.BASE_PORTS},
@@ -283,6 +321,10 @@ class Lab:
 
     def start(self, site_name=None, service=None, wait=True):
         state = self._require_state()
+        fas = self.flasharrays(state)
+        if fas is not None and not service:
+            # The arrays first: Cinder's Pure driver logs in at start.
+            fas.start(self.log)
         selected = self._select(state, site_name, service)
         # Refresh the protector-engine hook: the script may exist by now.
         for s in {s for s, _ in selected}:
@@ -335,6 +377,18 @@ class Lab:
                   "processes": [], "sites": {}}
         if not state:
             return result
+        result["profile"] = state.get("profile", "default")
+        fas = self.flasharrays(state)
+        if fas is not None:
+            pid = fas.running()
+            result["processes"].append({
+                "site": "-", "process": fa_lab.PROCESS,
+                "service": "flasharray", "pid": pid,
+                "port": fas.control_port, "running": bool(pid),
+                "answering": bool(pid) and fas.answering()})
+            result["flasharray"] = {
+                k: v for k, v in state["flasharray"].items()
+                if k in ("arrays", "cert", "control_port", "info_file")}
         for s in self.sites(state):
             info = state["sites"][s.name]
             result["sites"][s.name] = {
@@ -384,6 +438,11 @@ class Lab:
                 pidfiles += [os.path.join(run_dir, f)
                              for f in os.listdir(run_dir)
                              if f.endswith(".pid")]
+        # The pure profile's array simulator (whatever lab.json says).
+        fa_pid = fa_lab.FlashArrays(self.state_dir,
+                                    self.sites(state)).pidfile
+        if os.path.exists(fa_pid):
+            pidfiles.append(fa_pid)
         # All at once: a slow SIGTERM (nova's graceful shutdown) then costs
         # its few seconds once, not once per process.
         with concurrent.futures.ThreadPoolExecutor(

@@ -143,19 +143,21 @@ def uwsgi_files(site, venvs):
     }
 
 
-def config_files(site, venvs):
-    """Every generated file of ``site``: {path: text}."""
+def config_files(site, venvs, fa=None):
+    """Every generated file of ``site``: {path: text}. ``fa``: the pure
+    profile's array settings of this site (``fa_lab``), else None."""
     files = {
         site.dir("keystone", "keystone.conf"): config.keystone_conf(site),
         site.dir("glance", "glance-api.conf"): config.glance_conf(site),
         site.dir("placement", "placement.conf"): config.placement_conf(site),
         site.dir("neutron", "neutron.conf"): config.neutron_conf(site),
         site.dir("neutron", "ml2_conf.ini"): config.ml2_conf(site),
-        site.dir("cinder", "cinder.conf"): config.cinder_conf(site),
+        site.dir("cinder", "cinder.conf"): config.cinder_conf(site, fa),
         site.dir("cinder", "policy.yaml"): config.cinder_policy(),
         site.dir("nova", "nova.conf"): config.nova_conf(site),
         site.dir("nova", "nova-api.conf"): config.nova_api_conf(site),
-        site.dir("protector", "protector.conf"): config.protector_conf(site),
+        site.dir("protector", "protector.conf"):
+            config.protector_conf(site, fa=fa),
         site.dir("protector", "policy.yaml"): "{}\n",
     }
     files.update(uwsgi_files(site, venvs))
@@ -181,9 +183,10 @@ DIRS = ["run", "log", "keystone/fernet-keys", "keystone/credential-keys",
 
 
 class SiteBuilder:
-    def __init__(self, site, venvs, log=print):
+    def __init__(self, site, venvs, log=print, fa=None):
         self.site = site
         self.venvs = venvs
+        self.fa = fa
         self._log = log
         self.specs = process_specs(site, venvs)
         self.timings = {}
@@ -238,7 +241,8 @@ class SiteBuilder:
             else:
                 raise SetupError("%s is missing from the %s venv" % (
                     src, venv))
-        for path, text in config_files(self.site, self.venvs).items():
+        for path, text in config_files(self.site, self.venvs,
+                                       self.fa).items():
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w") as f:
                 f.write(text)
@@ -472,7 +476,7 @@ class SiteBuilder:
             "name": GROUP_TYPE_NAME,
             "description": "Generic group with consistent snapshots",
             "is_public": True,
-            "group_specs": {"consistent_group_snapshot_enabled": "<is> True"}
+            "group_specs": group_specs(self.fa)
         }}, headers={"OpenStack-API-Version": "volume 3.11"})
         self.ids.update({"image": image["id"], "network": net["id"]})
 
@@ -507,6 +511,16 @@ class SiteBuilder:
                                      self.site.name, self.site.backend_name,
                                      timeout))
             time.sleep(1)
+
+
+def group_specs(fa=None):
+    """The consistency group type's specs. Cinder's Pure driver (pure
+    profile) refuses a consistency group of replicated volume types unless
+    the group type also asks for group replication."""
+    specs = {"consistent_group_snapshot_enabled": "<is> True"}
+    if fa:
+        specs["consistent_group_replication_enabled"] = "<is> True"
+    return specs
 
 
 def _image_bytes():

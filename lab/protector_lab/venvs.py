@@ -114,7 +114,8 @@ def _tree_digest(directory):
     return h.hexdigest()[:12]
 
 
-def _refresh_local(target, extra, log, just_installed=False):
+def _refresh_local(target, extra, log, just_installed=False,
+                   digests=None):
     """Reinstall local package directories of ``extra`` whose files changed.
 
     The venv name does not depend on the content of a local package (editing
@@ -125,7 +126,9 @@ def _refresh_local(target, extra, log, just_installed=False):
     for item in extra:
         if not os.path.isdir(item):
             continue
-        digest = _tree_digest(item)
+        # ``digests``: taken before a fresh install, so a file that
+        # changed while pip ran is reinstalled next time.
+        digest = (digests or {}).get(item) or _tree_digest(item)
         marker = os.path.join(target, ".local-%s-%s" % (
             os.path.basename(os.path.normpath(item)),
             digest))
@@ -180,13 +183,16 @@ def ensure(name, extra=(), log=print):
                "-c", os.path.join(CONSTRAINTS_DIR, constraints)]
         if os.path.isdir(wheelhouse()):
             cmd += ["--find-links", wheelhouse()]
+        digests = {item: _tree_digest(item) for item in extra
+                   if os.path.isdir(item)}
         result = subprocess.run(cmd + packages + list(extra),
                                 capture_output=True, text=True)
         if result.returncode != 0:
             shutil.rmtree(target, ignore_errors=True)
             raise RuntimeError("pip install for the %s venv failed:\n%s" %
                                (name, result.stderr[-4000:]))
-        _refresh_local(target, extra, log, just_installed=True)
+        _refresh_local(target, extra, log, just_installed=True,
+                       digests=digests)
         open(marker, "w").close()
         log("[lab] %s venv ready in %.0f s" %
             (name, time.monotonic() - started))

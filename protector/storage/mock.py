@@ -84,7 +84,9 @@ class MockStorageDriver(base.StorageDriver):
         with self._db() as db:
             db.execute(
                 "INSERT OR REPLACE INTO replication VALUES (?,?,?,?,?,?)",
-                (self.group["id"], name, self.site["id"],
+                (self.group["id"], name,
+                 self.group.get("current_primary_site_id") or
+                 self.group.get("primary_site_id") or self.site["id"],
                  (self.policy or {}).get("replication_interval"),
                  json.dumps(refs), _now().isoformat()))
         return {"pure_pg_name": name, "volumes": refs}

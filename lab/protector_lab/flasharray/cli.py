@@ -45,7 +45,12 @@ def build_parser():
                    help="plain-HTTP port for /_sim/ (0 = ephemeral)")
     p.add_argument("--cert-dir", help="where to write cert.pem/key.pem "
                                       "(default: a temporary directory)")
-    p.add_argument("--info-file", help="also write the startup JSON here")
+    p.add_argument("--info-file", help="also write the startup JSON here "
+                   "(mode 0600: it holds the API tokens)")
+    p.add_argument("--tokens-file",
+                   help="JSON file {array name: API token} (e.g. the lab's "
+                        "generated tokens); with it, tokens are neither on "
+                        "the command line nor printed (masked on stdout)")
     p.add_argument("--connection-type", default="sync-replication",
                    choices=["sync-replication", "async-replication", "none"],
                    help="pre-connect every pair of arrays (default "
@@ -62,6 +67,9 @@ def main(argv=None):
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     names, ports, tokens = _parse_arrays(args.array)
+    if args.tokens_file:
+        with open(args.tokens_file) as f:
+            tokens.update(json.load(f))
     sim = Simulator(names, host=args.host, ports=ports, tokens=tokens,
                     control_port=args.control_port, cert_dir=args.cert_dir,
                     manual_clock=args.manual_clock,
@@ -69,13 +77,17 @@ def main(argv=None):
                     else args.connection_type,
                     purity_version=args.purity_version)
     sim.start()
-    info = json.dumps(sim.info(), indent=2)
+    info = sim.info()
     if args.info_file:
         tmp = args.info_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(info)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(info, indent=2))
         os.replace(tmp, args.info_file)
-    print(info, flush=True)
+    if args.tokens_file:
+        for entry in info["arrays"].values():
+            entry["api_token"] = "***"
+    print(json.dumps(info, indent=2), flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -40,31 +40,108 @@ def snapshot_consistency_group(ctx, store):
                 "sub_operation_id": sub_id,
                 "shutdown": result.get("shutdown_instances")}
     driver = tasks.driver(ctx, store)
-    snap = driver.latest_replicated_snapshot(_volumes(ctx, store))
+    volumes = _volumes(ctx, store)
+    if kind == "test_failover":
+        # A drill: the group's replication is (re)checked - every member
+        # volume in the array group, schedule, target - and a snapshot is
+        # replicated now, so the drill sees the current members and data.
+        # Replication itself is left as it was. A source array that cannot
+        # be reached (a drill of a real outage) falls back to the newest
+        # snapshot already on this site.
+        try:
+            ensured = driver.ensure_replication(volumes)
+            snap = driver.create_replicated_snapshot(
+                volumes, "test:%s" % operation["id"])
+            return {"snapshot": snap, "mode": "replicated_now",
+                    "replication": ensured}
+        except exception.ArrayUnreachable as exc:
+            snap = driver.latest_replicated_snapshot(volumes)
+            return {"snapshot": snap, "mode": "latest_replicated",
+                    "replicate_now_failed": exc.message}
+    snap = driver.latest_replicated_snapshot(volumes)
     return {"snapshot": snap, "mode": "latest_replicated"}
 
 
-def _manage(cloud, grp, copy, name):
+def _manage_ref(copy):
+    """Cinder's manage reference for an array copy: what the storage
+    driver says (``manage_ref``), else ``{"source-name": backend_ref}``,
+    the key Cinder's drivers read (Pure's ``manage_existing`` requires
+    ``source-name``; so does the lab's driver)."""
+    return copy.get("manage_ref") or {"source-name": copy["backend_ref"]}
+
+
+def _up_volume_hosts(conn):
+    return [s.host for s in conn.block_storage.services(
+        binary="cinder-volume") if s.state == "up"]
+
+
+def _service_cloud(cloud):
+    """This site's cloud as Protector's own service user (project-scoped
+    as in ``[keystone_authtoken]``): the engine runs on the site it
+    manages into, whose Keystone is the service's own."""
+    from keystoneauth1.identity import v3
+
+    from protector.cloud import auth
+    from protector.cloud import connection
+    group = auth._authtoken_group()
+    opts = auth.service_user_options()
+    plugin = v3.Password(
+        auth_url=auth.keystone_base(cloud.site) + "/v3",
+        username=opts["username"], password=opts["password"],
+        user_domain_name=opts["user_domain_name"],
+        project_name=getattr(group, "project_name", None) or "service",
+        project_domain_name=getattr(group, "project_domain_name", None) or
+        "Default")
+    return connection.SiteCloud(cloud.site, plugin)
+
+
+def _manage_host(cloud, copy):
+    """``host@backend#pool`` of an up cinder-volume service to manage
+    into. Listing services needs an admin context in Cinder's database
+    layer whatever its policy says, so where the tenant's trust may not
+    (a member role), the engine asks with its own service user."""
+    hosts = []
+    try:
+        hosts = _up_volume_hosts(cloud.conn)
+    except sdk_exc.ForbiddenException:
+        try:
+            service = _service_cloud(cloud)
+            with service.guard("block-storage"):
+                hosts = _up_volume_hosts(service.conn)
+        except (sdk_exc.HttpException, exception.ProtectorException) as exc:
+            raise exception.StorageError(
+                driver="cinder", reason="cannot list the cinder-volume "
+                "services to manage %s into (neither the tenant's trust "
+                "nor Protector's service user may): %s" % (
+                    copy["backend_ref"], exc))
+    if not hosts:
+        raise exception.StorageError(
+            driver="cinder", reason="no cinder-volume service is up to "
+            "manage %s into" % copy["backend_ref"])
+    return hosts[0] + "#" + hosts[0].split("@")[-1]
+
+
+def _manage(cloud, grp, copy, name, bootable=False):
     """Bring an array volume into Cinder (Cinder policy needs: seed 004).
 
+    ``bootable``: the source volume was bootable, so the copy must be too
+    (Nova refuses to boot from a volume Cinder does not mark bootable).
     Drivers that already made a Cinder volume return its ID instead.
     """
     conn = cloud.conn
     with cloud.guard("block-storage"):
         for vol in conn.block_storage.volumes(name=name):
             if vol.name == name:
+                if bootable and not vol.is_bootable:
+                    conn.block_storage.set_volume_bootable_status(vol, True)
                 return vol.id
-        hosts = [s.host for s in conn.block_storage.services(
-            binary="cinder-volume") if s.state == "up"]
-        if not hosts:
-            raise exception.StorageError(
-                driver="cinder", reason="no cinder-volume service is up to "
-                "manage %s into" % copy["backend_ref"])
+        host = _manage_host(cloud, copy)
         try:
             vol = conn.block_storage.manage_volume(
-                host=hosts[0] + "#" + hosts[0].split("@")[-1],
-                ref={"name": copy["backend_ref"]}, name=name,
-                volume_type=grp.get("volume_type_name"))
+                host=host,
+                ref=_manage_ref(copy), name=name,
+                volume_type=grp.get("volume_type_name"),
+                bootable=bool(bootable))
         except sdk_exc.HttpException as exc:
             raise exception.StorageError(driver="cinder",
                                          reason="manage failed: %s" % exc)
@@ -90,11 +167,15 @@ def _promote(ctx, store, purpose):
 
     driver = tasks.driver(ctx, store, cloud_factory=factory)
     copies = driver.promote_volumes(snap, operation["id"], purpose=purpose)
+    bootable = {vol["volume_id"]: bool(vol.get("bootable") or
+                                       vol.get("boot_index") == 0)
+                for vol in snap["volumes"]}
     mapping = {}
     for copy in copies:
         vol_id = copy.get("cinder_volume_id") or _manage(
             factory(), grp, copy, "protector-%s-%s" % (
-                purpose, copy["source_volume_id"]))
+                purpose, copy["source_volume_id"]),
+            bootable=bootable.get(copy["source_volume_id"]))
         rec = records[copy["source_volume_id"]]
         dr_db.record_resource(ctx, rec["id"], vol_id, details=dict(
             rec["details"], backend_ref=copy["backend_ref"],

@@ -134,32 +134,52 @@ class PureStorageDriver(base.StorageDriver):
             self.policy.get("rpo_minutes"))
 
     def create_replicated_snapshot(self, volumes, key):
-        """replicate_now from the peer to this site's array, waited for."""
+        """replicate_now in the current direction (the group's current
+        primary array to the other one), waited for; the snapshot as the
+        target array holds it.
+
+        Called on either site: by the target's engine (test failover) or
+        by the source's engine (``final_snapshot`` of a planned
+        failover/failback, after the graceful shutdown). Either way the
+        returned ``snapshot_ref``s name the target array's volume
+        snapshots (``<src>:<pg>.<suffix>.<vol>``), which the target's
+        ``promote_volumes`` copies. The group is ensured first (members
+        added since the last change are in the snapshot)."""
+        src, dst = self.direction()
         if self.sync:
-            # Synchronous: this array already holds every write.
-            return self.latest_replicated_snapshot(volumes)
-        src, dst = self.peer, self.local
+            # Synchronous: the target array already holds every write.
+            return self._pod_snapshot(dst, volumes)
+        self._ensure(src, dst, volumes)
+        suffix = names.snapshot_suffix(key)
         pgroups.replicate_now(
-            src, dst, self.pg, names.snapshot_suffix(key),
+            src, dst, self.pg, suffix,
             self.conf.storage.pure_replication_timeout,
             self.conf.storage.pure_poll_interval, self.sleep)
         return self._snapshot(dst, src.name, volumes,
-                              "%s.%s" % (self.pg, names.snapshot_suffix(key)))
+                              "%s.%s" % (self.pg, suffix))
 
     def latest_replicated_snapshot(self, volumes):
         local = self.local
         if self.sync:
-            mapping, status = pods.serving_volumes(local, self.pg, volumes)
-            vols = [dict(v, backend_ref=mapping[v["volume_id"]],
-                         snapshot_ref=mapping[v["volume_id"]])
-                    for v in volumes]
-            now = local.now_ms()
-            return {"id": "pod:%s" % self.pg, "name": self.pg,
-                    "site": self.site["id"], "created_at": _iso(now),
-                    "kind": "pod", "array": local.name, "pod_arrays": status,
-                    "volumes": vols}
+            return self._pod_snapshot(local, volumes)
         src_name = self.name_of(self.peer, local)
         return self._snapshot(local, src_name, volumes)
+
+    def _site_id_of(self, array):
+        """The site whose array ``array`` is."""
+        side = "primary" if array is self.arrays["primary"] else "secondary"
+        return self.group.get(side + "_site_id") or self.site["id"]
+
+    def _pod_snapshot(self, array, volumes):
+        mapping, status = pods.serving_volumes(array, self.pg, volumes)
+        vols = [dict(v, backend_ref=mapping[v["volume_id"]],
+                     snapshot_ref=mapping[v["volume_id"]])
+                for v in volumes]
+        now = array.now_ms()
+        return {"id": "pod:%s" % self.pg, "name": self.pg,
+                "site": self._site_id_of(array), "created_at": _iso(now),
+                "kind": "pod", "array": array.name, "pod_arrays": status,
+                "volumes": vols}
 
     def _snapshot(self, dst, src_name, volumes, only=None):
         done = pgroups.completed_snapshots(dst, src_name, self.pg)
@@ -188,7 +208,7 @@ class PureStorageDriver(base.StorageDriver):
                                  names=[newest.name])
         created = get(rows[0], "created") if rows else None
         return {"id": get(newest, "id", newest.name), "name": newest.name,
-                "site": self.site["id"], "kind": "pgroup_snapshot",
+                "site": self._site_id_of(dst), "kind": "pgroup_snapshot",
                 "array": dst.name,
                 "created_at": _iso(created or get(newest, "started")),
                 "completed_at": _iso(get(newest, "completed")),
@@ -255,8 +275,11 @@ class PureStorageDriver(base.StorageDriver):
         for vol in snapshot["volumes"]:
             name = names.copy_name(key, vol["volume_id"], purpose)
             pure_copies.make_copy(local, vol["snapshot_ref"], name)
+            # Cinder's Pure driver manages by ``source-name`` (cinder
+            # 29: manage_existing/_validate_manage_existing_ref).
             out.append({"source_volume_id": vol["volume_id"],
-                        "backend_ref": name, "array": local.name})
+                        "backend_ref": name, "array": local.name,
+                        "manage_ref": {"source-name": name}})
         return out
 
     def delete_copies(self, copies):

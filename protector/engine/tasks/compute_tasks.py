@@ -144,9 +144,13 @@ def _build_one(ctx, store, cloud, member, volumes, purpose):
         if bdm:
             attrs["block_device_mapping"] = bdm
         if image is not None:
-            # The root disk comes from the image (Nova adds its boot
-            # device); the replicated volumes are attached as data disks.
+            # The root disk comes from the image (a local boot device);
+            # the replicated volumes are attached as data disks.
             attrs["image_id"] = image.id
+            attrs["block_device_mapping"] = [{
+                "boot_index": 0, "uuid": image.id, "source_type": "image",
+                "destination_type": "local",
+                "delete_on_termination": True}] + bdm
         if sgs:
             attrs["security_groups"] = sgs
         if config.get("key_name"):

@@ -22,6 +22,32 @@ def keystone_base(site):
     return url[:-3] if url.endswith("/v3") else url
 
 
+CONNECT_ERRORS = (ks_exc.ConnectFailure, ks_exc.ConnectTimeout,
+                  ks_exc.RetriableConnectionFailure)
+
+
+def keystone_request(site, method, path, token, body=None):
+    """A raw Keystone v3 call with a token (no raise on HTTP errors);
+    an unreachable Keystone is ``SiteUnreachable``."""
+    url = keystone_base(site) + "/v3" + path
+    try:
+        return base_session().request(
+            url, method, json=body, headers={"X-Auth-Token": token},
+            authenticated=False, raise_exc=False,
+            connect_retries=CONF.cloud.connect_retries)
+    except CONNECT_ERRORS as exc:
+        raise exception.SiteUnreachable(site=site["name"],
+                                        reason="Keystone: %s" % exc)
+
+
+def keystone_error(resp):
+    """The message of a Keystone error response."""
+    try:
+        return resp.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return resp.text[:300]
+
+
 def token_plugin(site, token):
     """Plugin for a token issued by the site's Keystone.
 

@@ -45,33 +45,13 @@ from protector import exception
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
-_CONNECT_ERRORS = (ks_exc.ConnectFailure, ks_exc.ConnectTimeout,
-                   ks_exc.RetriableConnectionFailure)
+_CONNECT_ERRORS = auth.CONNECT_ERRORS
 
 
 class CredentialRefused(exception.ProtectorException):
     code = "protector.peer.credential_refused"
     msg_fmt = ("Keystone of site %(site)s did not create an application "
                "credential for the operation: %(reason)s")
-
-
-def _keystone(site, method, path, token, body=None):
-    url = auth.keystone_base(site) + "/v3" + path
-    try:
-        return auth.base_session().request(
-            url, method, json=body, headers={"X-Auth-Token": token},
-            authenticated=False, raise_exc=False,
-            connect_retries=CONF.cloud.connect_retries)
-    except _CONNECT_ERRORS as exc:
-        raise exception.SiteUnreachable(site=site["name"],
-                                        reason="Keystone: %s" % exc)
-
-
-def _message(resp):
-    try:
-        return resp.json()["error"]["message"]
-    except (ValueError, KeyError, TypeError):
-        return "HTTP %d" % resp.status_code
 
 
 def create(site, token, purpose):
@@ -82,7 +62,7 @@ def create(site, token, purpose):
     expires = timeutils.utcnow() + datetime.timedelta(
         seconds=CONF.engine.peer_credential_lifetime)
     name = "protector-%s-%s" % (purpose, uuid.uuid4().hex[:12])
-    resp = _keystone(site, "POST", "/users/%s/application_credentials" %
+    resp = auth.keystone_request(site, "POST", "/users/%s/application_credentials" %
                      auth_ref.user_id, token, {"application_credential": {
                          "name": name,
                          "description": "Made by Protector for a %s of "
@@ -93,7 +73,7 @@ def create(site, token, purpose):
                              "%Y-%m-%dT%H:%M:%S"),
                          "unrestricted": True}})
     if resp.status_code != 201:
-        raise CredentialRefused(site=site["name"], reason=_message(resp))
+        raise CredentialRefused(site=site["name"], reason=auth.keystone_error(resp))
     cred = resp.json()["application_credential"]
     LOG.info("Application credential %s (%s) made in site %s for user %s, "
              "expires %s", cred["id"], name, site["name"], auth_ref.user_id,
@@ -134,7 +114,7 @@ def delete(site, kept):
     """Delete the credential with a token of its own. Best effort: one
     that cannot be deleted now expires by itself; never raises."""
     try:
-        resp = _keystone(site, "DELETE", "/users/%s/application_credentials"
+        resp = auth.keystone_request(site, "DELETE", "/users/%s/application_credentials"
                          "/%s" % (kept["user_id"], kept["id"]),
                          token(site, kept))
     except exception.ProtectorException as exc:
@@ -145,7 +125,7 @@ def delete(site, kept):
     if resp.status_code not in (204, 404):
         LOG.warning("Application credential %s in site %s not deleted "
                     "(%s); it expires at %s", kept["id"], site["name"],
-                    _message(resp), kept.get("expires_at"))
+                    auth.keystone_error(resp), kept.get("expires_at"))
         return False
     LOG.info("Application credential %s in site %s deleted", kept["id"],
              site["name"])

@@ -29,8 +29,7 @@ LOG = logging.getLogger(__name__)
 
 _TRUSTEES = {}  # Keystone URL -> the protector service user's ID there
 _LOCK = threading.Lock()
-_CONNECT_ERRORS = (ks_exc.ConnectFailure, ks_exc.ConnectTimeout,
-                   ks_exc.RetriableConnectionFailure)
+_CONNECT_ERRORS = auth.CONNECT_ERRORS
 
 
 def is_this_site(site):
@@ -42,23 +41,8 @@ def is_this_site(site):
         return False
 
 
-def _request(site, method, path, token, body=None):
-    url = auth.keystone_base(site) + "/v3" + path
-    try:
-        return auth.base_session().request(
-            url, method, json=body, headers={"X-Auth-Token": token},
-            authenticated=False, raise_exc=False,
-            connect_retries=CONF.cloud.connect_retries)
-    except _CONNECT_ERRORS as exc:
-        raise exception.SiteUnreachable(site=site["name"],
-                                        reason="Keystone: %s" % exc)
-
-
-def _error(resp):
-    try:
-        return resp.json()["error"]["message"]
-    except (ValueError, KeyError, TypeError):
-        return resp.text[:300]
+_request = auth.keystone_request
+_error = auth.keystone_error
 
 
 def trustee_id(site):

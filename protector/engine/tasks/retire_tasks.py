@@ -22,13 +22,13 @@ deleting a server never deletes a volume.
 """
 from concurrent import futures
 
-from openstack import exceptions as sdk_exc
 from oslo_config import cfg
 from oslo_log import log as logging
 
 from protector.db import dr as dr_db
 from protector.engine import flows
 from protector.engine import tasks
+from protector.engine.tasks import source_tasks
 from protector import exception
 
 CONF = cfg.CONF
@@ -37,7 +37,6 @@ MEMBER_MARKER = "protector_member"
 OPERATION_MARKER = "protector_operation"
 RTYPE = "retired_server"
 SERVER_TIMEOUT = 900
-VOLUME_TIMEOUT = 300
 
 
 def _is_test(ctx, op_id, cache):
@@ -98,24 +97,8 @@ def _retire(ctx, store, cloud, row):
         if server is not None:
             conn.compute.delete_server(server)
             conn.compute.wait_for_delete(server, wait=SERVER_TIMEOUT)
-    unmanaged = []
-    for vol_id in row["details"]["volumes"]:
-        with cloud.guard("block-storage"):
-            volume = conn.block_storage.find_volume(vol_id,
-                                                    ignore_missing=True)
-            if volume is None:
-                continue
-            try:
-                volume = conn.block_storage.wait_for_status(
-                    volume, "available", failures=["error"],
-                    wait=VOLUME_TIMEOUT)
-                conn.block_storage.unmanage_volume(volume)
-            except (sdk_exc.ResourceFailure, sdk_exc.HttpException) as exc:
-                raise exception.StorageError(
-                    driver="cinder", reason="unmanage of volume %s of "
-                    "retired instance %s on %s failed: %s" % (
-                        vol_id, server_id, cloud.site["name"], exc))
-        unmanaged.append(vol_id)
+    unmanaged = [v for v in row["details"]["volumes"]
+                 if source_tasks.unmanage(cloud, v)]
     dr_db.record_resource(ctx, row["id"], server_id, status="retired")
     return unmanaged
 

@@ -115,31 +115,35 @@ def delete_instances(ctx, store):
     return {"deleted": deleted}
 
 
+def unmanage(cloud, vol_id):
+    """Cinder os-unmanage of a volume once it is detached (available);
+    False when Cinder no longer has it."""
+    conn = cloud.conn
+    with cloud.guard("block-storage"):
+        volume = conn.block_storage.find_volume(vol_id, ignore_missing=True)
+        if volume is None:
+            return False
+        try:
+            # Detaching after the server delete takes a moment.
+            volume = conn.block_storage.wait_for_status(
+                volume, "available", failures=["error"],
+                wait=VOLUME_TIMEOUT)
+            conn.block_storage.unmanage_volume(volume)
+        except (sdk_exc.ResourceFailure, sdk_exc.HttpException) as exc:
+            raise exception.StorageError(
+                driver="cinder", reason="unmanage of volume %s on %s "
+                "failed: %s" % (vol_id, cloud.site["name"], exc))
+    return True
+
+
 def unmanage_volumes(ctx, store):
     """Cinder os-unmanage of the members' volumes on this site: Cinder
     forgets them, the array keeps them (seed 004 volume_unmanage)."""
     cloud = tasks.target_cloud(ctx, store)
-    conn = cloud.conn
     out = {"unmanaged": [], "missing": []}
     for member in _members_here(ctx, store):
         for vol in member["volumes"]:
             vol_id = vol["current_volume_id"] or vol["volume_id"]
-            with cloud.guard("block-storage"):
-                volume = conn.block_storage.find_volume(vol_id,
-                                                        ignore_missing=True)
-                if volume is None:
-                    out["missing"].append(vol_id)
-                    continue
-                try:
-                    # Detaching after the server delete takes a moment.
-                    volume = conn.block_storage.wait_for_status(
-                        volume, "available", failures=["error"],
-                        wait=VOLUME_TIMEOUT)
-                    conn.block_storage.unmanage_volume(volume)
-                except (sdk_exc.ResourceFailure,
-                        sdk_exc.HttpException) as exc:
-                    raise exception.StorageError(
-                        driver="cinder", reason="unmanage of volume %s on "
-                        "%s failed: %s" % (vol_id, cloud.site["name"], exc))
-            out["unmanaged"].append(vol_id)
+            out["unmanaged" if unmanage(cloud, vol_id) else
+                "missing"].append(vol_id)
     return out

@@ -7,6 +7,7 @@ is Pure Storage FlashArray (REST 2.x through py-pure-client,
 ``protector.storage.driver_not_found`` error rather than doing nothing.
 """
 import importlib
+import inspect
 
 from oslo_config import cfg
 
@@ -37,6 +38,8 @@ def get_driver(policy, group, site, cloud_factory=None, conf=cfg.CONF):
         raise exception.StorageDriverNotFound(
             driver=name, known=", ".join(sorted(
                 n for n in DRIVERS if n == "mock" or _importable(n))))
+    if "conf" in inspect.signature(cls).parameters:
+        return cls(policy, group, site, cloud_factory, conf=conf)
     return cls(policy, group, site, cloud_factory)
 
 
@@ -47,3 +50,22 @@ def _importable(name):
         return True
     except ImportError:
         return False
+
+
+def ensure_group_replication(group, policy, volumes, conf=cfg.CONF):
+    """Set up (or repair) the array replication of ``group``: its
+    protection group or pod on the current primary's array, with
+    ``volumes`` (member volume dicts, as ``engine.tasks.member_volumes``
+    gives), the policy's schedule and the peer as target.
+
+    For the API to call once a replication policy is created or replaced
+    and when members are added or removed (``policy``: the policy with
+    clear-text tokens). Idempotent; raises the driver's typed
+    ``protector.storage.*`` errors. Returns the driver's summary.
+    """
+    primary = group.get("current_primary_site_id") or \
+        group.get("primary_site_id")
+    target = group["secondary_site_id"] if primary == \
+        group["primary_site_id"] else group["primary_site_id"]
+    driver = get_driver(policy, group, {"id": target}, conf=conf)
+    return driver.ensure_replication(volumes)

@@ -193,3 +193,21 @@ def test_a_copy_without_a_manage_ref_uses_source_name():
     assert storage_tasks._manage_ref(
         {"backend_ref": "vol-x", "manage_ref": {"source-id": "7"}}) == \
         {"source-id": "7"}
+
+
+def test_ensure_group_replication_for_the_api(env):
+    """The entry point the API can call when a policy is created or
+    members change: the group on the current primary's array."""
+    from protector import storage
+    env.conf.set_override("driver", "pure", group="storage")
+    env.conf.register_opt(__import__("oslo_config").cfg.BoolOpt(
+        "use_mock_storage", default=False))
+    out = storage.ensure_group_replication(env.group, env.policy,
+                                           env.volumes, conf=env.conf)
+    assert out["pure_pg_name"] == "dr-web"
+    members = {m.member.name for m in env.fa1.get_protection_groups_volumes(
+        group_names=["dr-web"]).items}
+    assert members == {env.array_name(v) for v in env.volumes}
+    targets = list(env.fa1.get_protection_groups_targets(
+        group_names=["dr-web"]).items)
+    assert [(t.member.name, t.allowed) for t in targets] == [("array2", True)]

@@ -1,7 +1,7 @@
 """Cinder's real Pure driver against the simulator (needs a cinder venv).
 
 The driver runs in a subprocess with the Python of a cinder venv that also
-has py-pure-client (``protector_lab.venvs``, built on demand when
+has py-pure-client (the lab's, ``protector_lab.venvs``, built on demand when
 ``PROTECTOR_FA_CINDER=1``, ~1-2 min; otherwise the test is skipped if that
 venv is not there yet). Its replies are validated like all others.
 """
@@ -11,9 +11,12 @@ import subprocess
 
 import pytest
 
+from protector_lab import lab as lab_mod
 from protector_lab import venvs
 
-EXTRA = ["py-pure-client==1.96.0"]
+# The lab's own cinder venv (it has py-pure-client for the pure profile),
+# so CI builds one cinder venv, not two.
+EXTRA = list(lab_mod.VENV_EXTRAS["cinder"])
 HARNESS = os.path.join(os.path.dirname(__file__), "cinder_driver_harness.py")
 
 

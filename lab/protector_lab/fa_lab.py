@@ -68,7 +68,8 @@ class FlashArrays:
         self.info_file = os.path.join(self.dir, "info.json")
         self.tokens_file = os.path.join(self.dir, "tokens.json")
         self.cert_dir = os.path.join(self.dir, "cert")
-        self.control_port = CONTROL_BASE_PORT + self.sites[0].offset
+        self.control_port = CONTROL_BASE_PORT + (
+            self.sites[0].offset if self.sites else 0)
 
     @property
     def cert(self):

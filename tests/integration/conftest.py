@@ -6,8 +6,8 @@ up`` and, having brought the lab up itself, runs ``protector-lab down`` at
 the end of the session unless ``PROTECTOR_LAB_KEEP=1``. ``pure_lab`` does
 the same in the ``pure`` profile (FlashArray simulator, Cinder's Pure
 driver); its tests (``test_pure_profile.py``) are run last, so a session
-switches the lab (down, up in the other profile) at most once. The lab directory is ``$PROTECTOR_LAB_DIR``
-or ``<repo>/.lab``.
+switches the lab (down, up in the other profile) at most once. The lab
+directory is ``$PROTECTOR_LAB_DIR`` or ``<repo>/.lab``.
 
     def test_x(lab):                     # protector_lab.info.LabInfo
         lab.clouds_yaml                  # clouds.yaml path

@@ -227,9 +227,11 @@ def remove(req, pg_ident, member_id):
     cg = pg_db.get_consistency_group(ctx, pg["id"])
     cg_id = cg["primary_cg_id"] if site["id"] == pg["primary_site_id"] \
         else cg["secondary_cg_id"]
-    vol_ids = [v["current_volume_id"] or v["volume_id"]
-               for v in member["volumes"]]
     vgroups = groups.driver(req, site)
+    # Only those in the group (Cinder refuses to remove others).
+    vol_ids = vgroups.volumes_in_group(
+        cg_id, [v["current_volume_id"] or v["volume_id"]
+                for v in member["volumes"]])
     vgroups.remove_volumes(cg_id, vol_ids)
     try:
         with groups.synced_change(req, pg, peer) as push:

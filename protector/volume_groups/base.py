@@ -37,5 +37,9 @@ class VolumeGroups(abc.ABC):
         """Take volumes out of the group (they are not deleted)."""
 
     @abc.abstractmethod
+    def volumes_in_group(self, group_id, volume_ids):
+        """Those of ``volume_ids`` that are in the group now."""
+
+    @abc.abstractmethod
     def group_exists(self, group_id):
         """Whether the group exists (for tests and reconciliation)."""

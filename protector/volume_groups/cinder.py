@@ -144,6 +144,18 @@ class CinderGroups(base.VolumeGroups):
         self._update(group_id, "remove_volumes", volume_ids,
                      "relieved of the volumes")
 
+    def volumes_in_group(self, group_id, volume_ids):
+        found = []
+        for vol_id in volume_ids:
+            with self.cloud.guard("block-storage"):
+                resp = self.api.get("/volumes/%s" % vol_id,
+                                    microversion=MICROVERSION,
+                                    raise_exc=False)
+            if resp.status_code == 200 and \
+                    resp.json()["volume"].get("group_id") == group_id:
+                found.append(vol_id)
+        return found
+
     def group_exists(self, group_id):
         with self.cloud.guard("block-storage"):
             resp = self.api.get("/groups/%s" % group_id,

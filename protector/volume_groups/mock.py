@@ -103,6 +103,13 @@ class MockCinderGroups(base.VolumeGroups):
                 "DELETE FROM group_volumes WHERE group_id = ? AND "
                 "volume_id = ?", [(group_id, v) for v in volume_ids])
 
+    def volumes_in_group(self, group_id, volume_ids):
+        with connect() as conn:
+            rows = conn.execute("SELECT volume_id FROM group_volumes WHERE "
+                                "group_id = ?", (group_id,)).fetchall()
+        inside = {r[0] for r in rows}
+        return [v for v in volume_ids if v in inside]
+
     def group_exists(self, group_id):
         with connect() as conn:
             return conn.execute("SELECT 1 FROM groups WHERE id = ?",

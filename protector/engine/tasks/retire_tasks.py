@@ -18,18 +18,22 @@ failback just built and those of a DR test. Their volumes are read from
 Nova and recorded (a ``RecoveryResource`` of type ``retired_server``)
 *before* the server is deleted, so a re-run after a crash still knows
 them. ``delete_on_termination`` is turned off first (Nova 2.85), so
-deleting a server never deletes a volume.
+deleting a server never deletes a volume, and the volumes are taken out of
+the group's consistency group first (Cinder unmanages no volume that is in
+a group). The copies the failback made take their place in that group.
 """
 from concurrent import futures
+import threading
 
 from oslo_config import cfg
 from oslo_log import log as logging
 
 from protector.db import dr as dr_db
-from protector.engine import flows
+from protector.db import protection_groups as pg_db
 from protector.engine import tasks
 from protector.engine.tasks import source_tasks
 from protector import exception
+from protector import volume_groups
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -89,7 +93,7 @@ def _keep_volumes(cloud, server_id):
     return sorted(volumes)
 
 
-def _retire(ctx, store, cloud, row):
+def _retire(ctx, store, cloud, row, group):
     conn = cloud.conn
     server_id = row["details"]["server_id"]
     with cloud.guard("compute"):
@@ -97,8 +101,14 @@ def _retire(ctx, store, cloud, row):
         if server is not None:
             conn.compute.delete_server(server)
             conn.compute.wait_for_delete(server, wait=SERVER_TIMEOUT)
-    unmanaged = [v for v in row["details"]["volumes"]
-                 if source_tasks.unmanage(cloud, v)]
+    vols = row["details"]["volumes"]
+    vgroups, cg_id, serial = group
+    if cg_id:
+        # Cinder unmanages no volume that is in a group.
+        inside = vgroups.volumes_in_group(cg_id, vols)
+        with serial:
+            vgroups.remove_volumes(cg_id, inside)
+    unmanaged = [v for v in vols if source_tasks.unmanage(cloud, v)]
     dr_db.record_resource(ctx, row["id"], server_id, status="retired")
     return unmanaged
 
@@ -123,15 +133,16 @@ def retire_previous_instances(ctx, store):
             {"server_id": server_id, "member_id": member_id,
              "volumes": volumes})
     every = dr_db.resources(ctx, op_id=operation["id"], rtype=RTYPE)
-    if not every:
-        raise flows.Skip("no earlier instance of the group is left on "
-                         "this site")
     rows = [r for r in every if r["status"] != "retired"]
+    vgroups, cg_id = _consistency_group(ctx, store, cloud)
     width = max(1, CONF.engine.max_parallel_instances)
     errors = []
+    # One group update at a time (Cinder refuses a second while the group
+    # is 'updating'); the slow part, deleting servers, stays parallel.
+    serial = threading.Lock()
     with futures.ThreadPoolExecutor(max_workers=width) as pool:
-        for job in [pool.submit(_retire, ctx, store, cloud, r)
-                    for r in rows]:
+        for job in [pool.submit(_retire, ctx, store, cloud, r,
+                                (vgroups, cg_id, serial)) for r in rows]:
             try:
                 job.result()
             except Exception as exc:
@@ -140,8 +151,30 @@ def retire_previous_instances(ctx, store):
         raise errors[0]
     retired = [r["details"]["server_id"] for r in every]
     volumes = [v for r in every for v in r["details"]["volumes"]]
+    added = []
+    if cg_id:
+        # The site's consistency group holds the workload's volumes again:
+        # the copies this failback made replace the retired ones.
+        new = sorted(store["results"].get("promote_volumes", {}).get(
+            "volumes", {}).values())
+        inside = set(vgroups.volumes_in_group(cg_id, new))
+        added = [v for v in new if v not in inside]
+        vgroups.add_volumes(cg_id, added)
     LOG.info("Operation %s: retired %d earlier instance(s) and unmanaged "
              "%d volume(s) on the original site", operation["id"],
              len(retired), len(volumes))
     return {"deleted_instances": sorted(retired),
-            "unmanaged_volumes": sorted(volumes)}
+            "unmanaged_volumes": sorted(volumes),
+            "consistency_group_id": cg_id,
+            "added_to_consistency_group": added}
+
+
+def _consistency_group(ctx, store, cloud):
+    """(group driver, the group's consistency group ID on this site)."""
+    operation = tasks.op(store)
+    grp = tasks.group(ctx, store)
+    cg = pg_db.get_consistency_group(ctx, grp["id"]) or {}
+    cg_id = cg.get("primary_cg_id") \
+        if operation["target_site_id"] == grp["primary_site_id"] \
+        else cg.get("secondary_cg_id")
+    return volume_groups.for_site(cloud.site, lambda: cloud), cg_id

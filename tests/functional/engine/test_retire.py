@@ -15,7 +15,6 @@ import pytest
 
 from protector import context
 from protector.db import dr as dr_db
-from protector.engine import flows
 from protector.engine.tasks import retire_tasks
 from tests.functional.engine import fixtures
 
@@ -186,9 +185,53 @@ def test_crash_between_delete_and_unmanage_loses_no_volume(setup):
     assert len(s.nova.deleted) == 2
 
 
-def test_nothing_left_is_a_skip(setup):
+def test_nothing_left_to_retire(setup):
     s = setup
     for sid, _ in s.originals:
         s.nova.servers_.pop(sid)
-    with pytest.raises(flows.Skip):
-        retire_tasks.retire_previous_instances(s.ctx, s.store)
+    result = retire_tasks.retire_previous_instances(s.ctx, s.store)
+    assert result["deleted_instances"] == []
+    assert result["unmanaged_volumes"] == []
+
+
+def test_volumes_leave_the_consistency_group_and_copies_join(
+        setup, monkeypatch):
+    """Cinder unmanages no volume in a group: the retired ones leave the
+    group's consistency group first; the failback's copies take their
+    place (group driver in mock mode)."""
+    from oslo_config import cfg
+
+    from protector.db import models
+    from protector import volume_groups
+    s = setup
+    monkeypatch.setattr(cfg.CONF, "use_mock_cinder", True)
+    vgroups = volume_groups.for_site({"name": "retire-a"}, None)
+    cg = vgroups.create_group("pg", "type")
+    with s.rows.session() as sess, sess.begin():
+        sess.add(models.ConsistencyGroup(
+            id=str(uuid.uuid4()), protection_group_id=s.pg_id, name="pg",
+            volume_type_id="type", status="available",
+            primary_cg_id=cg["id"],
+            secondary_cg_id=str(uuid.uuid4()), created_at=fixtures._now()))
+    old = [v for _, vols in s.originals for v in vols]
+    vgroups.add_volumes(cg["id"], old)
+    copies = [str(uuid.uuid4()), str(uuid.uuid4())]
+    s.store["results"]["promote_volumes"] = {
+        "volumes": {"src-%d" % i: v for i, v in enumerate(copies)}}
+    removed = []
+    real_unmanage = s.cinder.unmanage_volume
+
+    def unmanage(volume):
+        # Cinder's rule, checked at the moment of the unmanage.
+        assert not vgroups.volumes_in_group(cg["id"], [volume.id])
+        removed.append(volume.id)
+        real_unmanage(volume)
+    s.cinder.unmanage_volume = unmanage
+
+    result = retire_tasks.retire_previous_instances(s.ctx, s.store)
+    assert sorted(removed) == sorted(old)
+    assert result["consistency_group_id"] == cg["id"]
+    assert sorted(result["added_to_consistency_group"]) == sorted(copies)
+    assert sorted(vgroups.volumes_in_group(cg["id"], old + copies)) == \
+        sorted(copies)
+    vgroups.delete_group(cg["id"])

@@ -17,6 +17,7 @@ import json
 
 from oslo_utils import uuidutils
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from protector.db import api as db_api
 from protector.db import models
@@ -145,10 +146,20 @@ def get_by_id(context, session, op_id):
 
 @db_api.read
 def queued(context, session, limit=50):
-    """Queued operations, oldest first: (id, protection_group_id)."""
+    """Queued operations, oldest first: (id, protection_group_id).
+
+    Not those of a group that has an operation still running here (its
+    engine may have let go of it after an error, to resume it later): one
+    operation per group at a time holds even then, whatever the lock says.
+    """
+    running = orm.aliased(OP)
+    busy = sa.select(running.id).where(
+        running.protection_group_id == OP.protection_group_id,
+        running.status == "running").exists()
     return [tuple(r) for r in session.execute(
         sa.select(OP.id, OP.protection_group_id).where(
-            OP.status == "queued").order_by(OP.created_at).limit(limit))]
+            OP.status == "queued", ~busy).order_by(
+            OP.created_at).limit(limit))]
 
 
 @db_api.read

@@ -33,6 +33,10 @@ from protector import version
 
 LOG = logging.getLogger(__name__)
 BINARY = "protector-engine"
+# Runs of an operation in a row after unexpected errors, before the engine
+# lets go of it (another poll, or another engine, resumes it later).
+RUN_ATTEMPTS = 5
+RUN_RETRY_DELAY = 1.0
 
 
 class WakeEndpoint:
@@ -176,11 +180,24 @@ class Engine:
 
     def _run(self, op_id, lock):
         try:
-            runner.run_operation(self.ctx, op_id, self.host,
-                                 should_stop=self._stop.is_set)
-        except Exception:
-            LOG.exception("Operation %s stopped on an unexpected error; it "
-                          "will be resumed", op_id)
+            for attempt in range(1, RUN_ATTEMPTS + 1):
+                try:
+                    runner.run_operation(self.ctx, op_id, self.host,
+                                         should_stop=self._stop.is_set)
+                    break
+                except Exception:
+                    # A database hiccup (e.g. "database is locked") must
+                    # not hand the group to another engine half way: keep
+                    # the lock and resume from the recorded steps.
+                    if attempt == RUN_ATTEMPTS or self._stop.is_set():
+                        LOG.exception("Operation %s stopped on an "
+                                      "unexpected error; it will be "
+                                      "resumed", op_id)
+                        break
+                    LOG.exception("Operation %s stopped on an unexpected "
+                                  "error (attempt %d of %d); resuming it",
+                                  op_id, attempt, RUN_ATTEMPTS)
+                    self._stop.wait(RUN_RETRY_DELAY * attempt)
         finally:
             with self._lock:
                 self._running.pop(op_id, None)

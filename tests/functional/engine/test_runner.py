@@ -7,6 +7,7 @@ Running the operation again (the restarted engine) must not re-run any
 completed step, must re-run the interrupted one, and must fail cleanly if
 that step is forward-only.
 """
+import threading
 import uuid
 
 import pytest
@@ -16,6 +17,7 @@ from protector.db import operations as ops_db
 from protector.engine import flows
 from protector.engine import runner
 from protector import exception
+from tests.functional.engine import fixtures
 
 HOST = "engine-test"
 NAMES = ("first", "second", "third", "fourth")
@@ -172,3 +174,45 @@ def test_every_operation_type_has_a_flow():
     assert flows.step_names("failover") == [
         "validate_sites", "snapshot_consistency_group", "promote_volumes",
         "recreate_instances", "update_protection_group"]
+
+
+def test_no_queued_operation_of_a_group_with_one_running(engine_db, fake):
+    """An engine that let go of a running operation after an error leaves
+    its group busy: no engine starts the group's next operation meanwhile
+    (the group lock alone is free by then)."""
+    ctx, op_id, pg_id = _queue(engine_db)  # claimed: running
+    later = fixtures.queue(engine_db, pg_id, "fake", hold=False)
+    assert (later, pg_id) not in ops_db.queued(ctx)
+    assert runner.run_operation(ctx, op_id, HOST) == "completed"
+    assert (later, pg_id) in ops_db.queued(ctx)
+
+
+def test_engine_keeps_the_group_through_an_unexpected_error(
+        engine_db, fake, monkeypatch):
+    """A run that stops on an unexpected error (a database hiccup) is
+    resumed by the same engine, group lock held, not handed over."""
+    from protector.engine import manager as manager_mod
+    ctx, op_id, pg_id = _queue(engine_db)
+    calls = []
+    real = runner.run_operation
+
+    def flaky(ctx_, op_id_, host, should_stop=None):
+        calls.append(op_id_)
+        if len(calls) == 1:
+            raise RuntimeError("database is locked")
+        return real(ctx_, op_id_, host, should_stop=should_stop)
+    monkeypatch.setattr(manager_mod.runner, "run_operation", flaky)
+    monkeypatch.setattr(manager_mod, "RUN_RETRY_DELAY", 0.01)
+    released = []
+    lock = type("Lock", (), {"release": lambda self: released.append(
+        len(calls))})()
+    eng = manager_mod.Engine.__new__(manager_mod.Engine)
+    eng.ctx, eng.host = ctx, HOST
+    eng._stop = threading.Event()
+    eng._wake = threading.Event()
+    eng._lock = threading.Lock()
+    eng._running = {op_id: pg_id}
+    eng._run(op_id, lock)
+    assert calls == [op_id, op_id]
+    assert released == [2]  # released only after the second, good run
+    assert engine_db.operation(op_id)["status"] == "completed"

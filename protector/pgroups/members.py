@@ -18,6 +18,7 @@ from protector.db import sites as sites_db
 from protector import exception
 from protector.pgroups import groups
 from protector.pgroups import peers
+from protector.pgroups import replication
 
 LOG = logging.getLogger(__name__)
 # Nova 2.47+ embeds the flavor; 2.71 lists server groups; the SDK caps at
@@ -209,6 +210,8 @@ def add(req, pg_ident, body):
             LOG.exception("Could not take volumes %s back out of "
                           "consistency group %s", vol_ids, cg_id)
         raise
+    # The arrays replicate the new volumes from now on (with a policy).
+    replication.replicate(ctx, pg)
     return member
 
 

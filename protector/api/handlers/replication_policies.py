@@ -6,7 +6,11 @@ they are never logged. Without ``[storage] token_encryption_key`` a PUT is
 refused with 503 ``protector.policy.encryption_unconfigured``. With the
 ``pure`` storage driver a PUT first checks both arrays
 (``storage/pure/validate.py``): 400 ``protector.policy.array_invalid``
-naming the array and the problem, nothing stored. ``show`` adds the
+naming the array and the problem, nothing stored. Once stored, the array
+replication is set up (``storage.ensure_group_replication``: the group's
+protection group or pod on the current primary's array, its schedule, the
+peer as target, the members' volumes; best effort: ``pgroups/replication.py``).
+``show`` adds the
 replication lag against ``rpo_minutes`` (``storage/rpo.py``).
 
 Metadata sync: the policy is part of the group's synced document, so a
@@ -25,6 +29,7 @@ from protector.db import replication_policies as db
 from protector import exception
 from protector.pgroups import groups
 from protector.pgroups import peers
+from protector.pgroups import replication
 from protector import storage
 from protector.storage import rpo
 
@@ -88,5 +93,9 @@ def put_policy(req):
         _, version, checksum, doc = pg_db.bump_version(ctx, project,
                                                        pg["id"])
         push(version, checksum, doc, policy_tokens=tokens)
+    # The arrays replicate from now on (schedule, target, the members'
+    # volumes), not only from the first DR operation: an unplanned
+    # failover needs snapshots replicated before the disaster.
+    replication.replicate(ctx, pg, dict(values, **tokens))
     return util.json_response(req, {"policy": serialize(pg["id"], policy)},
                               status=201 if created else 200)

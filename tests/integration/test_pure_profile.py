@@ -189,6 +189,11 @@ def test_test_failover_and_cleanup_on_the_arrays(env, workload):
             workload["versions"][source]
     root = b.conn.block_storage.get_volume(made[workload["volumes"][0]])
     assert root.is_bootable
+    # RPO visibility: the drill's snapshot is the newest replicated one.
+    status, body = a.call("GET", "/protection-groups/%s/policy" % pg["id"])
+    assert status == 200, body
+    assert body["policy"]["rpo_status"] == "ok", body["policy"]
+    assert 0 <= body["policy"]["replication_lag_seconds"] < 600
     assert dr_lab.inventory(a.conn) == before[0]
 
     status, body = b.action(pg["id"], "test_cleanup")

@@ -16,6 +16,7 @@ from protector.volume_groups import base
 LOG = logging.getLogger(__name__)
 MICROVERSION = "3.13"
 WAIT_SECONDS = 120
+UPDATE_BATCH = 6
 # Names tried when the group specs are hidden from the user by Cinder's
 # policy (group:access_group_types_specs is admin-only by default).
 KNOWN_GROUP_TYPE_NAMES = ("consistency-group", base.GROUP_TYPE_NAME)
@@ -130,11 +131,14 @@ class CinderGroups(base.VolumeGroups):
             self._wait(group_id, None, "deleted")
 
     def _update(self, group_id, key, volume_ids, action):
-        if not volume_ids:
-            return
-        body = {"group": {key: ",".join(volume_ids)}}
-        self._call("put", "/groups/%s" % group_id, action, body)
-        self._wait(group_id, "available", action)
+        # Cinder takes the IDs as one comma-separated string of at most
+        # 255 characters: six UUIDs per update.
+        volume_ids = list(volume_ids)
+        for start in range(0, len(volume_ids), UPDATE_BATCH):
+            batch = volume_ids[start:start + UPDATE_BATCH]
+            body = {"group": {key: ",".join(batch)}}
+            self._call("put", "/groups/%s" % group_id, action, body)
+            self._wait(group_id, "available", action)
 
     def add_volumes(self, group_id, volume_ids):
         self._update(group_id, "add_volumes", volume_ids,

@@ -250,19 +250,13 @@ def test_planned_failover_and_failback_on_the_arrays(env, workload):
     for source, copy in workload_back.items():
         # What the workload wrote on site B came back (reverse direction).
         assert arrays.data("site-a", cinder_name(copy)) == written[source]
-    if back["status"] == "failed" and \
-            back["steps_failed"] == ["retire_previous_instances"] and \
-            "belong to a group" in (back["error_message"] or ""):
-        # Known, outside the storage path: retiring the original instance
-        # unmanages its volumes without first taking them out of the
-        # group's Cinder consistency group, which Cinder refuses
-        # (protector/engine/tasks/retire_tasks.py). Everything the arrays
-        # do in a failback has been checked above.
-        dr_lab.delete_servers(a.conn, list(first.values()))
-        pytest.xfail("failback: retire_previous_instances unmanages volumes "
-                     "still in the consistency group: %s" %
-                     back["error_message"][:200])
     assert back["status"] == "completed", back
+    # The original instance is retired: its volumes left the Cinder
+    # consistency group (on the array: Cinder's group PG) and Cinder.
+    retire = back["result_data"]["retire_previous_instances"]
+    assert retire["deleted_instances"] == [workload["server"]]
+    assert sorted(retire["unmanaged_volumes"]) == \
+        sorted(workload["volumes"])
     for site in (a, b):
         status, body = site.call("GET", "/protection-groups/%s" % pg["id"])
         assert body["protection_group"]["status"] == "active", body
@@ -274,3 +268,46 @@ def test_planned_failover_and_failback_on_the_arrays(env, workload):
     left = {v.id for v in b.conn.block_storage.volumes()}
     assert not left & set(vacate["unmanaged_volumes"])
     dr_lab.delete_servers(a.conn, list(first.values()))
+
+
+def test_unplanned_failover_from_the_last_replicated_snapshot(
+        pure_lab, env, workload):
+    """Site A is lost (its array, Keystone and protector-api down): the
+    failover uses only site B and recovers the newest snapshot the array
+    replicated on the policy's schedule, not writes made after it."""
+    a, b, arrays = env["a"], env["b"], env["arrays"]
+    pg = workload["pg"]
+    # The policy started the schedule (300 s): one interval on the
+    # simulator's clock replicates the group to fa-site-b.
+    resp = arrays._control("POST", "/_sim/clock/advance", {"seconds": 301})
+    assert resp.status_code == 200, resp.text
+    # Writes after that snapshot are lost with the site.
+    for vol_id in workload["volumes"]:
+        arrays.write("site-a", cinder_name(vol_id),
+                     workload["versions"][vol_id] + 7)
+    down = arrays._control("POST", "/_sim/arrays/%s/down" %
+                           arrays.name("site-a"), {"mode": "refuse"})
+    assert down.status_code == 200, down.text
+    try:
+        pure_lab.stop("site-a", "protector-api")
+        pure_lab.stop("site-a", "keystone")
+        status, body = b.action(pg["id"], "failover",
+                                dict(MAPPINGS, type="unplanned"),
+                                peer=False)
+        assert status == 202, body
+        op = b.wait(body["operation"]["id"])
+        assert op["status"] == "completed", op
+        snap = op["result_data"]["snapshot_consistency_group"]
+        assert snap["mode"] == "latest_replicated", snap
+        assert snap["snapshot"]["name"].startswith(
+            "%s:pg-%s." % (arrays.name("site-a"), pg["name"]))
+        _servers_ok(b.conn, op, "m2.small", "net-b")
+        promoted = op["result_data"]["promote_volumes"]["volumes"]
+        for source, copy in promoted.items():
+            assert arrays.data("site-b", cinder_name(copy)) == \
+                workload["versions"][source]
+    finally:
+        arrays._control("POST", "/_sim/arrays/%s/up" %
+                        arrays.name("site-a"))
+        pure_lab.start("site-a", "keystone")
+        pure_lab.start("site-a", "protector-api")

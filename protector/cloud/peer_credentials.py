@@ -93,9 +93,17 @@ def plugin(site, kept):
             kept["secret_encrypted"]))
 
 
-def token(site, kept):
-    """A current token from the kept credential."""
-    sess = auth.base_session(plugin(site, kept))
+def session(site, kept):
+    """A session authenticated by the kept credential. Its token is
+    reused, and renewed only when it nears expiry: keep the session for
+    repeated calls (polling) instead of logging in each time."""
+    return auth.base_session(plugin(site, kept))
+
+
+def token(site, kept, sess=None):
+    """A current token from the kept credential (through ``sess``, a
+    ``session(site, kept)``, when given)."""
+    sess = sess or session(site, kept)
     try:
         return sess.get_token()
     except _CONNECT_ERRORS as exc:

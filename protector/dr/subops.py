@@ -160,17 +160,27 @@ def start(req, pg_ident, kind, args):
 
 # -- engine side: run a sub-operation on the source and wait for it --------
 
-def _token(operation, site):
+def _token_source(operation, site):
+    """A callable giving a current token for ``site``: from the kept
+    credential (one session, which logs in again only when its token
+    nears expiry), else the kept token."""
     params = operation["parameters"] or {}
     if params.get(CREDENTIAL_KEY):
-        return peer_credentials.token(site, params[CREDENTIAL_KEY])
+        kept = params[CREDENTIAL_KEY]
+        sess = peer_credentials.session(site, kept)
+        return lambda: peer_credentials.token(site, kept, sess)
     if params.get(TOKEN_KEY):
-        return crypto.decrypt(params[TOKEN_KEY])
+        token = crypto.decrypt(params[TOKEN_KEY])
+        return lambda: token
     raise exception.PeerTokenRequired(site=site["name"])
 
 
-def _peer(ctx, operation, site):
-    token = _token(operation, site)
+def _token(operation, site):
+    return _token_source(operation, site)()
+
+
+def _peer(ctx, operation, site, token=None):
+    token = token or _token(operation, site)
     project = mappings_db.remote_tenant(ctx, operation["project_id"],
                                         site["id"])
     url = site.get("protector_url")
@@ -192,7 +202,8 @@ def run_on_source(ctx, operation, kind, timeout=TIMEOUT):
     """Queue ``kind`` on the operation's source site, wait for it, return
     ``(sub_operation_id, its result_data)``."""
     source = sites_db.get(ctx, operation["source_site_id"])
-    peer = _peer(ctx, operation, source)
+    fresh = _token_source(operation, source)
+    peer = _peer(ctx, operation, source, fresh())
     resp, _ = peer._request(
         "POST", "/protection-groups/%s/action" %
         operation["protection_group_id"],
@@ -209,8 +220,8 @@ def run_on_source(ctx, operation, kind, timeout=TIMEOUT):
                                       status=sub["status"])
         with timing.waiting():
             time.sleep(POLL_INTERVAL)
-            # A fresh token each poll: the credential's renews itself.
-            peer.token = _token(operation, source)
+            # Current each poll (the same one until it nears expiry).
+            peer.token = fresh()
             resp, _ = peer._request("GET", "/operations/%s" % sub["id"])
         sub = resp.json()["operation"]
     if sub["status"] == "failed":

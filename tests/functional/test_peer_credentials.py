@@ -111,6 +111,10 @@ def test_keep_peer_token_makes_a_credential(conf, keystone, monkeypatch):
     try:
         assert subops._token({"parameters": args}, site) != \
             env["ALICE_TOKEN"]
+        # Polling reuses the credential's token instead of logging in
+        # again each time.
+        fresh = subops._token_source({"parameters": args}, site)
+        assert fresh() == fresh()
     finally:
         peer_credentials.delete(site, kept)
 

@@ -58,18 +58,17 @@ def _stale_servers(ctx, conn, members, keep):
     for member in members:
         stale[member["instance_id"]] = member["id"]
     tests = {}
+    present = set()
+    # One listing of the project's servers tells both which exist and
+    # which Protector built for a member.
     for server in conn.compute.servers(details=True):
+        present.add(server.id)
         meta = server.metadata or {}
         if meta.get(MEMBER_MARKER) in by_member and not _is_test(
                 ctx, meta.get(OPERATION_MARKER), tests):
             stale[server.id] = meta[MEMBER_MARKER]
-    found = {}
-    for server_id, member_id in stale.items():
-        if server_id in keep:
-            continue
-        if conn.compute.find_server(server_id, ignore_missing=True):
-            found[server_id] = member_id
-    return found
+    return {sid: mid for sid, mid in stale.items()
+            if sid in present and sid not in keep}
 
 
 def _keep_volumes(cloud, server_id):

@@ -337,6 +337,21 @@ class TestFailoverActive(Conflict):
                "%(pg)s' before starting another test.")
 
 
+class GroupOperationRunning(OperationConflict):
+    # Same stable code (CLI exit 4); the message is about changing the
+    # group (delete, member add/remove), not about starting an action.
+    msg_fmt = ("Protection group %(pg)s has operation %(operation)s "
+               "(%(operation_type)s, %(status)s) in progress; wait for it "
+               "to finish ('openstack dr operation show %(operation)s "
+               "--wait') before you %(action)s. Nothing was changed.")
+
+
+class GroupTestActive(TestFailoverActive):
+    msg_fmt = ("Protection group %(pg)s has an active test failover "
+               "(operation %(operation)s); run 'openstack dr test-cleanup "
+               "%(pg)s' before you %(action)s. Nothing was changed.")
+
+
 class ActionInvalid(Invalid):
     code = "protector.operation.invalid_action"
     msg_fmt = ("The action body must name exactly one of %(actions)s; got "
@@ -521,7 +536,28 @@ class StepInterrupted(ProtectorException):
     msg_fmt = ("Step %(step)s was interrupted (the engine running it "
                "stopped) and is forward-only: re-running it could act "
                "twice. Check the protection group's resources on both "
-               "sites before starting a new operation.")
+               "sites, then retry the operation ('openstack dr operation "
+               "retry <operation-id>', which re-runs the step) or roll it "
+               "back ('openstack dr operation rollback <operation-id>').")
+
+
+# -- retry and rollback of a failed operation (issue 11) ---------------------
+
+class OperationNotRetryable(PreconditionFailed):
+    code = "protector.precondition.not_retryable"
+    msg_fmt = "Operation %(operation)s cannot be retried: %(reason)s"
+
+
+class OperationNotRollbackable(PreconditionFailed):
+    code = "protector.precondition.not_rollbackable"
+    msg_fmt = "Operation %(operation)s cannot be rolled back: %(reason)s"
+
+
+class RollbackImpossible(PreconditionFailed):
+    code = "protector.precondition.rollback_impossible"
+    msg_fmt = ("Operation %(operation)s (%(operation_type)s) cannot be "
+               "rolled back: %(reason)s. Retry it instead: openstack dr "
+               "operation retry %(operation)s")
 
 
 class TrustNotFound(ProtectorException):

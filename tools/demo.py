@@ -155,8 +155,17 @@ def drill(a, b):
                          added.returncode)
     run(["dr", "protection-group", "show", pg], cloud=a.cloud)
 
-    print("\n== Test failover: a copy of the VM on site-b, primary untouched")
+    print("\n== Preflight: what the drill needs on site-b, nothing changed")
     mapping = "%s=%s" % (a.network_name, b.network_name)
+    # Exit 5 lists what would fail (on a rerun: the test an earlier run
+    # left active, which the next step cleans up).
+    dry = run(["dr", "test-failover", pg, "--network-mapping", mapping,
+               "--dry-run"], cloud=a.cloud, secondary=b.cloud, check=False)
+    if dry.returncode not in (0, 5):
+        raise SystemExit("demo: test-failover --dry-run failed (exit %d)" %
+                         dry.returncode)
+
+    print("\n== Test failover: a copy of the VM on site-b, primary untouched")
     started = run(["dr", "test-failover", pg, "--network-mapping", mapping,
                    "--wait"], cloud=a.cloud, secondary=b.cloud, check=False)
     if started.returncode == 4:

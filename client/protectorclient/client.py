@@ -219,12 +219,24 @@ class Client:
         return self.post("/protection-groups/%s/action" % _quote(pg),
                          {action: params}, peer=peer)["operation"]
 
+    def pg_preflight(self, pg, action, params, peer=PEER_OPTIONAL):
+        """The preflight table of ``action`` (nothing is changed)."""
+        return self.post("/protection-groups/%s/preflight" % _quote(pg),
+                         {action: params}, peer=peer)["preflight"]
+
     def operation_list(self, **filters):
         return self.get("/operations", params=filters)["operations"]
 
     def operation_show(self, operation_id):
         return self.get("/operations/%s"
                         % _quote(operation_id))["operation"]
+
+    def operation_action(self, operation_id, action, params=None,
+                         peer=PEER_OPTIONAL):
+        """``retry`` or ``rollback`` a failed operation; returns the
+        operation to follow (the same one re-queued, or the rollback)."""
+        return self.post("/operations/%s/action" % _quote(operation_id),
+                         {action: params or {}}, peer=peer)["operation"]
 
     # -- tenant mappings ------------------------------------------------------
 

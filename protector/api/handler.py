@@ -11,6 +11,7 @@ from protector.api import errors
 from protector.api.handlers import health
 from protector.api.handlers import members
 from protector.api.handlers import operations
+from protector.api.handlers import preflight
 from protector.api.handlers import protection_groups as pgs
 from protector.api.handlers import replication_policies as policies
 from protector.api.handlers import root
@@ -81,11 +82,17 @@ ROUTE_DECLARATIONS = {
     "/v1/{tenant_id}/protection-groups/{pg}/action": {
         "POST": operations.group_action,
     },
+    "/v1/{tenant_id}/protection-groups/{pg}/preflight": {
+        "POST": preflight.group_preflight,
+    },
     "/v1/{tenant_id}/operations": {
         "GET": operations.list_operations,
     },
     "/v1/{tenant_id}/operations/{operation_id}": {
         "GET": operations.show_operation,
+    },
+    "/v1/{tenant_id}/operations/{operation_id}/action": {
+        "POST": operations.operation_action,
     },
     "/v1/{tenant_id}/health": {
         "GET": health.show_health,

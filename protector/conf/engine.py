@@ -69,6 +69,28 @@ engine_opts = [
         "matters for one an engine never came back to delete. An operation "
         "resumed after this long fails with protector.peer.token_invalid.",
     ),
+    cfg.IntOpt(
+        "lifecycle_stale_after",
+        default=300,
+        min=30,
+        help="Seconds after its last change (updated_at) at which a "
+        "protection group of this site still in status 'creating' or "
+        "'deleting' is taken as interrupted: the protector-api process "
+        "that was creating or deleting it stopped half way. "
+        "protector-engine checks for such groups when it starts and then "
+        "every this many seconds, and: marks a 'creating' group 'error' "
+        "(its status_reason says that 'openstack dr protection-group "
+        "delete <group>' removes what the create made); finishes a "
+        "'deleting' group whose peer site already accepted the deletion "
+        "(deletes this site's consistency group through the project's "
+        "trust, then the group); and puts a 'deleting' group whose peer "
+        "was never told back to 'active' (nothing was deleted; the delete "
+        "can be run again). Keep it well above the longest create or "
+        "delete takes (Cinder group creation and deletion on both sites): "
+        "a value too low declares a slow create interrupted (it then "
+        "fails and removes what it made). 'protection-group show' quotes "
+        "it in next_action.",
+    ),
 ]
 
 

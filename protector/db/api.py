@@ -4,12 +4,17 @@ Every database access goes through ``reader``/``writer`` so that connection
 handling, transactions and deadlock retries are uniform.
 """
 import functools
+import threading
 
 from oslo_db import api as oslo_db_api
 from oslo_db.sqlalchemy import enginefacade
+import sqlalchemy as sa
 
 context_manager = enginefacade.transaction_context()
 _configured = False
+_local = threading.local()
+_immediate = set()
+_immediate_lock = threading.Lock()
 
 
 def configure(conf):
@@ -40,14 +45,58 @@ def retry_on_deadlock(fn):
         max_retries=5, retry_on_deadlock=True, inc_retry_interval=True)(fn)
 
 
+def _sqlite_write_lock(engine):
+    """SQLite: begin write transactions with ``BEGIN IMMEDIATE``.
+
+    oslo.db begins every SQLite transaction with a plain (deferred)
+    ``BEGIN``, so a writer that reads first (``intend_resource``, any
+    conditional update) holds a shared lock and then asks for the write
+    lock. Two such writers at once (the engine's parallel instance
+    threads, or the API and the engine) deadlock, and SQLite fails one at
+    once with "database is locked" instead of letting it wait. Taking the
+    write lock first makes the second writer wait (the busy timeout) and
+    go on. Readers keep the plain BEGIN.
+    """
+    if engine.dialect.name != "sqlite" or id(engine) in _immediate:
+        return
+    with _immediate_lock:
+        if id(engine) in _immediate:
+            return
+        _immediate.add(id(engine))
+        # oslo.db's listener emits the plain BEGIN; ours replaces it (same
+        # bookkeeping, IMMEDIATE for writers). Left alone if oslo.db
+        # changed.
+        theirs = [fn for fn in engine.dispatch.begin
+                  if getattr(fn, "__name__", "") == "_sqlite_emit_begin"]
+        if len(theirs) != 1:
+            return
+
+        def _begin(conn):
+            if "in_transaction" not in conn.info:
+                conn.execute(sa.text("BEGIN IMMEDIATE" if getattr(
+                    _local, "writing", False) else "BEGIN"))
+                conn.info["in_transaction"] = True
+        sa.event.listen(engine, "begin", _begin)
+        sa.event.remove(engine, "begin", theirs[0])
+
+
 def _facade_user(kind):
     """Decorator for functions taking (context, ...): run in a transaction."""
     def decorator(fn):
         @functools.wraps(fn)
         def wrapper(context, *args, **kwargs):
             facade = getattr(context_manager, kind)
-            with facade.using(context) as session:
-                return fn(context, session, *args, **kwargs)
+            if kind != "writer":
+                with facade.using(context) as session:
+                    return fn(context, session, *args, **kwargs)
+            _sqlite_write_lock(get_engine())
+            outer = getattr(_local, "writing", False)
+            _local.writing = True
+            try:
+                with facade.using(context) as session:
+                    return fn(context, session, *args, **kwargs)
+            finally:
+                _local.writing = outer
         return wrapper
     return decorator
 

@@ -136,6 +136,82 @@ def list_all(context, session, project_id, filters=None, limit=None):
     return [_to_dict(session, r) for r in session.scalars(query)]
 
 
+@db_api.read
+def latest_top_level(context, session, pg_id):
+    """The group's newest operation on this site that is not a
+    sub-operation (what retry and rollback may act on), or None."""
+    row = session.scalars(sa.select(OP).where(
+        OP.protection_group_id == pg_id,
+        OP.parent_operation_id.is_(None)).order_by(
+        OP.created_at.desc(), OP.id.desc()).limit(1)).first()
+    return _to_dict(session, row) if row is not None else None
+
+
+@db_api.write
+def requeue(context, session, op_id, parameters=None, test=False):
+    """Retry a failed operation: ``failed -> queued`` and claim its group,
+    in one transaction (dr/recovery.py).
+
+    The group is claimed like ``create`` does (``current_operation_id``
+    NULL -> this operation; with ``test`` also ``active_test_operation_id``
+    NULL or this operation -> this operation). The operation's error,
+    end time and engine are cleared; its failed (or interrupted) steps
+    become ``pending`` again, keeping their attempt counts; completed and
+    skipped steps keep their results and are not re-run. ``parameters``
+    replaces the stored parameters (a fresh peer credential). Raises
+    OperationConflict / TestFailoverActive when the group is taken, and
+    OperationNotRetryable when the operation is no longer ``failed``.
+    """
+    row = session.get(OP, op_id)
+    if row is None:
+        raise exception.OperationNotFound(operation=op_id)
+    values = {"status": "queued", "error_code": None, "error_message": None,
+              "completed_at": None, "engine_host": None,
+              "heartbeat_at": None, "updated_at": utcnow()}
+    if parameters is not None:
+        values["parameters"] = json.dumps(parameters, sort_keys=True)
+    changed = session.execute(sa.update(OP).where(
+        OP.id == op_id, OP.status == "failed").values(**values)).rowcount
+    if changed != 1:
+        raise exception.OperationNotRetryable(
+            operation=op_id, reason="it is not failed (any more); see "
+            "'openstack dr operation show %s'" % op_id)
+    pg_id = row.protection_group_id
+    if pg_id:
+        claim = sa.update(PG).where(PG.id == pg_id,
+                                    PG.current_operation_id.is_(None))
+        new = {"current_operation_id": op_id}
+        if test:
+            claim = claim.where(sa.or_(
+                PG.active_test_operation_id.is_(None),
+                PG.active_test_operation_id == op_id))
+            new["active_test_operation_id"] = op_id
+        if session.execute(claim.values(**new)).rowcount != 1:
+            _raise_busy(session, pg_id, test)
+    session.execute(sa.update(STEP).where(
+        STEP.operation_id == op_id,
+        STEP.status.in_(("failed", "running"))).values(
+        status="pending", error_message=None, started_at=None,
+        completed_at=None, result=None, updated_at=utcnow()))
+    session.flush()
+    session.expire_all()
+    return _to_dict(session, session.get(OP, op_id))
+
+
+@db_api.write
+def update_result(context, session, op_id, values):
+    """Merge ``values`` into an operation's ``result`` (any status; used
+    to record on a failed operation which rollback undid it)."""
+    row = session.get(OP, op_id)
+    if row is None:
+        raise exception.OperationNotFound(operation=op_id)
+    result = _loads(row.result, {})
+    result.update(values)
+    row.result = json.dumps(result, sort_keys=True)
+    session.flush()
+    return result
+
+
 # -- engine side -------------------------------------------------------------
 
 @db_api.read

@@ -7,6 +7,7 @@ apply a change only if the peer accepts it open a writer transaction
 around these calls (enginefacade joins it) and raise to roll back.
 """
 import datetime
+import json
 
 from oslo_db import exception as db_exc
 from oslo_utils import uuidutils
@@ -180,14 +181,152 @@ def _document(session, row):
     return doc
 
 
+# Conditions a change of the group must meet, checked in the same
+# conditional UPDATE that takes the row (not only by a read before), so an
+# operation claimed meanwhile (db/operations.py create) cannot slip in.
+GUARDS = {
+    # Delete, member add/remove: active, no operation, no test.
+    "idle": lambda: (PG.status == "active",
+                     PG.current_operation_id.is_(None),
+                     PG.active_test_operation_id.is_(None)),
+    # The end of a create: still 'creating' (the engine's reconcile may
+    # have declared it interrupted meanwhile).
+    "creating": lambda: (PG.status == "creating",),
+    # Name/description: any status but the two lifecycle ones.
+    "settled": lambda: (PG.status.notin_(("creating", "deleting")),),
+}
+NEEDED = {"idle": "'active'", "creating": "'creating'",
+          "settled": "other than 'creating' or 'deleting'"}
+
+
+def _raise_guard(session, pg_id, guard, action):
+    """The 409 for a group that failed ``guard``: operation, test, status."""
+    row = session.scalars(sa.select(PG).where(PG.id == pg_id)
+                          .execution_options(populate_existing=True)).first()
+    if row is None:
+        raise exception.ProtectionGroupNotFound(pg=pg_id)
+    if guard == "idle" and row.current_operation_id:
+        op = session.get(models.Operation, row.current_operation_id)
+        raise exception.GroupOperationRunning(
+            pg=row.name, operation=row.current_operation_id,
+            operation_type=op.operation_type if op else "unknown",
+            status=op.status if op else "unknown", action=action)
+    if guard == "idle" and row.active_test_operation_id:
+        raise exception.GroupTestActive(
+            pg=row.name, operation=row.active_test_operation_id,
+            action=action)
+    raise exception.ProtectionGroupBusy(pg=row.name, status=row.status,
+                                        needed=NEEDED[guard])
+
+
+def _take(session, pg_id, guard, action, values=None):
+    """Conditional UPDATE of the group under ``guard``; 409 if it fails."""
+    query = sa.update(PG).where(PG.id == pg_id, *GUARDS[guard]())
+    result = session.execute(query.values(
+        updated_at=_utcnow(), **(values or {})))
+    if result.rowcount != 1:
+        _raise_guard(session, pg_id, guard, action)
+
+
+@db_api.read
+def check_idle(context, session, pg_id, action):
+    """409 now if an operation or a test holds the group (the early read;
+    ``bump_version(when='idle')`` and ``begin_delete`` repeat it in their
+    conditional write)."""
+    row = session.get(PG, pg_id)
+    if row is not None and (row.current_operation_id or
+                            row.active_test_operation_id):
+        _raise_guard(session, pg_id, "idle", action)
+
+
 @db_api.write
-def bump_version(context, session, project_id, pg_id, values=None):
+def begin_delete(context, session, project_id, pg_id, reason):
+    """active -> deleting, only if idle and without members; committed by
+    the caller before any remote call. Returns the group as taken."""
+    query = sa.update(PG).where(
+        PG.id == pg_id, PG.project_id == project_id, *GUARDS["idle"]()).where(
+        ~sa.exists().where(models.Member.protection_group_id == pg_id))
+    result = session.execute(query.values(
+        status="deleting", status_reason=reason, updated_at=_utcnow()))
+    if result.rowcount != 1:
+        row = session.get(PG, pg_id)
+        count = session.scalar(sa.select(sa.func.count()).select_from(
+            models.Member).where(models.Member.protection_group_id == pg_id))
+        if row is not None and count and not row.current_operation_id \
+                and not row.active_test_operation_id:
+            raise exception.ProtectionGroupInUse(pg=row.name, count=count)
+        _raise_guard(session, pg_id, "idle", "delete it")
+    row = session.scalars(sa.select(PG).where(PG.id == pg_id)
+                          .execution_options(populate_existing=True)).one()
+    return _to_dict(session, row)
+
+
+@db_api.write
+def set_lifecycle(context, session, pg_id, values, expect):
+    """Set ``values`` only if ``expect`` ({column: value}) still holds;
+    whether it did. Used for the deleting/creating transitions."""
+    query = sa.update(PG).where(PG.id == pg_id)
+    for key, value in expect.items():
+        query = query.where(getattr(PG, key) == value)
+    values = dict(values)
+    values.setdefault("updated_at", _utcnow())
+    return session.execute(query.values(**values)).rowcount == 1
+
+
+@db_api.read
+def stale_lifecycle(context, session, before):
+    """Groups left 'creating' or 'deleting' with no change since
+    ``before`` (an API process stopped half way)."""
+    query = sa.select(PG).where(
+        PG.status.in_(("creating", "deleting")),
+        sa.func.coalesce(PG.updated_at, PG.created_at) < before).order_by(
+        PG.created_at)
+    names = _site_names(session)
+    return [_to_dict(session, r, names) for r in session.scalars(query)]
+
+
+@db_api.read
+def latest_operation(context, session, pg):
+    """What ``next_action`` reads: the operation holding the group, else
+    its newest top-level operation on this site (None if it never had
+    one). Plain dict with its steps' names and statuses."""
+    OP = models.Operation
+    row = None
+    if pg.get("current_operation_id"):
+        row = session.get(OP, pg["current_operation_id"])
+    if row is None:
+        row = session.scalars(sa.select(OP).where(
+            OP.protection_group_id == pg["id"],
+            OP.parent_operation_id.is_(None)).order_by(
+            OP.created_at.desc(), OP.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    steps = session.execute(sa.select(
+        models.OperationStep.name, models.OperationStep.status).where(
+        models.OperationStep.operation_id == row.id).order_by(
+        models.OperationStep.position)).all()
+    return {"id": row.id, "operation_type": row.operation_type,
+            "status": row.status, "error_code": row.error_code,
+            "error_message": row.error_message,
+            "parameters": json.loads(row.parameters)
+            if row.parameters else {},
+            "steps": [{"name": n, "status": s} for n, s in steps]}
+
+
+@db_api.write
+def bump_version(context, session, project_id, pg_id, values=None,
+                 when=None, action="change it"):
     """Apply ``values``, bump the version, store the new checksum.
 
-    Returns ``(group, version, checksum, document)``; the caller pushes the
-    document to the peer inside the same transaction.
+    ``when`` names a guard of ``GUARDS`` the group must meet (409
+    otherwise, naming ``action``). Returns ``(group, version, checksum,
+    document)``; the caller pushes the document to the peer inside the
+    same transaction.
     """
     row = find_row(session, project_id, pg_id, lock=True)
+    if when:
+        _take(session, row.id, when, action)
+        session.refresh(row)
     for key, value in (values or {}).items():
         setattr(row, key, value)
     row.updated_at = _utcnow()

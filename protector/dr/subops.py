@@ -15,19 +15,27 @@ a token expires within the hour, an operation may run or be resumed
 later), keeps that, its secret encrypted with ``[storage]
 token_encryption_key``, in the parent's parameters (never shown by the
 API), and the target engine uses it to queue the sub-operation, poll it
-and push the metadata; the engine deletes it when the operation ends.
+and push the metadata; the engine deletes it when the operation
+completes, and keeps it when the operation fails (a retry or rollback
+needs it; one never used again expires by itself).
 When Keystone refuses to make one, the token itself is kept (encrypted),
 as a fallback that works for the token's lifetime. An unplanned failover
 needs neither (the source is presumed down).
 
 Idempotency: the source API returns the existing sub-operation of a parent
 (``parent_operation_id`` + type) instead of queueing a second one, so a
-target engine that crashed while waiting re-attaches to the same one.
+target engine that crashed while waiting re-attaches to the same one. A
+*failed* one is re-queued instead (retry semantics, ``ops_db.requeue``):
+the parent asks again only when it is itself retried, and returning the
+failed one would fail the parent again.
 
 Sub-operation types (flows in ``engine/flows/source_flows.py``):
 
 * ``prepare_failover``: shutdown_instances, final_snapshot
 * ``vacate_site``: delete_instances, unmanage_volumes
+* ``restore_source``: start_instances (the rollback of a planned
+  failover/failback starts what its ``prepare_failover`` stopped;
+  ``rolled_back_operation_id`` names that operation)
 """
 import time
 
@@ -50,7 +58,7 @@ from protector.pgroups import peers
 
 LOG = logging.getLogger(__name__)
 
-TYPES = ("prepare_failover", "vacate_site")
+TYPES = ("prepare_failover", "vacate_site", "restore_source")
 TOKEN_KEY = "peer_token_encrypted"
 CREDENTIAL_KEY = "peer_credential"
 POLL_INTERVAL = 2.0
@@ -62,6 +70,9 @@ SCHEMA = {
         "parent_operation_id": {"type": "string", "minLength": 1,
                                 "maxLength": 64},
         "parent_operation_type": {"type": "string", "maxLength": 32},
+        # restore_source: the failed operation whose shutdown is undone.
+        "rolled_back_operation_id": {"type": "string", "minLength": 1,
+                                     "maxLength": 64},
     },
     "required": ["parent_operation_id"],
     "additionalProperties": False,
@@ -132,10 +143,22 @@ def start(req, pg_ident, kind, args):
     for op in ops_db.list_all(ctx, req.tenant_id, {
             "protection_group_id": pg["id"], "operation_type": kind,
             "parent_operation_id": parent}, limit=1):
-        return op, False
+        if op["status"] != "failed":
+            return op, False
+        # The parent is being retried: run this one again from its
+        # failed step (its completed steps are kept).
+        op = ops_db.requeue(ctx, op["id"])
+        LOG.info("Sub-operation %s (%s) of %s re-queued", op["id"], kind,
+                 parent)
+        _wake(ctx, op["id"])
+        return op, True
     primary = sites_db.get(ctx, pg["primary_site_id"])
     secondary = sites_db.get(ctx, pg["secondary_site_id"])
     local, other = peers.split_sites(primary, secondary)
+    params = {"parent_operation_id": parent,
+              "parent_operation_type": args.get("parent_operation_type")}
+    if args.get("rolled_back_operation_id"):
+        params["rolled_back_operation_id"] = args["rolled_back_operation_id"]
     # This site's engine acts through the caller's trust here.
     trusts.ensure(req, local)
     # The sub-operation acts on this site: it is its "target" (the site
@@ -146,16 +169,17 @@ def start(req, pg_ident, kind, args):
         "protection_group_name": pg["name"], "operation_type": kind,
         "source_site_id": other["id"], "target_site_id": local["id"],
         "parent_operation_id": parent,
-        "parameters": {"parent_operation_id": parent,
-                       "parent_operation_type":
-                       args.get("parent_operation_type")}},
-        flows.step_names(kind, {}))
+        "parameters": params}, flows.step_names(kind, {}))
+    _wake(ctx, op["id"])
+    return op, True
+
+
+def _wake(ctx, op_id):
     try:
-        rpcapi.EngineAPI().wake(ctx, op["id"])
+        rpcapi.EngineAPI().wake(ctx, op_id)
     except Exception:
         LOG.exception("Could not wake engines for sub-operation %s; it "
-                      "starts at the next poll", op["id"])
-    return op, True
+                      "starts at the next poll", op_id)
 
 
 # -- engine side: run a sub-operation on the source and wait for it --------
@@ -198,17 +222,20 @@ def peer_of(ctx, operation, site_id):
     return _peer(ctx, operation, sites_db.get(ctx, site_id))
 
 
-def run_on_source(ctx, operation, kind, timeout=TIMEOUT):
+def run_on_source(ctx, operation, kind, timeout=TIMEOUT, extra=None):
     """Queue ``kind`` on the operation's source site, wait for it, return
-    ``(sub_operation_id, its result_data)``."""
+    ``(sub_operation_id, its result_data)``. ``extra``: more fields of the
+    request (``SCHEMA``), e.g. restore_source's ``rolled_back_operation_id``.
+    """
     source = sites_db.get(ctx, operation["source_site_id"])
     fresh = _token_source(operation, source)
     peer = _peer(ctx, operation, source, fresh())
+    body = {"parent_operation_id": operation["id"],
+            "parent_operation_type": operation["operation_type"]}
+    body.update(extra or {})
     resp, _ = peer._request(
         "POST", "/protection-groups/%s/action" %
-        operation["protection_group_id"],
-        {kind: {"parent_operation_id": operation["id"],
-                "parent_operation_type": operation["operation_type"]}})
+        operation["protection_group_id"], {kind: body})
     sub = resp.json()["operation"]
     LOG.info("Operation %s: %s sub-operation %s on site %s", operation["id"],
              kind, sub["id"], source["name"])

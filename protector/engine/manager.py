@@ -15,9 +15,14 @@ Finding work, every ``[engine] poll_interval`` seconds or on ``wake``:
 
 The group lock is held for the whole run, so two engines never run two
 operations of one group, whatever the database says.
+
+The poll loop also reconciles, at its first look and then every ``[engine]
+lifecycle_stale_after`` seconds, protection groups that protector-api left
+``creating`` or ``deleting`` (``engine/reconcile.py``).
 """
 import datetime
 import threading
+import time
 from concurrent import futures
 
 from oslo_log import log as logging
@@ -27,6 +32,7 @@ from protector import context as protector_context
 from protector.db import operations as ops_db
 from protector.db import services as services_db
 from protector.engine import locks
+from protector.engine import reconcile
 from protector.engine import runner
 from protector import rpc
 from protector import version
@@ -63,6 +69,7 @@ class Engine:
         self._lock = threading.Lock()
         self._threads = []
         self._rpc_server = None
+        self._reconciled_at = None  # monotonic time of the last reconcile
         self.pool = futures.ThreadPoolExecutor(
             max_workers=conf.engine.max_operations,
             thread_name_prefix="operation")
@@ -142,7 +149,26 @@ class Engine:
             self._wake.wait(self.conf.engine.poll_interval)
             self._wake.clear()
 
+    def reconcile_groups(self, force=False):
+        """Finish or undo stale group creates/deletes (at start, then
+        every lifecycle_stale_after seconds)."""
+        every = self.conf.engine.lifecycle_stale_after
+        now = time.monotonic()
+        if not force and self._reconciled_at is not None and \
+                now - self._reconciled_at < every:
+            return None
+        self._reconciled_at = now
+        done = reconcile.run(self.ctx, every, host=self.host)
+        if done:
+            LOG.info("Reconciled protection groups left creating/deleting: "
+                     "%s", ", ".join("%s -> %s" % i for i in done.items()))
+        return done
+
     def poll_once(self):
+        try:
+            self.reconcile_groups()
+        except Exception:  # operations must still be found
+            LOG.exception("Reconciling protection groups failed")
         stale_before = ops_db.utcnow() - datetime.timedelta(
             seconds=self.conf.engine.stale_after)
         for op_id, pg_id, owner, beat in ops_db.orphans(

@@ -11,8 +11,9 @@ already completed or skipped, and:
 * records each step's status, attempts, timestamps, result or error;
 * keeps ``operations.progress`` (share of step weights done) current;
 * on a step failure marks the operation failed with the step's error code
-  and message, and calls the flow's ``on_failure`` (forward-only recovery:
-  no reverts);
+  and message, and calls the flow's ``on_failure`` (no automatic reverts:
+  the operator retries or rolls back, ``dr/recovery.py``); the peer
+  credential is kept for that retry or rollback (it expires by itself);
 * stops between steps when the engine is asked to stop (``should_stop``),
   leaving the operation ``running`` for its restart to resume.
 
@@ -112,13 +113,20 @@ def run_operation(ctx, op_id, host, should_stop=lambda: False):
                       error_message="Step %s failed: %s" % (failed.step,
                                                             message),
                       keep_test=keep)
-            subops.release_peer_credential(ctx, op)
+            # The source-site credential is kept: a retry or a rollback of
+            # this operation needs it to reach the source site again. One
+            # never used again expires after [engine]
+            # peer_credential_lifetime.
             return "failed"
         db.finish(ctx, op_id, host, "completed",
                   keep_test=op["operation_type"] == "test_failover")
         # The source-site credential is not needed any more (it was for
         # this operation only); a failure here only leaves it to expire.
         subops.release_peer_credential(ctx, op)
+        try:
+            flow.on_complete(ctx, store)
+        except Exception:  # the operation has completed; only log
+            LOG.exception("on_complete of operation %s raised", op_id)
         LOG.info("Operation %s (%s) completed", op_id,
                  op["operation_type"])
         return "completed"

@@ -5,6 +5,11 @@ change and bump the metadata version, push the new document to the peer,
 and commit only if the peer accepted it. If the push fails the transaction
 rolls back, so the request changes nothing on either site (DESIGN.md 2.3);
 the failed attempt itself is recorded for ``sync-status``.
+
+Create and delete pass through a committed status (``creating``,
+``deleting``) with their progress in ``status_reason``, so that an API
+process that stops half way leaves a row protector-engine can finish or
+undo (``engine/reconcile.py``).
 """
 import contextlib
 
@@ -21,11 +26,16 @@ from protector.db import sites as sites_db
 from protector import exception
 from protector.pgroups import metadata
 from protector.pgroups import peers
+from protector.pgroups import remedies
 from protector import volume_groups
 
 LOG = logging.getLogger(__name__)
 
 MUTABLE = ("name", "description")
+# Progress of a delete, in status_reason (read by engine/reconcile.py and
+# pgroups/remedies.py): before the peer is told, and after it accepted.
+DELETE_STARTED = "deleting: telling the peer site"
+PEER_NOTIFIED = remedies.PEER_NOTIFIED
 
 
 def group_sites(context, pg):
@@ -127,6 +137,12 @@ def create(req, body):
             made.append((role, group["id"]))
             if role == "primary":
                 first = group
+            # Recorded (committed) at once: if this process stops before
+            # the end, the 'creating' row names what a delete must remove.
+            db.set_consistency_group(ctx, pg["id"], {
+                "name": cg_name, "volume_type_id": vt["id"],
+                "volume_type_name": vt["name"], "status": "creating",
+                role + "_cg_id": group["id"]})
         with synced_change(req, pg, peer) as push:
             db.set_consistency_group(ctx, pg["id"], {
                 "name": cg_name, "volume_type_id": vt["id"],
@@ -137,7 +153,8 @@ def create(req, body):
                 "primary_cg_id": made[0][1], "secondary_cg_id": made[1][1],
                 "status": "active"})
             pg, version, checksum, doc = db.bump_version(
-                ctx, project, pg["id"], {"status": "active"})
+                ctx, project, pg["id"], {"status": "active"},
+                when="creating", action="finish creating it")
             push(version, checksum, doc)
     except Exception as exc:
         _undo_create(req, pg, drivers, made, exc)
@@ -185,8 +202,9 @@ def update(req, ident, body):
     peer = peers.resolve(req, project, peer_site)
     values = {k: body[k] for k in MUTABLE if k in body}
     with synced_change(req, pg, peer) as push:
-        pg, version, checksum, doc = db.bump_version(ctx, project, pg["id"],
-                                                     values)
+        pg, version, checksum, doc = db.bump_version(
+            ctx, project, pg["id"], values, when="settled",
+            action="change it")
         push(version, checksum, doc)
     return db.get(ctx, project, pg["id"])
 
@@ -201,6 +219,9 @@ def delete(req, ident):
         _delete_groups(req, pg, cg, primary, secondary, strict=True)
         db.delete(ctx, pg["id"])
         return
+    # An operation or a test first (409 protector.operation.*), then the
+    # group's own state.
+    db.check_idle(ctx, pg["id"], "delete it")
     if pg["member_count"]:
         raise exception.ProtectionGroupInUse(pg=pg["name"],
                                              count=pg["member_count"])
@@ -210,11 +231,33 @@ def delete(req, ident):
                                             needed="'active'")
     _, peer_site = peers.split_sites(primary, secondary)
     peer = peers.resolve(req, project, peer_site)
-    with synced_change(req, pg, peer) as push:
-        db.delete(ctx, pg["id"])
-        doc = metadata.deletion(pg["id"])
-        push(pg["metadata_version"] + 1, metadata.checksum(doc), doc)
+    # Committed before any remote call; the same conditional write
+    # refuses an operation, a test or a member that came meanwhile.
+    pg = db.begin_delete(ctx, project, pg["id"], DELETE_STARTED)
+    doc = metadata.deletion(pg["id"])
+    try:
+        peer.push_metadata(pg["id"], pg["metadata_version"] + 1,
+                           metadata.checksum(doc), doc)
+    except Exception as exc:
+        # The peer kept the group: nothing changed anywhere (DESIGN.md
+        # 2.3), so the group is active again.
+        db.set_lifecycle(ctx, pg["id"], {"status": "active",
+                                         "status_reason": None},
+                         expect={"status": "deleting"})
+        if isinstance(exc, (exception.PeerUnreachable,
+                            exception.PeerRejected,
+                            exception.PeerTokenInvalid)):
+            db.record_sync(ctx, pg["id"], peer_site["id"],
+                           "UNREACHABLE" if isinstance(
+                               exc, exception.PeerUnreachable)
+                           else "FAILED", error=exc.message)
+        raise
+    # From here on the delete only goes forward (the engine finishes it
+    # if this process stops).
+    db.set_lifecycle(ctx, pg["id"], {"status_reason": PEER_NOTIFIED},
+                     expect={"status": "deleting"})
     _delete_groups(req, pg, cg, primary, secondary, strict=False)
+    db.delete(ctx, pg["id"])
 
 
 def _delete_groups(req, pg, cg, primary, secondary, strict):
@@ -226,7 +269,7 @@ def _delete_groups(req, pg, cg, primary, secondary, strict):
             continue
         try:
             driver(req, site).delete_group(group_id)
-        except exception.ProtectorException:
+        except Exception:
             if strict:
                 raise
             # The group is gone on both sites already; an empty Cinder

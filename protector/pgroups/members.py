@@ -6,6 +6,11 @@ rebuild the instance elsewhere (lab-notes/storage-research.md section 4),
 puts the volumes into the consistency group and then records the member in
 a transaction that commits only after the peer accepted the new metadata.
 If the push fails the volumes are taken out of the group again.
+
+Neither runs while an operation or a test failover holds the group (409
+``protector.operation.conflict`` / ``protector.operation.test_active``):
+checked before anything is read, and again in the conditional write that
+bumps the version, so an operation claimed meanwhile wins cleanly.
 """
 from openstack import exceptions as sdk_exc
 from oslo_log import log as logging
@@ -24,6 +29,9 @@ LOG = logging.getLogger(__name__)
 # Nova 2.47+ embeds the flavor; 2.71 lists server groups; the SDK caps at
 # what the site supports.
 COMPUTE_MICROVERSION = "2.79"
+# What a refused change was (the 409 message: "... before you <action>").
+ADD = "add a member"
+REMOVE = "remove a member"
 
 
 def _attr(obj, name, default=None):
@@ -150,6 +158,9 @@ def _capture(cloud, server, volumes):
 def add(req, pg_ident, body):
     ctx, project = req.context, req.tenant_id
     pg = pg_db.get(ctx, project, pg_ident)
+    # 409 before anything is read or changed; bump_version(when='idle')
+    # repeats the check in its conditional write.
+    pg_db.check_idle(ctx, pg["id"], ADD)
     if pg["status"] != "active":
         raise exception.ProtectionGroupBusy(pg=pg["name"],
                                             status=pg["status"],
@@ -200,8 +211,8 @@ def add(req, pg_ident, body):
                 "instance_id": instance_id, "instance_name": server.name,
                 "instance_config": config, "current_site_id": site["id"],
                 "current_instance_id": instance_id}, volumes)
-            _, version, checksum, doc = pg_db.bump_version(ctx, project,
-                                                           pg["id"])
+            _, version, checksum, doc = pg_db.bump_version(
+                ctx, project, pg["id"], when="idle", action=ADD)
             push(version, checksum, doc)
     except Exception:
         try:
@@ -219,6 +230,7 @@ def remove(req, pg_ident, member_id):
     ctx, project = req.context, req.tenant_id
     pg = pg_db.get(ctx, project, pg_ident)
     member = db.get(ctx, pg["id"], member_id)
+    pg_db.check_idle(ctx, pg["id"], REMOVE)
     if pg["status"] != "active":
         raise exception.ProtectionGroupBusy(pg=pg["name"],
                                             status=pg["status"],
@@ -239,8 +251,8 @@ def remove(req, pg_ident, member_id):
     try:
         with groups.synced_change(req, pg, peer) as push:
             db.delete(ctx, member["id"])
-            _, version, checksum, doc = pg_db.bump_version(ctx, project,
-                                                           pg["id"])
+            _, version, checksum, doc = pg_db.bump_version(
+                ctx, project, pg["id"], when="idle", action=REMOVE)
             push(version, checksum, doc)
     except Exception:
         # Nothing may change when the peer refuses: put them back.

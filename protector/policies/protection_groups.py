@@ -15,6 +15,12 @@ rules = base.crud("protection_groups", PATH,
         "protector:protection_groups:failover", base.RULE_DEFAULT,
         "Start a failover, failback, test failover or test cleanup.",
         [{"path": PATH + "/{id}/action", "method": "POST"}]),
+    policy.DocumentedRuleDefault(
+        "protector:protection_groups:preflight",
+        "rule:protector:protection_groups:failover",
+        "Check what a failover, failback or test failover needs (the "
+        "preflight table, nothing changed); whoever may start one may ask.",
+        [{"path": PATH + "/{id}/preflight", "method": "POST"}]),
 ]
 
 

@@ -24,16 +24,21 @@ def driver_name(conf=cfg.CONF):
     return "mock" if conf.use_mock_storage else conf.storage.driver
 
 
+def driver_class(conf=cfg.CONF):
+    """The configured driver's class, or None if it is not available."""
+    path = DRIVERS.get(driver_name(conf))
+    if not path:
+        return None
+    module, _, attr = path.partition(":")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError):
+        return None
+
+
 def get_driver(policy, group, site, cloud_factory=None, conf=cfg.CONF):
     name = driver_name(conf)
-    path = DRIVERS.get(name)
-    cls = None
-    if path:
-        module, _, attr = path.partition(":")
-        try:
-            cls = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError):
-            cls = None
+    cls = driver_class(conf)
     if cls is None:
         raise exception.StorageDriverNotFound(
             driver=name, known=", ".join(sorted(

@@ -23,6 +23,8 @@ operation and volume), because the engine re-runs interrupted steps.
 """
 import abc
 
+from protector import exception
+
 
 class StorageDriver(abc.ABC):
     """Array operations for one protection group on one site."""
@@ -83,6 +85,34 @@ class StorageDriver(abc.ABC):
         (failback with reverse replication). ``volumes``: the member
         volumes (drivers that need them to set up the peer's group).
         Returns details."""
+
+    def restore_replication(self, volumes=None):
+        """Undo ``reverse_replication`` (the rollback of a failed failback
+        that had reversed it): replication runs again from the peer's
+        side as it did before the failback. Idempotent. Drivers that
+        cannot do it safely say why in ``restore_refusal``, and the
+        rollback of such a failback is refused before it starts."""
+        raise exception.StorageError(
+            driver=self.name, reason="this driver cannot undo a "
+            "replication reversal")
+
+    @classmethod
+    def restore_refusal(cls, group):
+        """Why ``restore_replication`` cannot be done safely for
+        ``group`` (a sentence), or None when it can."""
+        if cls.restore_replication is StorageDriver.restore_replication:
+            return "the %s storage driver cannot undo a replication " \
+                "reversal" % cls.name
+        return None
+
+    def find_copy(self, key, source_volume_id, purpose="failover"):
+        """The copy ``promote_volumes(snapshot, key, purpose)`` made of
+        ``source_volume_id`` (a ``copy``), or None. For the rollback of an
+        operation that failed after the driver made a copy but before
+        the engine recorded it; only what the driver can tell is its own
+        for that key (never a guess by a name another operation could
+        share)."""
+        return None
 
     @abc.abstractmethod
     def replication_lag(self):

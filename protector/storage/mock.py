@@ -146,6 +146,24 @@ class MockStorageDriver(base.StorageDriver):
                                          self.group["id"]))
         return {"source_site": self.site["id"]}
 
+    def restore_replication(self, volumes=None):
+        # Back to the direction before the failback: from the peer.
+        peer = self.group.get("secondary_site_id") \
+            if self.site["id"] == self.group.get("primary_site_id") \
+            else self.group.get("primary_site_id")
+        with self._db() as db:
+            db.execute("UPDATE replication SET source_site=?, updated_at=? "
+                       "WHERE pg_id=?", (peer, _now().isoformat(),
+                                         self.group["id"]))
+        return {"source_site": peer}
+
+    def replication_source(self):
+        """The simulated replication's source site (tests)."""
+        with self._db() as db:
+            row = db.execute("SELECT source_site FROM replication WHERE "
+                             "pg_id=?", (self.group["id"],)).fetchone()
+        return row["source_site"] if row else None
+
     # -- copies on this site -------------------------------------------------
 
     def _volume_type(self):
@@ -241,6 +259,23 @@ class MockStorageDriver(base.StorageDriver):
                            "backend_ref=?", (copy.get("backend_ref"),))
             deleted.append(copy.get("backend_ref") or vol_id)
         return deleted
+
+    def find_copy(self, key, source_volume_id, purpose="failover"):
+        ckey = "%s:%s" % (key, source_volume_id)
+        with self._db() as db:
+            row = db.execute("SELECT * FROM copies WHERE ckey=?",
+                             (ckey,)).fetchone()
+        if row is None or row["status"] == "deleted":
+            return None
+        vol_id = row["cinder_volume_id"]
+        if not vol_id and self.cloud is not None:
+            # Made in Cinder but failed before 'available' was recorded:
+            # the deterministic name carries this key.
+            found = self._existing(row["backend_ref"])
+            vol_id = found.id if found is not None else None
+        return {"source_volume_id": source_volume_id,
+                "backend_ref": row["backend_ref"],
+                "cinder_volume_id": vol_id}
 
     def copies(self, status=None):
         """Rows of this group's copies (for tests and inventory)."""

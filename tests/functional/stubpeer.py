@@ -29,6 +29,16 @@ class StubPeer:
 
             do_PUT = do_POST = do_DELETE = _answer
 
+            def do_GET(self):
+                # A read (the preflight asking the peer for the group):
+                # answered, not recorded as a push.
+                data = b'{"protection_group": {}}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def log_message(self, *args):
                 pass
 

@@ -62,7 +62,12 @@ def register_sites(lab):
 
 
 def raise_quotas(lab):
-    """Room for the 10-VM benchmark and its copies (lab defaults: 10)."""
+    """Room for the 10-VM benchmark and its copies (lab defaults: 10).
+
+    For tools/bench_failover.py only: tests run at the quotas
+    ``protector-lab up`` leaves (Cinder's default of 10 volumes per
+    project), and a test that needs more raises just that quota, after
+    showing that the product names it (test_dr_operations.py)."""
     for name in ("site-a", "site-b"):
         admin = lab.connect(name + "-admin")
         project = lab.site(name).demo_project_id
@@ -72,6 +77,38 @@ def raise_quotas(lab):
                                  ram=2048000)
         admin.set_network_quotas(project, port=1000, network=100,
                                  subnet=100)
+
+
+def default_quotas(lab):
+    """Put the demo project back on the services' default quotas, as
+    ``protector-lab up`` leaves it (undoes what an earlier module or a
+    benchmark on a reused lab raised)."""
+    for name in ("site-a", "site-b"):
+        admin = lab.connect(name + "-admin")
+        project = lab.site(name).demo_project_id
+        admin.delete_volume_quotas(project)
+        admin.delete_compute_quotas(project)
+        admin.delete_network_quotas(project)
+
+
+def volume_usage(lab, site):
+    """(limit, in_use) of the demo project's volumes quota on ``site``."""
+    admin = lab.connect(site + "-admin")
+    quota = admin.block_storage.get_quota_set(
+        lab.site(site).demo_project_id, usage=True)
+    return quota.volumes, quota.usage["volumes"]
+
+
+def make_room(lab, site, volumes):
+    """Raise the demo project's volumes quota on ``site`` just enough for
+    ``volumes`` more (what the preflight asks the operator to do)."""
+    limit, used = volume_usage(lab, site)
+    if limit < 0 or limit - used >= volumes:
+        return limit
+    admin = lab.connect(site + "-admin")
+    admin.set_volume_quotas(lab.site(site).demo_project_id,
+                            volumes=used + volumes)
+    return used + volumes
 
 
 def make_vm(conn, name, flavor="m1.small", network="net-a", data_volumes=1,
@@ -151,10 +188,39 @@ def inventory(conn):
     }
 
 
-def delete_servers(conn, ids):
+def delete_servers(conn, ids, with_volumes=False):
+    """Delete servers; ``with_volumes`` also deletes the volumes attached
+    to them (a rebuilt instance keeps its volumes when deleted: Protector
+    sets ``delete_on_termination`` off on every copy)."""
+    attached = []
+    if with_volumes:
+        for sid in ids:
+            if conn.compute.find_server(sid, ignore_missing=True):
+                attached += [a.volume_id for a in
+                             conn.compute.volume_attachments(sid)]
     for sid in ids:
         conn.compute.delete_server(sid, ignore_missing=True)
     for sid in ids:
         server = conn.compute.find_server(sid, ignore_missing=True)
         if server is not None:
             conn.compute.wait_for_delete(server, wait=300)
+    for vid in attached:
+        volume = conn.block_storage.find_volume(vid, ignore_missing=True)
+        if volume is None:
+            continue
+        conn.block_storage.wait_for_status(volume, "available",
+                                           failures=["error"], wait=120)
+        conn.block_storage.delete_volume(volume, ignore_missing=True)
+
+
+def delete_group(protector, pg_id):
+    """Remove a group's members, then the group (best effort: a group
+    that is not ``active`` stays, and says why)."""
+    status, body = protector.call("GET", "/protection-groups/%s/members" %
+                                  pg_id)
+    if status != 200:
+        return status, body
+    for member in body.get("members", []):
+        protector.call("DELETE", "/protection-groups/%s/members/%s" %
+                       (pg_id, member["id"]))
+    return protector.call("DELETE", "/protection-groups/%s" % pg_id)

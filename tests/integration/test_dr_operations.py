@@ -5,6 +5,13 @@ over to site B and back, drilled (test failover + cleanup, which must
 leave both clouds exactly as before), failed over unplanned with site A's
 protector-api and Keystone stopped, and resumed after its engine is
 SIGKILLed in the middle of a step. Mock storage mode (seed 004).
+
+The demo project runs at the quotas ``protector-lab up`` leaves (Cinder's
+default of 10 volumes): a failback of the 6-volume group needs 12 on site
+A (the new copies are made before the old ones are retired), its
+preflight says so before anything is shut down, and a test raises that
+one quota only after showing it. Each test removes its group, servers and
+volumes, so the next one starts from the same usage.
 """
 import json
 import os
@@ -29,7 +36,7 @@ MAPPINGS = {"network_mapping": {"net-a": "net-b"},
 @pytest.fixture(scope="module")
 def sites(lab):
     dr_lab.register_sites(lab)
-    dr_lab.raise_quotas(lab)
+    dr_lab.default_quotas(lab)
     a = dr_lab.Protector(lab, "site-a", "site-b")
     b = dr_lab.Protector(lab, "site-b", "site-a")
     ids = {}
@@ -50,9 +57,14 @@ def workload(sites):
     servers = [s.id for s, _ in made]
     pg = dr_lab.make_group(a, sites["b"], sites["ids"],
                            sites["volume_type"], servers)
-    yield {"pg": pg, "servers": servers,
-           "volumes": {s.id: v for s, v in made}}
-    dr_lab.delete_servers(a.conn, servers)
+    data = {"pg": pg, "servers": servers,
+            "volumes": {s.id: v for s, v in made}}
+    yield data
+    # The group first (its consistency group holds the volumes), then
+    # every server the test left on site A with its volumes (rebuilt
+    # copies keep their volumes when deleted).
+    dr_lab.delete_group(a, pg["id"])
+    dr_lab.delete_servers(a.conn, data["servers"], with_volumes=True)
 
 
 def _test_failover(sites, pg_id):
@@ -168,12 +180,43 @@ def test_planned_failover_and_failback(lab, sites, workload):
     status, body = b.action(pg["id"], "failover", MAPPINGS)
     assert status == 412, body
 
-    status, body = a.action(pg["id"], "failback", {
-        "type": "planned",
-        "network_mapping": {"net-b": "net-a"},
-        "flavor_mapping": {"m2.small": "m1.small"}})
-    assert status == 202, body
-    back = a.wait(body["operation"]["id"])
+    # At the lab's default quota, site A has no room for the failback's
+    # 6 new volumes (its 6 originals are still there): the preflight
+    # names the quota, and the failback is refused before anything is
+    # shut down on site B.
+    limit, used = dr_lab.volume_usage(lab, "site-a")
+    assert 0 <= limit - used < 6, (limit, used)
+    before = dr_lab.inventory(b.conn)
+    failback = ["failback", pg["name"], "--type", "planned",
+                "--network-mapping", "net-b=net-a",
+                "--flavor-mapping", "m2.small=m1.small"]
+    dry = _cli(lab, failback + ["--dry-run", "-f", "json"])
+    assert dry.returncode == 5, (dry.stdout, dry.stderr)
+    checks = {c["Check"]: c for c in json.loads(dry.stdout)}
+    quota = checks["quota_volumes"]
+    assert quota["Result"] == "fail", checks
+    assert "needs 6" in quota["Detail"], quota
+    assert "%d free" % (limit - used) in quota["Detail"], quota
+    failed = [c for c in checks.values() if c["Result"] == "fail"]
+    assert failed == [quota], failed
+    real = _cli(lab, failback)
+    assert real.returncode == 5, (real.stdout, real.stderr)
+    assert "quota" in real.stderr and "volumes" in real.stderr, real.stderr
+    assert dr_lab.inventory(b.conn) == before
+    for server_id in servers.values():
+        assert b.conn.compute.get_server(server_id).status == "ACTIVE"
+    for site in (a, b):
+        status, body = site.call("GET", "/protection-groups/%s" % pg["id"])
+        assert body["protection_group"]["status"] == "failed_over", body
+    # What the preflight asked for: room for 6 more volumes on site A.
+    dr_lab.make_room(lab, "site-a", 6)
+    dry = _cli(lab, failback + ["--dry-run", "-f", "json"])
+    assert dry.returncode == 0, (dry.stdout, dry.stderr)
+    real = _cli(lab, failback + ["--wait", "-f", "json"])
+    assert real.returncode == 0, (real.stdout, real.stderr)
+    status, body = a.call("GET", "/operations/%s" %
+                          json.loads(real.stdout)["id"])
+    back = body["operation"]
     assert back["status"] == "completed", back
     _check_on(a.conn, back, workload, "m1.small", "net-a")
     vacate = back["result_data"]["unmanage_source_volumes"]
@@ -201,13 +244,22 @@ def test_planned_failover_and_failback(lab, sites, workload):
                             dict(MAPPINGS, type="planned"))
     assert status == 202, body
     assert b.wait(body["operation"]["id"])["status"] == "completed"
-    again = _failback(sites, pg["id"])
+    again = _failback(sites, pg["id"], lab)
     second = list(again["result_data"]["recreate_instances"]["servers"].values())
     workload["servers"] += second
     _check_retired(a.conn, again, first, list(
         back["result_data"]["promote_volumes"]["volumes"].values()))
     for server_id in second:
         assert a.conn.compute.get_server(server_id).status == "ACTIVE"
+
+
+def _cli(lab, args, timeout=900):
+    """``openstack --os-cloud site-a --secondary-cloud site-b dr ...``."""
+    osc = os.path.join(os.path.dirname(sys.executable), "openstack")
+    return subprocess.run(
+        [osc, "--os-cloud", "site-a", "--secondary-cloud", "site-b",
+         "dr"] + args, env=lab.env(), text=True, capture_output=True,
+        timeout=timeout)
 
 
 def _parameters(lab, site, op_id):
@@ -249,8 +301,11 @@ def _check_retired(conn, op, servers, volumes):
         assert len(attached) == 2 and attached <= left
 
 
-def _failback(sites, pg_id):
+def _failback(sites, pg_id, lab=None):
     a = sites["a"]
+    if lab is not None:
+        # Room for the new copies beside the old ones (see the module doc).
+        dr_lab.make_room(lab, "site-a", 6)
     status, body = a.action(pg_id, "failback", {
         "type": "planned", "network_mapping": {"net-b": "net-a"},
         "flavor_mapping": {"m2.small": "m1.small"}})
@@ -293,7 +348,7 @@ def test_unplanned_failover_with_source_site_down(lab, sites, workload):
     status, body = b.call("GET", "/protection-groups/%s/sync-status" %
                           pg["id"])
     assert body["sync_status"]["in_sync"] is True, body
-    back = _failback(sites, pg["id"])
+    back = _failback(sites, pg["id"], lab)
     originals = list(workload["servers"])
     workload["servers"] += list(
         back["result_data"]["recreate_instances"]["servers"].values())
@@ -385,6 +440,7 @@ def test_engine_killed_mid_step_resumes_without_duplicates(lab, sites,
     # while it retires the original instances.
     a = sites["a"]
     originals = list(workload["servers"])
+    dr_lab.make_room(lab, "site-a", 6)
     status, body = a.action(pg["id"], "failback", {
         "type": "planned", "network_mapping": {"net-b": "net-a"},
         "flavor_mapping": {"m2.small": "m1.small"}})
@@ -525,3 +581,112 @@ def test_image_booted_member_is_rebuilt_from_the_image(sites):
         for side, image in images.items():
             conn = a.conn if side == "a" else b.conn
             conn.image.delete_image(image, ignore_missing=True)
+
+
+def _fail_midway(sites, admin_b, pg, mappings):
+    """A planned failover that passes its preflight, shuts site A down,
+    promotes the volumes, and then fails to rebuild: the mapped flavor is
+    deleted on site B while the operation runs (a real change nobody
+    could predict). Returns the failed operation."""
+    b = sites["b"]
+    status, body = b.action(pg["id"], "failover",
+                            dict(mappings, type="planned"))
+    assert status == 202, body
+    op_id = body["operation"]["id"]
+    op = _wait_step(b, op_id, "snapshot_consistency_group")
+    assert op["status"] == "running", op
+    admin_b.compute.delete_flavor(
+        admin_b.compute.find_flavor(mappings["flavor_mapping"]["m1.small"]))
+    op = b.wait(op_id)
+    assert op["status"] == "failed", op
+    assert op["steps_failed"] == ["recreate_instances"], op
+    return op
+
+
+def test_failover_failing_midway_is_rolled_back_or_retried(lab, sites,
+                                                          workload):
+    """Nothing strands the workload: a failover that failed after site A
+    was shut down is rolled back (site A's VMs run again, site B holds
+    nothing of it), and the same failure once its cause is fixed is
+    retried to completion without a duplicate, through the real CLI."""
+    a, b = sites["a"], sites["b"]
+    pg = workload["pg"]
+    admin_b = lab.connect("site-b-admin")
+    small = admin_b.compute.find_flavor("m2.small")
+    name = "m2.dr-%s" % uuid.uuid4().hex[:6]
+
+    def make_flavor():
+        return admin_b.compute.create_flavor(
+            name=name, vcpus=small.vcpus, ram=small.ram, disk=small.disk,
+            is_public=True)
+
+    mappings = {"network_mapping": {"net-a": "net-b"},
+                "flavor_mapping": {"m1.small": name}}
+    before_b = dr_lab.inventory(b.conn)
+    make_flavor()
+    try:
+        op = _fail_midway(sites, admin_b, pg, mappings)
+        for server_id in workload["servers"]:
+            assert a.conn.compute.get_server(server_id).status == "SHUTOFF"
+        status, body = b.call("GET", "/protection-groups/%s" % pg["id"])
+        group = body["protection_group"]
+        assert group["status"] == "error", group
+        assert "operation retry %s" % op["id"] in group["next_action"]
+        assert "operation rollback %s" % op["id"] in group["next_action"]
+
+        # Rollback: site A runs again, site B is as before, the group is
+        # back to 'active' on both sites.
+        result = _cli(lab, ["operation", "rollback", op["id"], "--wait",
+                            "-f", "json"])
+        assert result.returncode == 0, (result.stdout, result.stderr)
+        rollback = json.loads(result.stdout)
+        assert rollback["status"] == "completed", rollback
+        for server_id in workload["servers"]:
+            assert a.conn.compute.get_server(server_id).status == "ACTIVE"
+        assert dr_lab.inventory(b.conn) == before_b
+        for site in (a, b):
+            status, body = site.call("GET", "/protection-groups/%s" %
+                                     pg["id"])
+            group = body["protection_group"]
+            assert group["status"] == "active", group
+            assert group["current_primary_site"] == "site-a", group
+        # A rolled-back operation is not retried.
+        result = _cli(lab, ["operation", "retry", op["id"]])
+        assert result.returncode == 5, (result.stdout, result.stderr)
+
+        # Retry: the same failure, its cause fixed (the flavor is back),
+        # continues from the failed step.
+        make_flavor()
+        op = _fail_midway(sites, admin_b, pg, mappings)
+        make_flavor()
+        result = _cli(lab, ["operation", "retry", op["id"], "--wait",
+                            "-f", "json"])
+        assert result.returncode == 0, (result.stdout, result.stderr)
+        status, body = b.call("GET", "/operations/%s" % op["id"])
+        done = body["operation"]
+        assert done["status"] == "completed", done
+        attempts = {s["name"]: s["attempts"] for s in done["steps"]}
+        assert attempts["promote_volumes"] == 1, attempts
+        assert attempts["recreate_instances"] == 2, attempts
+        servers = _check_on(b.conn, done, workload, name, "net-b")
+        names = [s.name for s in b.conn.compute.servers()]
+        for server_name in _names(b.conn, servers.values()):
+            assert names.count(server_name) == 1, server_name
+        copies = [v.name for v in b.conn.block_storage.volumes()
+                  if op["id"] in (v.name or "")]
+        assert len(copies) == len(set(copies)) == 6, copies
+
+        # Back to site A, so the module's next test starts as this one did.
+        dr_lab.make_room(lab, "site-a", 6)
+        status, body = a.action(pg["id"], "failback", {
+            "type": "planned", "network_mapping": {"net-b": "net-a"},
+            "flavor_mapping": {name: "m1.small"}})
+        assert status == 202, body
+        back = a.wait(body["operation"]["id"])
+        assert back["status"] == "completed", back
+        workload["servers"] += list(
+            back["result_data"]["recreate_instances"]["servers"].values())
+    finally:
+        flavor = admin_b.compute.find_flavor(name, ignore_missing=True)
+        if flavor is not None:
+            admin_b.compute.delete_flavor(flavor)

@@ -86,7 +86,9 @@ def env(pure_lab):
     fa = pure_lab.flasharray
     assert fa, "the lab is not in the pure profile"
     dr_lab.register_sites(pure_lab)
-    dr_lab.raise_quotas(pure_lab)
+    # At the quotas 'protector-lab up' leaves: a 1-VM x 2-volume group
+    # needs no more.
+    dr_lab.default_quotas(pure_lab)
     a = dr_lab.Protector(pure_lab, "site-a", "site-b")
     b = dr_lab.Protector(pure_lab, "site-b", "site-a")
     ids = {}
@@ -267,7 +269,7 @@ def test_planned_failover_and_failback_on_the_arrays(env, workload):
     assert sorted(vacate["deleted_instances"]) == sorted(servers.values())
     left = {v.id for v in b.conn.block_storage.volumes()}
     assert not left & set(vacate["unmanaged_volumes"])
-    dr_lab.delete_servers(a.conn, list(first.values()))
+    dr_lab.delete_servers(a.conn, list(first.values()), with_volumes=True)
 
 
 def test_unplanned_failover_from_the_last_replicated_snapshot(

@@ -1,10 +1,12 @@
-"""DR operations: start one (action), list and show them (seed 000)."""
+"""DR operations: start one (action), list and show them (seed 000), and
+retry or roll back a failed one (issue 11, ``dr/recovery.py``)."""
 from oslo_config import cfg
 
 from protector.api.schemas import operations as schema
 from protector.api import util
 from protector.db import operations as db
 from protector.dr import actions
+from protector.dr import recovery
 from protector.dr import subops
 from protector import exception
 from protector.pgroups import peers
@@ -73,6 +75,31 @@ def group_action(req):
     util.extract_json(req, schema.ACTION)
     kind = names[0]
     op = actions.start(req, req.urlvars["pg"], kind, body[kind])
+    location = "%s/v1/%s/operations/%s" % (req.host_url, req.tenant_id,
+                                           op["id"])
+    return util.json_response(req, {"operation": serialize(req, op)},
+                              status=202, headers={"Location": location})
+
+
+def operation_action(req):
+    """``{"retry": {}}``: the failed operation is re-queued (202, the same
+    operation); ``{"rollback": {}}``: a new rollback operation undoes it
+    (202, the new operation). Refusals: 412 saying why and what to do
+    instead, 409 while the group is busy."""
+    body = util.extract_json(req, {"type": "object"})
+    names = sorted(body)
+    if len(names) != 1 or names[0] not in recovery.ACTIONS:
+        raise exception.ActionInvalid(
+            actions=", ".join(recovery.ACTIONS),
+            got=", ".join(names) if names else "none")
+    kind = names[0]
+    util.authorize(req, "protector:operations:%s" % kind)
+    util.extract_json(req, schema.OPERATION_ACTION)
+    op_id = req.urlvars["operation_id"]
+    if kind == "retry":
+        op = recovery.retry(req, op_id)
+    else:
+        op = recovery.rollback(req, op_id)
     location = "%s/v1/%s/operations/%s" % (req.host_url, req.tenant_id,
                                            op["id"])
     return util.json_response(req, {"operation": serialize(req, op)},

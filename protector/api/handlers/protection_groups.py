@@ -12,10 +12,13 @@ from protector.db import protection_groups as db
 from protector.db import replication_policies as policy_db
 from protector import exception
 from protector.pgroups import groups
+from protector.pgroups import remedies
 from protector.storage import rpo
 
 
-def serialize(pg):
+def serialize(pg, ctx=None):
+    """The API form of a group; with ``ctx``, ``next_action`` (what to run
+    next, from its status and latest operation: pgroups/remedies.py)."""
     sync = pg.get("sync") or {}
     data = {k: pg[k] for k in (
         "id", "project_id", "name", "description", "status",
@@ -29,6 +32,9 @@ def serialize(pg):
     data["updated_at"] = util.isotime(pg["updated_at"])
     data["remote_sync_status"] = sync.get("status")
     data["remote_sync_version"] = sync.get("remote_version")
+    data["next_action"] = remedies.next_action(
+        pg, db.latest_operation(ctx, pg),
+        cfg.CONF.engine.lifecycle_stale_after) if ctx is not None else None
     return data
 
 
@@ -38,13 +44,14 @@ def list_groups(req):
     rows = db.list_all(req.context, req.tenant_id, filters,
                        limit=cfg.CONF.api.max_limit)
     return util.json_response(
-        req, {"protection_groups": [serialize(r) for r in rows]})
+        req, {"protection_groups": [serialize(r, req.context)
+                                    for r in rows]})
 
 
 def show_group(req):
     util.authorize(req, "protector:protection_groups:show")
     pg = db.get(req.context, req.tenant_id, req.urlvars["pg"])
-    data = serialize(pg)
+    data = serialize(pg, req.context)
     # Replication lag against the policy's RPO (asks the arrays; show
     # only, not list).
     data.update(rpo.status(pg, policy_db.get(req.context, pg["id"])))
@@ -56,8 +63,8 @@ def create_group(req):
     body = util.extract_json(req, schema.CREATE)["protection_group"]
     pg = groups.create(req, body)
     location = "%s/%s" % (req.path_url.rstrip("/"), pg["id"])
-    return util.json_response(req, {"protection_group": serialize(pg)},
-                              status=201, headers={"Location": location})
+    return util.json_response(req, {"protection_group": serialize(
+        pg, req.context)}, status=201, headers={"Location": location})
 
 
 def update_group(req):
@@ -65,7 +72,8 @@ def update_group(req):
     _reject_immutable(req)
     body = util.extract_json(req, schema.UPDATE)["protection_group"]
     pg = groups.update(req, req.urlvars["pg"], body)
-    return util.json_response(req, {"protection_group": serialize(pg)})
+    return util.json_response(req, {"protection_group": serialize(
+        pg, req.context)})
 
 
 def _reject_immutable(req):

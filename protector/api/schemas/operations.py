@@ -1,4 +1,5 @@
-"""Request schemas of DR actions (POST .../protection-groups/{pg}/action).
+"""Request schemas of DR actions (POST .../protection-groups/{pg}/action)
+and of the actions on a failed operation (POST .../operations/{id}/action).
 
 The body names exactly one action; the handler checks that first so the
 error says which actions exist.
@@ -49,6 +50,25 @@ ACTION = {
     "type": "object",
     "properties": {name: {"anyOf": [schema, {"type": "null"}]}
                    for name, schema in ACTIONS.items()},
+    "minProperties": 1,
+    "maxProperties": 1,
+    "additionalProperties": False,
+}
+
+
+# POST .../operations/{id}/action: retry or roll back a failed operation.
+# Neither takes arguments yet; an object keeps room for some.
+OPERATION_ACTIONS = {
+    "retry": {"type": "object", "properties": {},
+              "additionalProperties": False},
+    "rollback": {"type": "object", "properties": {},
+                 "additionalProperties": False},
+}
+
+OPERATION_ACTION = {
+    "type": "object",
+    "properties": {name: {"anyOf": [schema, {"type": "null"}]}
+                   for name, schema in OPERATION_ACTIONS.items()},
     "minProperties": 1,
     "maxProperties": 1,
     "additionalProperties": False,

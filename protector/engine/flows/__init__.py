@@ -63,6 +63,10 @@ class Flow:
     # Whether a failed run leaves the group's test marker in place (test
     # failovers that created something: cleanup must remove it).
     keeps_test_on_failure: Callable = lambda ctx, store: False
+    # Called once after the operation completed (releasing what it held
+    # for others, e.g. a rolled-back operation's peer credential); must
+    # not raise.
+    on_complete: Callable = _noop
 
     def step(self, name):
         for step in self.steps:
@@ -86,6 +90,7 @@ def _load():
     # Importing the flow modules fills REGISTRY.
     from protector.engine.flows import failback_flows  # noqa: F401
     from protector.engine.flows import failover_flows  # noqa: F401
+    from protector.engine.flows import rollback_flows  # noqa: F401
     from protector.engine.flows import source_flows  # noqa: F401
     from protector.engine.flows import test_flows  # noqa: F401
 

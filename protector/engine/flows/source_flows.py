@@ -6,6 +6,8 @@ of a sub-operation is *this* site (where its tasks act).
 
 prepare_failover: shutdown_instances -> final_snapshot
 vacate_site:      delete_instances -> unmanage_volumes
+restore_source:   start_instances (rollback of a planned failover/failback:
+                  starts what its prepare_failover stopped)
 """
 from protector.engine import flows
 from protector.engine.tasks import source_tasks
@@ -32,6 +34,17 @@ def get_vacate_site_flow(parameters):
             flows.Step("delete_instances", source_tasks.delete_instances,
                        weight=2),
             flows.Step("unmanage_volumes", source_tasks.unmanage_volumes,
+                       weight=2),
+        ),
+    )
+
+
+@flows.register("restore_source")
+def get_restore_source_flow(parameters):
+    return flows.Flow(
+        name="restore_source",
+        steps=(
+            flows.Step("start_instances", source_tasks.start_instances,
                        weight=2),
         ),
     )

@@ -226,11 +226,30 @@ def create_test_network(ctx, store):
             if rec["resource_id"]:
                 finder = getattr(conn.network, "find_" + rtype)
                 found = finder(rec["resource_id"], ignore_missing=True)
+            else:
+                # A create whose answer was lost (timeout, crash before the
+                # record): find it instead of making a second one.
+                found = _made_network(conn, rtype, name, operation["id"],
+                                      out.get("network_id"))
             if found is None:
                 found = create()
         dr_db.record_resource(ctx, rec["id"], found.id)
         out[rtype + "_id"] = found.id
     return out
+
+
+def _made_network(conn, rtype, name, op_id, network_id):
+    """The test network (by name and the operation marker in its
+    description) or its subnet (by name, in that network) that an earlier
+    run of this step made, or None."""
+    if rtype == "network":
+        marker = "%s=%s" % (MARKER, op_id)
+        found = [n for n in conn.network.networks(name=name)
+                 if (n.description or "") == marker]
+    else:
+        found = [s for s in conn.network.subnets(network_id=network_id)
+                 if s.name == name]
+    return found[0] if found else None
 
 
 def _delete_recorded(ctx, store, rtypes):

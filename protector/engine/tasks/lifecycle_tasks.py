@@ -11,15 +11,21 @@ from oslo_log import log as logging
 
 from protector.cloud import probe
 from protector.db import dr as dr_db
+from protector.dr import preflight
 from protector.engine import tasks
 from protector import exception
+from protector.pgroups import remedies
 
 LOG = logging.getLogger(__name__)
 
 # Steps after which the clouds have changed (a failure leaves 'error').
+# snapshot_consistency_group also counts for a planned failover/failback
+# (its prepare_failover sub-operation shuts the source instances down):
+# see _changed. For a test failover everything from create_test_volumes
+# on is a change (the group keeps its status; the test marker stays).
 CHANGING = ("promote_volumes", "recreate_instances", "reverse_replication",
-            "create_test_network", "retire_previous_instances",
-            "unmanage_source_volumes",
+            "create_test_volumes", "create_test_network",
+            "retire_previous_instances", "unmanage_source_volumes",
             "update_protection_group")
 
 TRANSIENT = {"failover": "failing_over", "failback": "failing_back"}
@@ -51,7 +57,35 @@ def validate_sites(ctx, store):
         result["source"] = "reachable"
     else:
         result["source"] = "not contacted"
+    if operation["operation_type"] in preflight.KINDS:
+        result["preflight"] = _preflight(ctx, store, source, target,
+                                         needs_source)
     return result
+
+
+def _preflight(ctx, store, source, target, needs_source):
+    """The API's preflight again, right before the first step that
+    changes a cloud, as the project's trust sees the target (time has
+    passed since the request: a queued or resumed run). A failure fails
+    this step, so nothing has changed yet."""
+    from protector.dr import subops
+    from protector.engine.tasks import storage_tasks
+    operation = tasks.op(store)
+    peer = None
+    if needs_source:
+        def peer():
+            return subops.peer_of(ctx, operation, source["id"])
+    pc = preflight.Context(
+        ctx, tasks.group(ctx, store), operation["operation_type"],
+        tasks.params(store), target, source,
+        lambda: tasks.target_cloud(ctx, store), peer=peer,
+        service_cloud=storage_tasks._service_cloud, engine=True)
+    report = preflight.run(pc)
+    refusal = preflight.failure(report, pc.pg)
+    if refusal is not None:
+        raise refusal
+    return [{k: r[k] for k in ("check", "result", "detail")}
+            for r in report["checks"]]
 
 
 def mark_group_in_progress(ctx, store):
@@ -63,23 +97,67 @@ def mark_group_in_progress(ctx, store):
                            {"status": transient, "status_reason": None})
 
 
-def mark_group_after_failure(ctx, store, step_name, error):
-    operation = tasks.op(store)
-    kind = operation["operation_type"]
-    changed = step_name in CHANGING or any(
-        name in CHANGING for name in store["results"])
-    reason = "%s operation %s failed in step %s: %s" % (
-        kind, operation["id"], step_name,
-        getattr(error, "message", str(error)))
-    previous = tasks.params(store).get("previous_status")
+def _changed(kind, planned, names):
+    if any(name in CHANGING for name in names):
+        return True
+    # The planned source shutdown ran (or may have, if the step failed).
+    return planned and kind in TRANSIENT and \
+        "snapshot_consistency_group" in names
+
+
+def _made_anything(ctx, op_id):
     try:
-        if changed and kind in ("failover", "failback"):
-            dr_db.update_group(ctx, operation["protection_group_id"],
-                               {"status": "error", "status_reason": reason})
-        elif kind in TRANSIENT and previous:
-            dr_db.update_group(ctx, operation["protection_group_id"],
-                               {"status": previous,
-                                "status_reason": reason})
+        return bool(dr_db.resources(ctx, op_id=op_id))
+    except Exception:  # the hook never raises; assume it did
+        LOG.exception("Could not read the resources of operation %s", op_id)
+        return True
+
+
+def mark_group_after_failure(ctx, store, step_name, error):
+    """``error`` (failover/failback that changed a cloud), else the status
+    it had; status_reason names the operation, step and error and says
+    what to run next (retry / rollback / test-cleanup)."""
+    operation = tasks.op(store)
+    kind, op_id = operation["operation_type"], operation["id"]
+    params = tasks.params(store)
+    planned = params.get("type", "planned") == "planned"
+    ran = [step_name] + list(store["results"])
+    changed = _changed(kind, planned, ran)
+    previous = params.get("previous_status")
+    what = "%s operation %s failed in step %s: %s" % (
+        kind, op_id, step_name, getattr(error, "message", str(error)))
+    if changed and kind in TRANSIENT:
+        status = "error"
+        reason = "%s. It changed the clouds. %s" % (
+            what, remedies.fix_then(op_id, kind, ran, previous))
+    elif kind in TRANSIENT and previous:
+        status = previous
+        reason = ("%s. Nothing was changed. Fix the cause (openstack dr "
+                  "operation show %s), then 'openstack dr operation retry "
+                  "%s'." % (what, op_id, op_id))
+    elif kind == "test_failover":
+        # A drill never changes the group's status (DESIGN.md); what it
+        # made (its recovery resources) stays for test-cleanup, as the
+        # test marker does (keeps_test_on_failure).
+        status = None
+        if changed and _made_anything(ctx, op_id):
+            reason = ("%s. It left test resources on the DR site: "
+                      "'openstack dr operation retry %s' to finish the "
+                      "test, or 'openstack dr test-cleanup %s' (or "
+                      "'openstack dr operation rollback %s') to remove "
+                      "them." % (what, op_id, operation.get(
+                          "protection_group_name") or "<group>", op_id))
+        else:
+            reason = ("%s. Nothing was made. Fix the cause (openstack dr "
+                      "operation show %s), then 'openstack dr operation "
+                      "retry %s'." % (what, op_id, op_id))
+    else:
+        return
+    values = {"status_reason": reason}
+    if status:
+        values["status"] = status
+    try:
+        dr_db.update_group(ctx, operation["protection_group_id"], values)
     except Exception:
         LOG.exception("Could not record the failure of operation %s on its "
                       "group", operation["id"])

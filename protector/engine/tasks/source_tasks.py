@@ -6,6 +6,12 @@ the group's members have here: the original ones before a failover, the
 failed-over copies (``current_instance_id``/``current_volume_id``) after.
 Each is idempotent: a stopped server is not stopped again, a deleted one
 or an unmanaged volume is simply not found again.
+
+``shutdown_instances`` records every server it is about to stop (a
+``stopped_server`` recovery resource of the sub-operation, written before
+the stop, marked created after): the rollback of the failed parent
+(``restore_source``, ``start_instances``) starts exactly those again, and
+none that the user had stopped before the failover.
 """
 from concurrent import futures
 
@@ -13,11 +19,14 @@ from openstack import exceptions as sdk_exc
 from oslo_config import cfg
 
 from protector.db import dr as dr_db
+from protector.db import operations as ops_db
+from protector.engine import flows
 from protector.engine import tasks
 from protector import exception
 
 CONF = cfg.CONF
 SERVER_TIMEOUT = 900
+STOPPED = "stopped_server"
 VOLUME_TIMEOUT = 300
 
 
@@ -56,17 +65,28 @@ def _parallel(fn, items):
 def shutdown_instances(ctx, store):
     """Graceful shutdown (Nova os-stop: ACPI, then power off after the
     guest's shutdown timeout) of the members' instances on this site."""
+    operation = tasks.op(store)
     cloud = tasks.target_cloud(ctx, store)
     conn = cloud.conn
+    # Servers a crashed run recorded before stopping them: they were
+    # running, so they are ours to restart even if now found SHUTOFF.
+    ours = {r["logical_key"] for r in dr_db.resources(
+        ctx, op_id=operation["id"], rtype=STOPPED)}
 
     def stop(member):
         server_id = _instance(member)
+        key = "server:%s" % server_id
         with cloud.guard("compute"):
             server = conn.compute.find_server(server_id, ignore_missing=True)
             if server is None:
                 return ("missing", server_id)
-            if server.status == "SHUTOFF":
+            if server.status == "SHUTOFF" and key not in ours:
                 return ("already_stopped", server_id)
+            # Recorded before the stop: a rollback starts it again.
+            rec = dr_db.intend_resource(
+                ctx, operation["id"], operation["protection_group_id"],
+                operation["target_site_id"], STOPPED, key,
+                {"server_id": server_id, "member_id": member["id"]})
             if server.status == "ACTIVE":
                 conn.compute.stop_server(server)
             try:
@@ -77,6 +97,7 @@ def shutdown_instances(ctx, store):
                     service="Nova", site=cloud.site["name"],
                     reason="instance %s did not shut down: %s" %
                     (server_id, exc))
+        dr_db.record_resource(ctx, rec["id"], server_id)
         return ("stopped", server_id)
 
     out = {"stopped": [], "already_stopped": [], "missing": []}
@@ -146,4 +167,77 @@ def unmanage_volumes(ctx, store):
             vol_id = vol["current_volume_id"] or vol["volume_id"]
             out["unmanaged" if unmanage(cloud, vol_id) else
                 "missing"].append(vol_id)
+    return out
+
+
+def _prepare_of(ctx, store):
+    """The prepare_failover sub-operation (on this site) of the operation
+    being rolled back, or None."""
+    operation = tasks.op(store)
+    rolled_back = tasks.params(store).get("rolled_back_operation_id")
+    if not rolled_back:
+        return None
+    for sub in ops_db.list_all(ctx, operation["project_id"], {
+            "protection_group_id": operation["protection_group_id"],
+            "operation_type": "prepare_failover",
+            "parent_operation_id": rolled_back}, limit=1):
+        return sub
+    return None
+
+
+def start_instances(ctx, store):
+    """restore_source: start again the servers that the rolled-back
+    operation's graceful shutdown stopped (its ``stopped_server``
+    records), and only those: Nova os-start of each that is SHUTOFF, then
+    wait ACTIVE. One already ACTIVE (or gone) is fine; a re-run skips the
+    ones it restarted."""
+    prepare = _prepare_of(ctx, store)
+    if prepare is None:
+        raise flows.Skip("the rolled-back operation stopped nothing on "
+                         "this site (no prepare_failover sub-operation)")
+    rows = [r for r in dr_db.resources(ctx, op_id=prepare["id"],
+                                       rtype=STOPPED)
+            if r["status"] in ("creating", "created")]
+    done = [r["details"].get("server_id") for r in dr_db.resources(
+        ctx, op_id=prepare["id"], rtype=STOPPED) if r["status"] ==
+        "restarted"]
+    if not rows:
+        return {"started": [], "already_active": [], "missing": [],
+                "restarted_before": done,
+                "prepare_operation_id": prepare["id"]}
+    cloud = tasks.target_cloud(ctx, store)
+    conn = cloud.conn
+
+    def start(row):
+        server_id = row["details"].get("server_id") or \
+            row["logical_key"].split(":", 1)[-1]
+        state = "already_active"
+        with cloud.guard("compute"):
+            server = conn.compute.find_server(server_id, ignore_missing=True)
+            if server is None:
+                dr_db.record_resource(ctx, row["id"], server_id,
+                                      status="gone")
+                return ("missing", server_id)
+            if server.status == "SHUTOFF":
+                try:
+                    conn.compute.start_server(server)
+                except sdk_exc.ConflictException:
+                    pass  # a start is already under way (a re-run)
+                state = "started"
+            if server.status != "ACTIVE":
+                try:
+                    conn.compute.wait_for_server(server, status="ACTIVE",
+                                                 wait=SERVER_TIMEOUT)
+                except sdk_exc.ResourceFailure as exc:
+                    raise exception.CloudServiceError(
+                        service="Nova", site=cloud.site["name"],
+                        reason="instance %s did not start: %s" %
+                        (server_id, exc))
+        dr_db.record_resource(ctx, row["id"], server_id, status="restarted")
+        return (state, server_id)
+
+    out = {"started": [], "already_active": [], "missing": [],
+           "restarted_before": done, "prepare_operation_id": prepare["id"]}
+    for state, server_id in _parallel(start, rows):
+        out[state].append(server_id)
     return out

@@ -239,7 +239,13 @@ class PureStorageDriver(base.StorageDriver):
         the failover) back to this site's array, and resync before the
         cut-over: the old direction's schedule stops, the peer's group is
         set up with the volumes it serves now, and one snapshot is
-        replicated now and waited for."""
+        replicated now and waited for.
+
+        Safe to run again (a retry of a failback whose reverse_replication
+        failed or was interrupted): the direction comes from the sites
+        (peer -> this array), not from the arrays' current state, every
+        call looks before it creates, and a second run only replicates
+        one more resync snapshot."""
         src, dst = self.peer, self.local
         if volumes is None:
             raise exception.StorageError(
@@ -267,7 +273,42 @@ class PureStorageDriver(base.StorageDriver):
         out["resync_snapshot"] = item.name
         return out
 
+    @classmethod
+    def restore_refusal(cls, group):
+        if (group or {}).get("replication_type") == "sync":
+            return None
+        return ("the failback's reverse_replication stopped the original "
+                "direction's replication schedule and set up the peer's "
+                "protection group with the volumes the workload runs on; "
+                "which of those settings existed before is not recorded, "
+                "so putting them back could stop the replication that "
+                "protects the running workload, or start replicating the "
+                "stale original volumes again")
+
+    def restore_replication(self, volumes=None):
+        """Sync (ActiveCluster): nothing to undo. The reversal only made
+        sure the pod is stretched over both arrays again with the
+        workload's volumes, which is the pod's normal state whichever
+        array the workload runs from. Async: refused up front
+        (``restore_refusal``); raising here guards against a direct call.
+        """
+        if not self.sync:
+            raise exception.StorageError(
+                driver=self.name, reason=self.restore_refusal(self.group))
+        return {"pure_pg_name": self.pg, "replication_type": "sync",
+                "unchanged": "the pod stays stretched over both arrays"}
+
     # -- copies on this site -------------------------------------------------
+
+    def find_copy(self, key, source_volume_id, purpose="failover"):
+        """The array copy by its Protector name (it has it until Cinder's
+        manage renames it; a managed one was recorded by the engine)."""
+        name = names.copy_name(key, source_volume_id, purpose)
+        rows = self.local.items_or_none("get_volumes", names=[name])
+        if not rows or pure_client.get(rows[0], "destroyed", False):
+            return None
+        return {"source_volume_id": source_volume_id, "backend_ref": name,
+                "array": self.local.name}
 
     def promote_volumes(self, snapshot, key, purpose="failover"):
         local = self.local

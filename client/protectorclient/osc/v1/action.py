@@ -45,6 +45,18 @@ def _add_wait_option(parser):
                              "if it fails")
 
 
+def _add_dry_run_option(parser):
+    parser.add_argument("--dry-run", action="store_true", default=False,
+                        dest="dry_run",
+                        help="Only run the preflight checks (quotas, "
+                             "mappings, images, volume type, storage, "
+                             "peer site...) and print them; change "
+                             "nothing. Exit 5 if a check fails")
+
+
+PREFLIGHT_COLUMNS = ("Check", "Result", "Detail")
+
+
 class _ActionCommand(base.ShowOne):
     action = None
 
@@ -74,7 +86,26 @@ class _ActionCommand(base.ShowOne):
         return self.app.api_version.get(plugin.API_NAME,
                                         protector_client.DEFAULT_API_VERSION)
 
+    def produce_output(self, parsed_args, column_names, data):
+        # --dry-run prints the preflight table (a list), not one record.
+        rows = getattr(self, "_preflight_rows", None)
+        if rows is None:
+            return super().produce_output(parsed_args, column_names, data)
+        self.formatter.emit_list(PREFLIGHT_COLUMNS, rows, self.app.stdout,
+                                 parsed_args)
+        return 0
+
     def _submit(self, parsed_args, client, params, peer_mode):
+        if getattr(parsed_args, "dry_run", False):
+            report = client.pg_preflight(parsed_args.protection_group,
+                                         self.action, params,
+                                         peer=protector_client.PEER_OPTIONAL)
+            self._preflight_rows = [
+                (c.get("check"), c.get("result"), c.get("detail"))
+                for c in report.get("checks") or []]
+            if not report.get("ok"):
+                self.exit_code = exceptions.EXIT_PRECONDITION
+            return PREFLIGHT_COLUMNS, ()
         operation = client.pg_action(parsed_args.protection_group,
                                      self.action, params, peer=peer_mode)
         if getattr(parsed_args, "wait", False):
@@ -108,6 +139,7 @@ class Failover(_ActionCommand):
                                  "the primary site is lost")
         _add_mapping_options(parser)
         _add_wait_option(parser)
+        _add_dry_run_option(parser)
         return parser
 
     def _primary_site(self):
@@ -191,6 +223,7 @@ class Failback(_ActionCommand):
                                  "cutting over")
         _add_mapping_options(parser)
         _add_wait_option(parser)
+        _add_dry_run_option(parser)
         return parser
 
     def take_action(self, parsed_args):
@@ -228,6 +261,7 @@ class TestFailover(_ActionCommand):
             "--auto-network", action="store_true", default=False,
             help="Let Protector create isolated temporary test networks")
         _add_wait_option(parser)
+        _add_dry_run_option(parser)
         return parser
 
     def take_action(self, parsed_args):

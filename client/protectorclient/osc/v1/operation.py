@@ -1,17 +1,25 @@
-"""``openstack dr operation list|show`` and following an operation.
+"""``openstack dr operation list|show|retry|rollback`` and following an
+operation.
 
 DR operations run on the site that receives them (failover and test
 failover on the secondary site, failback on the primary), so their records
 may live on either site: ``show`` falls back to the secondary site on 404
 and ``list`` merges both sites when ``--secondary-cloud`` is set.
+``retry`` and ``rollback`` go to the site that holds the operation the
+same way (primary first, the secondary on 404), with the other site's
+token as peer token when there is one (a planned operation's source-site
+steps use it; without it the credential the operation kept is used).
 """
 import time
 
+from protectorclient import client as protector_client
 from protectorclient import exceptions
+from protectorclient import sites
 from protectorclient.osc.v1 import base
 
 TERMINAL_STATUSES = ("completed", "failed")
-OPERATION_TYPES = ("failover", "failback", "test_failover", "test_cleanup")
+OPERATION_TYPES = ("failover", "failback", "test_failover", "test_cleanup",
+                   "rollback")
 STATUSES = ("queued", "running", "completed", "failed")
 
 # Seed 000 "operation list" sample.
@@ -112,11 +120,14 @@ def failure_message(operation):
         operation.get("error_message") or "no error message"))
 
 
-def peer_client(client):
-    """A client for the secondary site's API, or None when not configured."""
+def peer_client(client, peer=None):
+    """A client for the secondary site's API, or None when not configured.
+    ``peer``: the token source its requests send as peer token."""
     if client.peer is None or not hasattr(client.peer, "client"):
         return None
-    return client.peer.client(client.api_version)
+    if peer is None:
+        return client.peer.client(client.api_version)
+    return client.peer.client(client.api_version, peer=peer)
 
 
 class ListOperation(base.Lister):
@@ -195,3 +206,75 @@ class ShowOperation(base.ShowOne):
                    else SHOW_COLUMNS)
         return base.show_columns(order_operation(operation), parsed_args,
                                  summary)
+
+
+class _OperationAction(base.ShowOne):
+    action = None
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument("operation", metavar="<operation-id>",
+                            help="ID of the failed operation")
+        parser.add_argument("--wait", action="store_true", default=False,
+                            help="Follow the operation until it completes "
+                                 "or fails, with a progress bar on stderr; "
+                                 "exit 1 if it fails")
+        return parser
+
+    def _peer_mode(self, site):
+        """Send the other site's token when it can be had; a retry or a
+        rollback can go on without it (the operation kept a credential)."""
+        if site is None:
+            return protector_client.PEER_NONE
+        try:
+            site.token()
+        except exceptions.ProtectorClientError as exc:
+            self.app.stderr.write(
+                "Warning: no token for the other site (%s); sending the "
+                "request without it.\n" % exc)
+            return protector_client.PEER_NONE
+        return protector_client.PEER_OPTIONAL
+
+    def take_action(self, parsed_args):
+        client = self.client
+        op_id = parsed_args.operation
+        try:
+            operation = client.operation_action(
+                op_id, self.action, peer=self._peer_mode(client.peer))
+        except exceptions.APIError as exc:
+            primary = sites.SessionSite(self.app.client_manager.session)
+            secondary = peer_client(client, peer=primary) \
+                if exc.not_found else None
+            if secondary is None:
+                raise
+            operation = secondary.operation_action(
+                op_id, self.action, peer=self._peer_mode(primary))
+            client = secondary
+        if parsed_args.wait:
+            operation = wait_for_operation(client, operation,
+                                           self.app.stderr)
+            if operation.get("status") == "failed":
+                self.app.stderr.write(failure_message(operation) + "\n")
+                self.exit_code = exceptions.EXIT_ERROR
+        return accepted_columns(operation, parsed_args)
+
+
+class RetryOperation(_OperationAction):
+    """Retry a failed DR operation: it continues from its failed step.
+
+    Only the newest operation of its protection group, once nothing else
+    runs on the group.
+    """
+
+    action = "retry"
+
+
+class RollbackOperation(_OperationAction):
+    """Roll back a failed failover, failback or test failover.
+
+    A new rollback operation deletes what the failed one made, restarts the
+    source instances it shut down and returns the group to its previous
+    status.
+    """
+
+    action = "rollback"

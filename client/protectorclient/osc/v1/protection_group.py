@@ -5,8 +5,10 @@ from protectorclient.osc.v1 import base
 
 REPLICATION_TYPES = ("async", "sync")
 
-# Seed 000 "Show a Protection Group" sample (create/set show the same).
-SHOW_COLUMNS = ("id", "name", "status", "replication_type", "primary_site",
+# Seed 000 "Show a Protection Group" sample (create/set show the same),
+# plus why the status is what it is and what to run next (issue 11).
+SHOW_COLUMNS = ("id", "name", "status", "status_reason", "next_action",
+                "replication_type", "primary_site",
                 "secondary_site", "current_primary_site",
                 "consistency_group_id", "member_count", "failover_count",
                 "last_failover_at", "metadata_version", "remote_sync_status",

@@ -32,7 +32,7 @@ PG = {
     "member_count": 3, "failover_count": 0, "last_failover_at": None,
     "created_at": "2025-06-01T10:00:00Z", "updated_at": None,
     "metadata_version": 7, "remote_sync_status": "SYNCED",
-    "remote_sync_version": 7,
+    "remote_sync_version": 7, "next_action": None,
 }
 MEMBER = {
     "id": "aaaabbbb-1111-1111-1111-ccccdddd0000",

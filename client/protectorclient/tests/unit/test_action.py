@@ -1,4 +1,5 @@
 """openstack dr failover|failback|test-failover|test-cleanup."""
+import json
 from unittest import mock
 
 from protectorclient import client as protector_client
@@ -199,3 +200,50 @@ class TestTestCleanup(ActionTest):
         self.secondary_client.pg_action.assert_called_once_with(
             "pg", "test_cleanup", {}, peer=protector_client.PEER_OPTIONAL)
         self.assertEqual("test_cleanup", data[1])
+
+
+class TestDryRun(ActionTest):
+    """--dry-run: the preflight table, nothing queued, exit 5 on a fail."""
+
+    REPORT = {"action": "failback", "ok": False, "checks": [
+        {"check": "group_status", "result": "ok", "detail": "'failed_over'"},
+        {"check": "quota_volumes", "result": "fail",
+         "detail": "volumes: needs 6, 4 free of 10 (6 in use) on site "
+                   "site-a; raise it to at least 12"},
+        {"check": "rpo", "result": "warn", "detail": "lag 900s"}]}
+
+    def _run(self, cmd_class, args, client, report):
+        client.pg_preflight.return_value = report
+        self.app.stdout = fakes.StringIO()
+        cmd = cmd_class(self.app, None)
+        parsed = self.check_parser(cmd, args + ["-f", "json"], [
+            ("dry_run", True)])
+        code = cmd.run(parsed)
+        return code, json.loads("".join(self.app.stdout.content))
+
+    def test_failback_dry_run_prints_table_and_exits_5(self):
+        code, rows = self._run(action.Failback, [
+            "prod-web-app", "--network-mapping", "net-b=net-a",
+            "--dry-run"], self.client, fakes.copy_of(self.REPORT))
+        self.assertEqual(exceptions.EXIT_PRECONDITION, code)
+        self.assertEqual(["Check", "Detail", "Result"], sorted(rows[0]))
+        self.assertEqual([("quota_volumes", "fail")], [
+            (r["Check"], r["Result"]) for r in rows
+            if r["Result"] == "fail"])
+        self.client.pg_preflight.assert_called_once_with(
+            "prod-web-app", "failback",
+            {"type": "planned", "reverse_replication": False,
+             "network_mapping": {"net-b": "net-a"}},
+            peer=protector_client.PEER_OPTIONAL)
+        self.client.pg_action.assert_not_called()
+
+    def test_test_failover_dry_run_all_ok_exits_0(self):
+        report = dict(fakes.copy_of(self.REPORT), ok=True)
+        report["checks"] = [c for c in report["checks"]
+                            if c["result"] != "fail"]
+        code, rows = self._run(action.TestFailover, [
+            "prod-web-app", "--auto-network", "--dry-run"],
+            self.secondary_client, report)
+        self.assertEqual(0, code)
+        self.assertEqual(2, len(rows))
+        self.secondary_client.pg_action.assert_not_called()

@@ -181,3 +181,143 @@ class TestProgress(fakes.TestProtectorCommand):
             fakes.OPERATION, status="failed", error_message="boom",
             steps_failed=["promote_volumes"]))
         self.assertIn("failed at promote_volumes: boom", msg)
+
+
+FAILED = dict(fakes.OPERATION, status="failed", progress=40,
+              error_message="Step promote_volumes failed: array down",
+              steps_failed=["promote_volumes"])
+QUEUED = dict(FAILED, status="queued", error_message=None, steps_failed=[])
+ROLLBACK = dict(fakes.OPERATION, id="rollback-op", operation_type="rollback",
+                status="queued", progress=0)
+
+
+class TestOperationActions(fakes.TestProtectorCommand):
+    """openstack dr operation retry|rollback <operation-id>."""
+
+    def _secondary(self, result=None, error=None):
+        secondary = mock.Mock(spec=protector_client.Client)
+        if error is not None:
+            secondary.operation_action.side_effect = error
+        else:
+            secondary.operation_action.return_value = result
+        self.client.peer = mock.Mock()
+        self.client.peer.client.return_value = secondary
+        return secondary
+
+    def test_retry_goes_to_the_primary_with_the_peer_token(self):
+        self.client.peer = mock.Mock()
+        self.client.operation_action.return_value = fakes.copy_of(QUEUED)
+        _, _, (columns, data) = self.take(operation.RetryOperation,
+                                          [FAILED["id"]])
+        self.client.operation_action.assert_called_once_with(
+            FAILED["id"], "retry", peer=protector_client.PEER_OPTIONAL)
+        self.assertEqual(("operation_id", "operation_type", "status",
+                          "progress"), columns)
+        self.assertEqual((FAILED["id"], "failover", "queued", 40), data)
+
+    def test_rollback_prints_the_new_operation(self):
+        self.client.operation_action.return_value = fakes.copy_of(ROLLBACK)
+        _, _, (_, data) = self.take(operation.RollbackOperation, ["x"])
+        self.client.operation_action.assert_called_once_with(
+            "x", "rollback", peer=protector_client.PEER_NONE)
+        self.assertEqual(("rollback-op", "rollback", "queued", 0), data)
+
+    def test_falls_back_to_the_secondary_with_the_primary_token(self):
+        self.client.operation_action.side_effect = exceptions.APIError(
+            404, code="protector.operation.not_found")
+        secondary = self._secondary(fakes.copy_of(ROLLBACK))
+        _, _, (_, data) = self.take(operation.RollbackOperation, ["x"])
+        secondary.operation_action.assert_called_once_with(
+            "x", "rollback", peer=protector_client.PEER_OPTIONAL)
+        # The secondary's client sends the primary (session) token.
+        peer = self.client.peer.client.call_args.kwargs["peer"]
+        self.assertEqual("ptok", peer.token())
+        self.assertEqual("rollback-op", data[0])
+
+    def test_not_found_on_both_sites(self):
+        self.client.operation_action.side_effect = exceptions.APIError(
+            404, code="protector.operation.not_found")
+        self._secondary(error=exceptions.APIError(
+            404, code="protector.operation.not_found", detail="not here"))
+        self.assertEqual(1, self.run_command(operation.RetryOperation,
+                                             ["x"]))
+        self.assertIn("not here", self.fake_stderr.getvalue())
+
+    def test_other_errors_do_not_fall_back(self):
+        self.client.operation_action.side_effect = exceptions.APIError(
+            412, code="protector.precondition.not_retryable",
+            detail="it is completed")
+        secondary = self._secondary(fakes.copy_of(QUEUED))
+        self.assertEqual(5, self.run_command(operation.RetryOperation,
+                                             ["x"]))
+        secondary.operation_action.assert_not_called()
+
+    def test_rollback_impossible_is_five(self):
+        self.client.operation_action.side_effect = exceptions.APIError(
+            412, code="protector.precondition.rollback_impossible",
+            detail="retry it instead: openstack dr operation retry x")
+        self.assertEqual(5, self.run_command(operation.RollbackOperation,
+                                             ["x"]))
+        self.assertIn("operation retry x", self.fake_stderr.getvalue())
+
+    def test_conflict_is_four(self):
+        self.client.operation_action.side_effect = exceptions.APIError(
+            409, code="protector.operation.conflict")
+        self.assertEqual(4, self.run_command(operation.RetryOperation,
+                                             ["x"]))
+
+    def test_unreachable_peer_token_only_warns(self):
+        self.client.peer = mock.Mock()
+        self.client.peer.token.side_effect = exceptions.PeerUnreachable(
+            "secondary down")
+        self.client.operation_action.return_value = fakes.copy_of(QUEUED)
+        self.assertEqual(0, self.run_command(operation.RetryOperation,
+                                             ["x"]))
+        self.client.operation_action.assert_called_once_with(
+            "x", "retry", peer=protector_client.PEER_NONE)
+        self.assertIn("secondary down", self.fake_stderr.getvalue())
+
+    @mock.patch.object(operation.time, "sleep")
+    def test_wait_follows_to_the_end(self, sleep):
+        self.client.operation_action.return_value = fakes.copy_of(QUEUED)
+        self.client.operation_show.return_value = fakes.copy_of(DONE)
+        self.assertEqual(0, self.run_command(operation.RetryOperation,
+                                             ["x", "--wait"]))
+        self.client.operation_show.assert_called_once_with(FAILED["id"])
+
+    @mock.patch.object(operation.time, "sleep")
+    def test_wait_on_a_failing_rollback_exits_one(self, sleep):
+        self.client.operation_action.return_value = fakes.copy_of(ROLLBACK)
+        self.client.operation_show.return_value = dict(
+            ROLLBACK, status="failed", error_message="boom",
+            steps_failed=["delete_recovered_volumes"])
+        self.assertEqual(1, self.run_command(operation.RollbackOperation,
+                                             ["x", "--wait"]))
+        self.assertIn("failed at delete_recovered_volumes: boom",
+                      self.fake_stderr.getvalue())
+
+    def test_client_posts_the_action(self):
+        client = protector_client.Client(mock.Mock(), "http://h/v1/p")
+        with mock.patch.object(client, "request") as request:
+            request.return_value = {"operation": {"id": "o"}}
+            self.assertEqual({"id": "o"},
+                             client.operation_action("o/1", "retry"))
+        request.assert_called_once_with(
+            "POST", "/operations/o%2F1/action", body={"retry": {}},
+            peer=protector_client.PEER_OPTIONAL)
+
+    def test_entry_points_in_pyproject(self):
+        import os
+        import tomllib
+        here = os.path.dirname(os.path.abspath(__file__))
+        path = os.path.join(here, "..", "..", "..", "pyproject.toml")
+        with open(path, "rb") as f:
+            eps = tomllib.load(f)["project"]["entry-points"][
+                "openstack.protector.v1"]
+        for spelling in ("dr", "protector"):
+            self.assertEqual(
+                "protectorclient.osc.v1.operation:RetryOperation",
+                eps["%s_operation_retry" % spelling])
+            self.assertEqual(
+                "protectorclient.osc.v1.operation:RollbackOperation",
+                eps["%s_operation_rollback" % spelling])

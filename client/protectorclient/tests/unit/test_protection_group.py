@@ -103,12 +103,30 @@ class TestProtectionGroup(fakes.TestProtectorCommand):
         self.client.pg_show.assert_called_once_with("prod-web-app")
         self.assertEqual(dict(zip(columns, data)), {
             "id": fakes.PG["id"], "name": "prod-web-app", "status": "active",
+            "status_reason": None, "next_action": None,
             "replication_type": "async", "primary_site": "site-a",
             "secondary_site": "site-b", "current_primary_site": "site-a",
             "consistency_group_id": fakes.PG["consistency_group_id"],
             "member_count": 3, "failover_count": 0,
             "last_failover_at": None, "metadata_version": 7,
             "remote_sync_status": "SYNCED", "remote_sync_version": 7})
+
+    def test_show_prints_status_reason_and_next_action(self):
+        pg = fakes.copy_of(fakes.PG)
+        op_id = "0f0f0f0f-0000-4000-8000-000000000001"
+        pg.update(status="error", status_reason="failover operation %s "
+                  "failed in step promote_volumes: boom" % op_id,
+                  next_action="Fix the cause (openstack dr operation show "
+                  "%s), then 'openstack dr operation retry %s' to "
+                  "continue." % (op_id, op_id))
+        self.client.pg_show.return_value = pg
+        self.assertEqual(0, self.run_command(pg_cmd.ShowProtectionGroup,
+                                             ["prod-web-app"]))
+        out = self.fake_stdout.make_string()
+        self.assertIn("next_action", out)
+        self.assertIn("openstack dr operation retry %s" % op_id, out)
+        self.assertIn("status_reason", out)
+        self.assertIn("promote_volumes", out)
 
     def test_show_yaml_has_every_field(self):
         self.client.pg_show.return_value = fakes.copy_of(fakes.PG)

@@ -81,8 +81,11 @@ def create(context, session, pg_id, values, step_names, test=False):
     holder when the group is taken.
     """
     op_id = uuidutils.generate_uuid()
+    # Not a group being created or deleted (an action that read 'active'
+    # just before a delete committed 'deleting' loses here).
     claim = sa.update(PG).where(PG.id == pg_id,
-                                PG.current_operation_id.is_(None))
+                                PG.current_operation_id.is_(None),
+                                PG.status.notin_(("creating", "deleting")))
     new = {"current_operation_id": op_id}
     if test:
         claim = claim.where(PG.active_test_operation_id.is_(None))
@@ -106,6 +109,9 @@ def _raise_busy(session, pg_id, test):
     pg = session.get(PG, pg_id)
     if pg is None:
         raise exception.ProtectionGroupNotFound(pg=pg_id)
+    if pg.status in ("creating", "deleting"):
+        raise exception.ProtectionGroupBusy(pg=pg.name, status=pg.status,
+                                            needed="'active'")
     if pg.current_operation_id:
         op = session.get(OP, pg.current_operation_id)
         raise exception.OperationConflict(

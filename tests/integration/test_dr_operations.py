@@ -215,7 +215,7 @@ def test_planned_failover_and_failback(lab, sites, workload):
     real = _cli(lab, failback + ["--wait", "-f", "json"])
     assert real.returncode == 0, (real.stdout, real.stderr)
     status, body = a.call("GET", "/operations/%s" %
-                          json.loads(real.stdout)["id"])
+                          json.loads(real.stdout)["operation_id"])
     back = body["operation"]
     assert back["status"] == "completed", back
     _check_on(a.conn, back, workload, "m1.small", "net-a")

@@ -37,6 +37,7 @@ def get_test_failover_flow(parameters):
             flows.Step("update_protection_group",
                        database_tasks.mark_test_active),
         ),
+        on_failure=lifecycle_tasks.mark_group_after_failure,
         keeps_test_on_failure=_made_anything,
     )
 

@@ -11,7 +11,14 @@ exactly as in production. A fault injector makes named calls fail:
     cloud.fail("create_server", "http_500")        # the next call
     cloud.fail("block_storage.create_volume", "http_413", times=2)
     cloud.fail("wait_for_server", "timeout")       # ResourceTimeout
+    cloud.fail("create_network", "timeout")        # ConnectTimeout
     cloud.fail("create_network", "lost_response")  # made, answer lost
+
+A failed call changes nothing, except ``lost_response`` (the request
+took effect, keystoneauth raised ConnectTimeout). Transitions (BUILD ->
+ACTIVE, creating -> available, a stop or start) complete by the next
+read after the request: a ``wait_for_*`` that timed out leaves the
+resource there, ready, as a slow cloud would.
 
 ``TwoSite`` builds a protection group (servers and volumes on site A),
 starts operations through the real ``dr.actions.start`` and runs them
@@ -22,7 +29,10 @@ the peer transport of ``dr/subops.py`` is replaced by an in-process
 and an in-process "source engine" that runs them with
 ``runner.run_operation`` against the source site's fake cloud. Both
 sites share one database (the source site's claim of the group is
-emulated around each sub-operation, see ``FakePeer``).
+emulated around each sub-operation, see ``FakePeer``). Cloud builders
+(``tasks.target_cloud``, ``SiteCloud.from_trust``/``from_token``,
+``tokens.cloud_for``, the service-user cloud) and ``probe.probe`` are
+patched to the fakes; ``cloud.down = True`` makes a site unreachable.
 
 ``inventory`` lists what each site holds, for counting duplicates and
 leftovers after a retry or a rollback.

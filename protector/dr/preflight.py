@@ -16,6 +16,12 @@ service that refuses the listing to this user, say) warns instead of
 failing: it does not know. Only the mapping checks keep their older rule
 (a name that cannot be confirmed on the target is missing).
 
+This module runs them and holds the checks of the group itself; the
+others are in ``target_checks`` (the target cloud: mappings, images,
+volume type, cinder-volume service, quotas through ``quotas``) and
+``site_checks`` (arrays and RPO, the peer site, the trust); a row and
+the refusals it carries are in ``check_rows``.
+
 The checks look at what *this* operation will create for *these* members
 on the target: one volume per member volume, one instance per member, the
 mapped flavors' vCPUs and RAM, one port per captured port, a network and a
@@ -23,34 +29,27 @@ subnet for ``--auto-network``. Current usage counts: a failback makes its
 copies before it retires the instances it replaces, so that is the peak.
 """
 from concurrent import futures
+import threading
 
 from oslo_log import log as logging
 
 from protector.db import dr as dr_db
+from protector.dr import check_rows
+from protector.dr import site_checks
+from protector.dr import target_checks
 from protector import exception
-from protector.dr import quotas
 
 LOG = logging.getLogger(__name__)
 
-OK, WARN, FAIL = "ok", "warn", "fail"
+OK, WARN, FAIL = check_rows.OK, check_rows.WARN, check_rows.FAIL
+row, _message = check_rows.row, check_rows.message
+PreflightFailed = check_rows.PreflightFailed
 NEEDED_STATUS = {
     "failover": ("active",),
     "failback": ("failed_over",),
     "test_failover": ("active", "failed_over"),
 }
 KINDS = tuple(NEEDED_STATUS)
-
-
-class PreflightFailed(exception.PreconditionFailed):
-    code = "protector.precondition.preflight_failed"
-    msg_fmt = "The preflight of %(action)s of group %(pg)s failed: %(failed)s"
-
-
-def row(check, result, detail, error=None):
-    out = {"check": check, "result": result, "detail": detail}
-    if error is not None:
-        out["error"] = error  # not serialised; what start() raises
-    return out
 
 
 class Context:
@@ -79,6 +78,7 @@ class Context:
         self.service_cloud = service_cloud
         self.engine = engine
         self.members = dr_db.members(ctx, pg["id"]) if pg else []
+        self._lock = threading.Lock()  # the checks run in parallel
 
     @property
     def planned(self):
@@ -87,19 +87,15 @@ class Context:
 
     def cloud(self):
         """The target cloud, or raise what building it raised (once)."""
-        if self._cloud is None and self._cloud_error is None:
-            try:
-                self._cloud = self._target_cloud()
-            except Exception as exc:
-                self._cloud_error = exc
+        with self._lock:
+            if self._cloud is None and self._cloud_error is None:
+                try:
+                    self._cloud = self._target_cloud()
+                except Exception as exc:
+                    self._cloud_error = exc
         if self._cloud_error is not None:
             raise self._cloud_error
         return self._cloud
-
-
-def _message(exc):
-    return getattr(exc, "message", None) or "%s: %s" % (
-        type(exc).__name__, exc)
 
 
 # -- the group and the operation -------------------------------------------
@@ -157,285 +153,13 @@ def check_group(pc):
     return out
 
 
-# -- the target cloud --------------------------------------------------------
-
-def check_trust(pc):
-    """Engine: the project's trust opens the target (what every later
-    step uses). API: whether one is stored; the action then makes or
-    re-checks it with the caller's token (``trusts.ensure``), which
-    reports its own refusal."""
-    if not pc.engine:
-        stored = dr_db.find_trust(pc.ctx, pc.target["id"],
-                                  pc.pg["project_id"], pc.ctx.user_id)
-        return [row("trust", OK, "trust %s stored for site %s" % (
-            stored, pc.target["name"]) if stored else "created from your "
-            "token on site %s when the operation is queued" %
-            pc.target["name"])]
-    try:
-        project = pc.cloud().project_id
-    except Exception as exc:
-        err = exception.PreconditionFailed(
-            reason="site %s cannot be used with the project's trust: %s" % (
-                pc.target["name"], _message(exc)))
-        err.code = "protector.precondition.trust_unusable"
-        return [row("trust", FAIL, err.message, err)]
-    return [row("trust", OK, "the project's trust works on site %s "
-                "(project %s)" % (pc.target["name"], project))]
-
-
-def _list(pc, service, fn):
-    cloud = pc.cloud()
-    with cloud.guard(service):
-        return fn(cloud.conn)
-
-
-def check_mappings(pc):
-    """Every network and flavor the members use, after the mappings,
-    exists on the target (a drill keeps the source flavors, or a target
-    flavor of the same shape; --auto-network makes its own network)."""
-    from protector.dr import actions
-    networks, flavors = actions._needed_names(pc.members)
-    out = []
-    checks = []
-    if not (pc.kind == "test_failover" and pc.args.get("auto_network")):
-        checks.append(("network", networks,
-                       pc.args.get("network_mapping") or {}))
-    else:
-        out.append(row("networks", OK, "an isolated test network is "
-                       "created (--auto-network)"))
-    checks.append(("flavor", flavors, {} if pc.kind == "test_failover"
-                   else pc.args.get("flavor_mapping") or {}))
-    for what, needed, mapping in checks:
-        targets = sorted({mapping.get(n, n) for n in needed})
-        try:
-            if what == "network":
-                present = _list(pc, "network", lambda c: {
-                    n.name for n in c.network.networks()} | {
-                    n.id for n in c.network.networks()})
-            else:
-                present = _list(pc, "compute", lambda c: {
-                    f.name for f in c.compute.flavors()})
-            reason = None
-        except Exception as exc:
-            present, reason = set(), _message(exc)
-        # Names with no mapping must exist as they are (a name that
-        # cannot be confirmed is missing: the older rule); a mapping's
-        # target must exist too, when the target can be listed at all.
-        missing = [n for n in sorted(needed) if n not in mapping and
-                   n not in present]
-        if missing and what == "flavor" and pc.kind == "test_failover":
-            missing = _without_same_shape(pc, missing)
-        dangling = [] if reason else sorted(
-            "%s=%s" % (n, mapping[n]) for n in needed
-            if n in mapping and mapping[n] not in present)
-        if missing:
-            exc = exception.PreconditionUnmapped(
-                what=what, names=", ".join(missing), pg=pc.pg["name"],
-                site=pc.target["name"])
-            if reason:
-                exc.message += (" (The target's %ss could not be listed: "
-                                "%s)" % (what, reason))
-            out.append(row(what + "s", FAIL, exc.message, exc))
-        elif dangling:
-            exc = exception.PreconditionUnmapped(
-                message="The %s mapping(s) %s of protection group %s name "
-                "%ss that do not exist on target site %s; map to one that "
-                "does ('openstack %s list' there)." % (
-                    what, ", ".join(dangling), pc.pg["name"], what,
-                    pc.target["name"], what), what=what)
-            out.append(row(what + "s", FAIL, exc.message, exc))
-        elif reason:
-            out.append(row(what + "s", WARN, "%s (mapped; not checked: the "
-                           "target's %ss could not be listed: %s)" % (
-                               ", ".join(targets), what, reason)))
-        else:
-            out.append(row(what + "s", OK, ", ".join(targets) or "none"))
-    return out
-
-
-def _without_same_shape(pc, names):
-    from protector.dr import actions
-    try:
-        shapes = _list(pc, "compute", lambda c: {
-            actions.flavor_shape(f) for f in c.compute.flavors()})
-    except Exception:
-        return names
-    captured = {}
-    for member in pc.members:
-        flavor = (member["instance_config"] or {}).get("flavor") or {}
-        captured[flavor.get("original_name") or flavor.get("name")] = \
-            actions.flavor_shape(flavor)
-    return [n for n in names if captured.get(n) not in shapes]
-
-
-def check_images(pc):
-    """Image-booted members need their image (by name) on the target; in
-    mock storage mode bootable copies are made from an image too."""
-    from oslo_config import cfg
-    from protector import storage
-    needed = {}
-    for member in pc.members:
-        config = member["instance_config"] or {}
-        name = config.get("name") or member["id"]
-        if not config.get("boot_from_volume", True) and \
-                config.get("image_name"):
-            needed.setdefault(config["image_name"], []).append(name)
-    mock_needed = {}
-    if storage.driver_name() == "mock":
-        for member in pc.members:
-            for vol in member["volumes"]:
-                if vol.get("bootable") or vol.get("boot_index") == 0:
-                    image = vol.get("image_name") or (
-                        member["instance_config"] or {}).get(
-                        "image_name") or cfg.CONF.storage.mock_image_name
-                    mock_needed.setdefault(image, []).append(
-                        vol["volume_id"])
-    if not needed and not mock_needed:
-        return [row("images", OK, "no member needs an image")]
-    try:
-        present = _list(pc, "image", lambda c: {
-            i.name for i in c.image.images()})
-    except Exception as exc:
-        return [row("images", WARN, "not checked: the images of site %s "
-                    "could not be listed (%s)" % (pc.target["name"],
-                                                  _message(exc)))]
-    out = []
-    missing = sorted(n for n in needed if n not in present)
-    if missing:
-        exc = exception.PreconditionImageMissing(
-            members=", ".join(sorted(m for n in missing for m in needed[n])),
-            pg=pc.pg["name"], site=pc.target["name"],
-            images=", ".join(missing))
-        out.append(row("images", FAIL, exc.message, exc))
-    elif needed:
-        out.append(row("images", OK, ", ".join(sorted(needed))))
-    mock_missing = sorted(n for n in mock_needed if n not in present)
-    if mock_missing:
-        exc = exception.PreconditionFailed(reason=(
-            "mock storage mode makes the bootable copies from image(s) %s, "
-            "which site %s does not have; upload them there ('openstack "
-            "image create <name> ...') or set [storage] mock_image_name" %
-            (", ".join(mock_missing), pc.target["name"])))
-        exc.code = "protector.precondition.image_missing"
-        out.append(row("mock_images", FAIL, exc.message, exc))
-    elif mock_needed:
-        out.append(row("mock_images", OK, ", ".join(sorted(mock_needed))))
-    return out
-
-
-def check_volume_type(pc):
-    from protector.pgroups import groups
-    from protector import volume_groups
-    pg, target = pc.pg, pc.target
-    ident = pg["volume_type_id"] if target["id"] == pg["primary_site_id"] \
-        else (pg["remote_volume_type_id"] or pg["volume_type_name"])
-    try:
-        vt = volume_groups.for_site(target, pc.cloud).find_volume_type(
-            ident)
-    except Exception as exc:
-        return [row("volume_type", WARN, "not checked: %s" % _message(exc))]
-    try:
-        groups._check_volume_type(target, vt, ident, pg["replication_type"])
-    except exception.ProtectorException as exc:
-        return [row("volume_type", FAIL, exc.message, exc)]
-    return [row("volume_type", OK, "%s on site %s is replication-enabled "
-                "(%s)" % (vt["name"], target["name"],
-                          pg["replication_type"]))]
-
-
-def check_volume_service(pc):
-    from openstack import exceptions as sdk_exc
-
-    def up(conn):
-        return [s.host for s in conn.block_storage.services(
-            binary="cinder-volume") if s.state == "up"]
-    try:
-        try:
-            hosts = _list(pc, "block-storage", up)
-        except sdk_exc.ForbiddenException:
-            if pc.service_cloud is None:
-                raise
-            service = pc.service_cloud(pc.cloud())
-            with service.guard("block-storage"):
-                hosts = up(service.conn)
-    except Exception as exc:
-        return [row("volume_service", WARN, "not checked: the cinder-volume "
-                    "services could not be listed (%s)" % _message(exc))]
-    if not hosts:
-        exc = exception.PreconditionFailed(reason=(
-            "no cinder-volume service is up on site %s to make the volumes "
-            "in; start one ('openstack volume service list' shows them)" %
-            pc.target["name"]))
-        exc.code = "protector.precondition.no_volume_service"
-        return [row("volume_service", FAIL, exc.message, exc)]
-    return [row("volume_service", OK, "up: %s" % ", ".join(sorted(hosts)))]
-
-
-def check_storage(pc):
-    """The arrays answer; the recovery point's age against the RPO is a
-    warning (an old point is still a point to recover from)."""
-    from protector.db import replication_policies as policy_db
-    from protector.storage import rpo
-    if not pc.pg["has_policy"]:
-        return []
-    state = rpo.status(pc.pg, policy_db.get(pc.ctx, pc.pg["id"]))
-    detail = state["rpo_detail"]
-    if state["rpo_status"] == "ok":
-        return [row("storage", OK, "arrays reachable"),
-                row("rpo", OK, detail)]
-    if state["rpo_status"] == "breached":
-        return [row("storage", OK, "arrays reachable"),
-                row("rpo", WARN, detail)]
-    if detail == "no complete replicated snapshot yet":
-        # A planned operation replicates now; an unplanned one needs a
-        # replicated snapshot, which its snapshot step (changing nothing)
-        # looks for with the driver's own, surer, view.
-        return [row("storage", OK, "arrays reachable"),
-                row("rpo", WARN, detail)]
-    exc = exception.PreconditionFailed(reason=(
-        "the storage driver cannot reach the arrays: %s" % detail))
-    exc.code = "protector.precondition.array_unreachable"
-    # An unplanned failover must work with the source array lost: the
-    # driver's probe may only reach the target's.
-    result = WARN if (pc.kind == "failover" and not pc.planned) else FAIL
-    return [row("storage", result, exc.message,
-                exc if result == FAIL else None)]
-
-
-def check_peer(pc):
-    if not pc.planned:
-        return []
-    if pc.peer is None:
-        return [row("peer_site", WARN, "not checked: no token for site %s "
-                    "(pass --secondary-cloud); a planned %s needs it" % (
-                        pc.source["name"], pc.kind))]
-    try:
-        pc.peer()._request("GET", "/protection-groups/%s" % pc.pg["id"])
-    except exception.ProtectorException as exc:
-        err = exception.PreconditionFailed(reason=(
-            "the protector-api of source site %s does not answer for this "
-            "group (%s); a planned %s shuts the workload down there first. "
-            "Fix it, or use --type unplanned if that site is lost" % (
-                pc.source["name"], exc.message, pc.kind)))
-        err.code = "protector.precondition.peer_unreachable"
-        return [row("peer_site", FAIL, err.message, err)]
-    return [row("peer_site", OK, "protector-api of %s answers" %
-                pc.source["name"])]
-
-
-def check_quotas(pc):
-    try:
-        cloud = pc.cloud()
-    except Exception as exc:
-        return [row("quotas", WARN, "not checked: %s" % _message(exc))]
-    return quotas.check(pc, cloud, row)
-
-
 # In the order a refusal reports them: the first failed row's code is the
 # answer's (the mappings keep their long-standing codes).
-CLOUD_CHECKS = (check_mappings, check_images, check_volume_type,
-                check_volume_service, check_quotas, check_storage,
-                check_peer, check_trust)
+CLOUD_CHECKS = (target_checks.check_mappings, target_checks.check_images,
+                target_checks.check_volume_type,
+                target_checks.check_volume_service,
+                target_checks.check_quotas, site_checks.check_storage,
+                site_checks.check_peer, site_checks.check_trust)
 
 
 def run(pc):
@@ -443,15 +167,21 @@ def run(pc):
 
     Rows keep an ``error`` (the exception a refusal raises) that
     ``public`` drops before it is shown."""
-    rows = check_operation(pc) + check_group(pc)
-    if all(r["result"] != FAIL for r in rows):
+    table = check_operation(pc) + check_group(pc)
+    if all(r["result"] != FAIL for r in table):
         # The cloud checks run in parallel: each is one or two API calls.
-        with futures.ThreadPoolExecutor(max_workers=4) as pool:
-            jobs = [pool.submit(_safe, fn, pc) for fn in CLOUD_CHECKS]
+        checks = CLOUD_CHECKS
+        if pc.engine and site_checks.check_trust in checks:
+            # The trust opens the target for every other check: a broken
+            # one is the answer, not the names it could not confirm.
+            checks = (site_checks.check_trust,) + tuple(
+                c for c in checks if c is not site_checks.check_trust)
+        with futures.ThreadPoolExecutor(max_workers=len(checks)) as pool:
+            jobs = [pool.submit(_safe, fn, pc) for fn in checks]
             for job in jobs:
-                rows += job.result()
-    return {"action": pc.kind, "ok": all(r["result"] != FAIL for r in rows),
-            "checks": rows}
+                table += job.result()
+    return {"action": pc.kind,
+            "ok": all(r["result"] != FAIL for r in table), "checks": table}
 
 
 def _safe(fn, pc):

@@ -7,25 +7,19 @@ failure names the quota, the need, what is free and the fix.
 """
 from protector import exception
 
-# quota name -> (service, how to raise it)
-FIX = {
-    "volumes": "openstack quota set --volumes %d %s",
-    "gigabytes": "openstack quota set --gigabytes %d %s",
-    "snapshots": "openstack quota set --snapshots %d %s",
-    "instances": "openstack quota set --instances %d %s",
-    "cores": "openstack quota set --cores %d %s",
-    "ram": "openstack quota set --ram %d %s",
-    "ports": "openstack quota set --ports %d %s",
-    "networks": "openstack quota set --networks %d %s",
-    "subnets": "openstack quota set --subnets %d %s",
-}
+# How to raise a quota (``openstack quota set`` takes each by its name).
+FIX = "openstack quota set --%s %d %s"
 
 
 class QuotaExceeded(exception.PreconditionFailed):
     code = "protector.precondition.quota_exceeded"
     msg_fmt = ("%(quota)s: needs %(need)d, %(free)d free of %(limit)d "
                "(%(used)d in use) on site %(site)s; raise it to at least "
-               "%(enough)d ('%(fix)s') or free %(short)d, then retry")
+               "%(enough)d ('%(fix)s') or free %(short)d %(unit)s, then "
+               "retry")
+
+# What "free N ..." counts, per quota.
+UNITS = {"gigabytes": "GB", "ram": "MB of RAM"}
 
 
 def _target_flavor(pc, member, flavors):
@@ -38,7 +32,7 @@ def _target_flavor(pc, member, flavors):
     if pc.kind != "test_failover":
         name = (pc.args.get("flavor_mapping") or {}).get(name, name)
     for flavor in flavors:
-        if flavor.name == name:
+        if name in (flavor.name, getattr(flavor, "id", None)):
             return flavor.vcpus, flavor.ram
     shape = actions.flavor_shape(captured)
     if shape is not None:
@@ -74,18 +68,24 @@ def need(pc, flavors):
     return out, unknown
 
 
+def _in_use(quota, keys):
+    """(limit, in use + reserved) per key of a Cinder or Nova quota set
+    read with ``usage=True`` (the SDK splits each ``{"limit", "in_use",
+    "reserved"}`` into the attribute, ``usage`` and ``reservation``)."""
+    usage = getattr(quota, "usage", None) or {}
+    reserved = getattr(quota, "reservation", None) or {}
+    return {k: (getattr(quota, k, None),
+                (usage.get(k) or 0) + (reserved.get(k) or 0)) for k in keys}
+
+
 def _cinder(conn, project):
-    quota = conn.block_storage.get_quota_set(project, usage=True)
-    usage = quota.usage or {}
-    return {k: (getattr(quota, k), usage.get(k, 0))
-            for k in ("volumes", "gigabytes", "snapshots")}
+    return _in_use(conn.block_storage.get_quota_set(project, usage=True),
+                   ("volumes", "gigabytes", "snapshots"))
 
 
 def _nova(conn, project):
-    quota = conn.compute.get_quota_set(project, usage=True)
-    usage = quota.usage or {}
-    return {k: (getattr(quota, k), usage.get(k, 0))
-            for k in ("instances", "cores", "ram")}
+    return _in_use(conn.compute.get_quota_set(project, usage=True),
+                   ("instances", "cores", "ram"))
 
 
 def _neutron(conn, project):
@@ -93,8 +93,8 @@ def _neutron(conn, project):
     out = {}
     for key in ("ports", "networks", "subnets"):
         value = getattr(quota, key) or {}
-        out[key] = (value.get("limit"), value.get("used", 0) +
-                    value.get("reserved", 0))
+        out[key] = (value.get("limit"), (value.get("used") or 0) +
+                    (value.get("reserved") or 0))
     return out
 
 
@@ -111,12 +111,13 @@ def verdict(quota, needed, limit, used, site, project):
         return "ok", "needs %d, unlimited" % needed, None
     free = max(0, limit - used)
     if needed <= free:
-        return "ok", "needs %d, %d free of %d" % (needed, free, limit), None
+        return "ok", "needs %d, %d free of %d (%d in use)" % (
+            needed, free, limit, used), None
     enough = used + needed
     exc = QuotaExceeded(quota=quota, need=needed, free=free, limit=limit,
                         used=used, site=site, enough=enough,
-                        short=needed - free,
-                        fix=FIX[quota] % (enough, project))
+                        short=needed - free, unit=UNITS.get(quota, quota),
+                        fix=FIX % (quota, enough, project))
     return "fail", exc.message, exc
 
 

@@ -114,6 +114,14 @@ class StorageDriver(abc.ABC):
         share)."""
         return None
 
+    def probe_arrays(self):
+        """Whether the arrays answer, cheaply (the preflight asks before
+        an operation starts): ``{"target": error-or-None, "source":
+        error-or-None}``, ``target`` being the array of ``self.site``
+        (where copies are made) and ``source`` the other one. Drivers
+        without arrays of their own answer None for both."""
+        return {"target": None, "source": None}
+
     @abc.abstractmethod
     def replication_lag(self):
         """Seconds since the newest replicated snapshot (for the RPO), or

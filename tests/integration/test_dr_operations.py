@@ -64,7 +64,13 @@ def workload(sites):
     # every server the test left on site A with its volumes (rebuilt
     # copies keep their volumes when deleted).
     dr_lab.delete_group(a, pg["id"])
-    dr_lab.delete_servers(a.conn, data["servers"], with_volumes=True)
+    for conn in (a.conn, sites["b"].conn):
+        # Also what a test that failed midway left (rebuilt copies keep
+        # their member's name).
+        left = {s.id for s in conn.compute.servers()
+                if s.name.startswith(prefix)}
+        ids = left | (set(data["servers"]) if conn is a.conn else set())
+        dr_lab.delete_servers(conn, sorted(ids), with_volumes=True)
 
 
 def _test_failover(sites, pg_id):

@@ -71,13 +71,17 @@ def _preflight(ctx, store, source, target, needs_source):
     from protector.dr import subops
     from protector.engine.tasks import storage_tasks
     operation = tasks.op(store)
+    params = tasks.params(store)
     peer = None
-    if needs_source:
+    # The source is reached with what the request kept (dr/subops.py);
+    # nothing kept fails the peer check (a planned operation needs it).
+    if needs_source and (params.get(subops.CREDENTIAL_KEY) or
+                         params.get(subops.TOKEN_KEY)):
         def peer():
             return subops.peer_of(ctx, operation, source["id"])
     pc = preflight.Context(
         ctx, tasks.group(ctx, store), operation["operation_type"],
-        tasks.params(store), target, source,
+        params, target, source,
         lambda: tasks.target_cloud(ctx, store), peer=peer,
         service_cloud=storage_tasks._service_cloud, engine=True)
     report = preflight.run(pc)

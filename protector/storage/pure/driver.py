@@ -65,6 +65,18 @@ class PureStorageDriver(base.StorageDriver):
         for array in self.arrays.values():
             array.probe = True
 
+    def probe_arrays(self):
+        """One login (GET /arrays) per array, in probe mode."""
+        self.quick()
+        out = {}
+        for role, array in (("target", self.local), ("source", self.peer)):
+            try:
+                array.login()
+                out[role] = None
+            except exception.ProtectorException as exc:
+                out[role] = exc.message
+        return out
+
     # -- which array is which ------------------------------------------
 
     def _side(self, site_id):

@@ -66,6 +66,7 @@ FAULTS = ("http_413", "http_500", "timeout", "lost_response")
 FLAVOR = {"name": "m1.small", "vcpus": 1, "ram": 512, "disk": 1}
 NETWORK = "net-web"
 IMAGE = "cirros"
+REPLICATED_TYPE = "5e1f2b4a-0000-4000-8000-00000000a51c"
 
 
 def _now():
@@ -906,6 +907,13 @@ class FakePeer(peers.Peer):
             h.source_engine(self.site, match.group(1))
             op = ops_db.get(h.ctx, h.project, match.group(1))
             return 200, {"operation": handler.serialize(req, op)}
+        match = re.match(r"^/protection-groups/([^/]+)$", path)
+        if method == "GET" and match:
+            # The preflight's peer check: the source knows the group.
+            pg = dr_db.get_group(h.ctx, h.project, match.group(1))
+            return 200, {"protection_group": {"id": pg["id"],
+                                              "name": pg["name"],
+                                              "status": pg["status"]}}
         match = re.match(r"^/protection-groups/([^/]+)/metadata$", path)
         if method == "PUT" and match:
             h.pushes.append((self.site["name"], body["metadata"]["version"]))
@@ -953,6 +961,7 @@ class TwoSite:
         self.project = "p-" + (tag or uuid.uuid4().hex[:8])
         self.pushes = []
         self.sub_runs = []
+        self.credentials = {}
         self.site_ids = {
             "a": rows.site("twosite-a", "http://twosite-a.invalid/v3",
                            "http://twosite-a.invalid:8788"),
@@ -979,6 +988,9 @@ class TwoSite:
         raise AssertionError("no fake cloud for site %s" % site_id)
 
     def _install(self, mp):
+        from cryptography import fernet
+
+        from protector.cloud import peer_credentials
         from protector.cloud import probe
         from protector.cloud import tokens
         from protector.cloud import trusts
@@ -1012,6 +1024,16 @@ class TwoSite:
                    lambda ctx, operation, site, token=None:
                    FakePeer(self, site))
         mp.setattr(subops, "POLL_INTERVAL", 0)
+        mp.setattr(peers, "resolve",
+                   lambda req, project_id, site, peer_project=None:
+                   FakePeer(self, site))
+        # The source-site application credential a planned operation
+        # keeps (dr/subops.py), made and deleted in a fake Keystone.
+        mp.setattr(peer_credentials, "create", self._make_credential)
+        mp.setattr(peer_credentials, "delete", self._delete_credential)
+        CONF.set_override("token_encryption_key",
+                          fernet.Fernet.generate_key().decode(),
+                          group="storage")
         _fast_sqlite(mp, self.rows.engine)
         CONF.set_override("use_mock_storage", True)
         CONF.set_override("use_mock_cinder", True)
@@ -1019,7 +1041,23 @@ class TwoSite:
             CONF.set_override("max_parallel_instances", self.width,
                               group="engine")
 
+    def _make_credential(self, site, token, purpose):
+        from protector.common import crypto
+        cred_id = "cred-%d" % len(self.credentials)
+        self.credentials[cred_id] = {"site": site["name"],
+                                     "purpose": purpose, "deleted": False}
+        return {"id": cred_id, "name": "protector-%s-%s" % (purpose,
+                                                           cred_id),
+                "user_id": "user-" + site["name"],
+                "project_id": self.project, "expires_at": None,
+                "secret_encrypted": crypto.encrypt("secret-" + cred_id)}
+
+    def _delete_credential(self, site, kept):
+        self.credentials[kept["id"]]["deleted"] = True
+        return True
+
     def close(self):
+        CONF.clear_override("token_encryption_key", group="storage")
         CONF.clear_override("use_mock_storage")
         CONF.clear_override("use_mock_cinder")
         CONF.clear_override("site_name")
@@ -1041,7 +1079,9 @@ class TwoSite:
                 name="pg-%s" % pg_id[:8], status="active",
                 replication_type="async", primary_site_id=a,
                 secondary_site_id=b, current_primary_site_id=a,
-                volume_type_id=str(uuid.uuid4()),
+                # The mock Cinder's seeded replicated type, on both sites.
+                volume_type_id=REPLICATED_TYPE,
+                remote_volume_type_id=REPLICATED_TYPE,
                 volume_type_name="replicated-async", failover_count=0,
                 metadata_version=1, created_at=_now()))
             s.flush()
@@ -1126,12 +1166,18 @@ class TwoSite:
         API handlers call (actions.start, recovery.retry/rollback)."""
         return _Req(self.ctx, self.project, headers)
 
+    def peer_req(self):
+        """A request that carries the caller's token for the other site
+        (``X-Protector-Peer-Token``, the CLI's --secondary-cloud)."""
+        from protector.cloud import tokens
+        return self.req({tokens.PEER_TOKEN_HEADER: "peer-token"})
+
     def start(self, kind, **args):
         """Queue ``kind`` through the real ``dr.actions.start``."""
         from protector.dr import actions
         if kind in ("failover", "failback"):
             args.setdefault("type", "planned")
-        op = actions.start(self.req(), self.pg_id, kind, args)
+        op = actions.start(self.peer_req(), self.pg_id, kind, args)
         return op["id"]
 
     def run(self, op_id):

@@ -16,6 +16,7 @@ from oslo_log import log as logging
 
 from protector.cloud import tokens
 from protector.cloud import trusts
+from protector.common import crypto
 from protector.db import dr as dr_db
 from protector.db import operations as ops_db
 from protector.db import sites as sites_db
@@ -93,10 +94,15 @@ def preflight_context(req, pg, kind, args):
             req.headers.get(tokens.PEER_TOKEN_HEADER):
         def peer():
             return peers.resolve(req, req.tenant_id, source_site)
-    return preflight.Context(
+    pc = preflight.Context(
         ctx, pg, kind, args, target_site, source_site,
         lambda: tokens.cloud_for(req, target_site), peer=peer,
         service_cloud=storage_tasks._service_cloud)
+    # What subops.keep_peer_token will keep for the engine: nothing for a
+    # source sharing this Keystone or without an encryption key.
+    pc.peer_kept = bool(req.headers.get(tokens.PEER_TOKEN_HEADER)) and \
+        not tokens.is_local(source_site) and crypto.configured()
+    return pc
 
 
 def run_preflight(req, pg_ident, kind, args):

@@ -75,6 +75,9 @@ class Context:
         self._cloud = None
         self._cloud_error = None
         self.peer = peer
+        # API: whether the request leaves the engine a way to reach the
+        # source (dr/subops.keep_peer_token); None: not known.
+        self.peer_kept = None
         self.service_cloud = service_cloud
         self.engine = engine
         self.members = dr_db.members(ctx, pg["id"]) if pg else []
@@ -167,7 +170,7 @@ def run(pc):
 
     Rows keep an ``error`` (the exception a refusal raises) that
     ``public`` drops before it is shown."""
-    table = check_operation(pc) + check_group(pc)
+    table = _safe(check_operation, pc) + _safe(check_group, pc)
     if all(r["result"] != FAIL for r in table):
         # The cloud checks run in parallel: each is one or two API calls.
         checks = CLOUD_CHECKS

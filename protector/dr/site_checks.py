@@ -93,6 +93,13 @@ def check_peer(pc):
             "for this group (%s)" % (site, exc.message), action=pc.kind,
             site=site, fix=fix)
         return [row("peer_site", FAIL, err.message, err)]
+    if pc.peer_kept is False:
+        return [row("peer_site", WARN, "the protector-api of %s answers for "
+                    "the group, but this site keeps no credential for it "
+                    "(it shares this site's Keystone, or [storage] "
+                    "token_encryption_key is unset), so the engine cannot "
+                    "reach it: the operation would fail in validate_sites"
+                    % site)]
     return [row("peer_site", OK, "the protector-api of %s answers for the "
                 "group" % site)]
 

@@ -921,3 +921,15 @@ def test_validate_sites_without_the_trust_fails_naming_it(engine):
     assert caught.value.code == "protector.precondition.trust_unusable"
     assert "trust: Site site-a cannot be used with the project's trust" \
         in caught.value.message
+
+
+def test_api_peer_that_the_engine_could_not_reach_warns():
+    # The peer answers the caller, but the request keeps no credential
+    # for the engine (a source sharing this Keystone, no encryption key).
+    pc = context(peer=lambda: Peer())
+    pc.peer_kept = False
+    rows = site_checks.check_peer(pc)
+    assert rows[0]["result"] == "warn"
+    assert "keeps no credential" in rows[0]["detail"]
+    pc.peer_kept = True
+    assert site_checks.check_peer(pc)[0]["result"] == "ok"

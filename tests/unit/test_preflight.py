@@ -790,7 +790,7 @@ def test_api_trust_without_keystone_warns(api_trust, config):
     assert api_trust["check"]()["result"] == "warn"
 
 
-# -- the refusal ---------------------------------------------------------------
+# -- the refusal -------------------------------------------------------------
 
 def test_failure_keeps_the_first_code_and_names_every_failed_check():
     first = quotas.QuotaExceeded(quota="volumes", need=6, free=4, limit=10,

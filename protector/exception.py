@@ -259,6 +259,15 @@ class SyncChecksumMismatch(Invalid):
                "%(computed)s); the push was rejected.")
 
 
+class SyncForeignReference(Conflict):
+    code = "protector.sync.foreign_reference"
+    msg_fmt = ("The pushed metadata of protection group %(pg)s names "
+               "%(kind)s %(ref)s, which belongs to another protection group "
+               "on this site; the push was rejected and nothing changed. "
+               "Each site keeps a group's members and consistency group "
+               "under that group only.")
+
+
 class SyncUnknownSite(Invalid):
     code = "protector.sync.unknown_site"
     msg_fmt = ("Site %(site)s named in the pushed metadata is not "

@@ -124,6 +124,13 @@ def replace_from_documents(session, project_id, pg_id, docs, site_ids):
     session.flush()
     for doc in docs:
         row = session.get(M, doc["id"])
+        if row is not None and (row.protection_group_id != pg_id or
+                                row.project_id != project_id):
+            # A document may only write its own group's members: an ID
+            # found elsewhere (another group, another project) is refused,
+            # never taken over.
+            raise exception.SyncForeignReference(pg=pg_id, kind="member",
+                                                 ref=doc["id"])
         if row is None:
             row = M(id=doc["id"], protection_group_id=pg_id,
                     project_id=project_id)

@@ -434,6 +434,11 @@ def apply_replica(context, session, project_id, version, checksum,
     except db_exc.DBDuplicateEntry:
         raise exception.ProtectionGroupNameExists(name=values["name"])
     cg = document.get("consistency_group")
+    if cg and cg.get("id"):
+        other = session.get(CG, cg["id"])
+        if other is not None and other.protection_group_id != pg_id:
+            raise exception.SyncForeignReference(
+                pg=pg_id, kind="consistency group", ref=cg["id"])
     session.execute(sa.delete(CG).where(CG.protection_group_id == pg_id))
     if cg:
         session.add(CG(protection_group_id=pg_id, **cg))

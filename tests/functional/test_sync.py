@@ -255,3 +255,93 @@ def test_receiver_refuses_older_versions_and_bad_checksums(pair):
     assert _push(pair, "a", pg_id, 5, back)[0] == 200
     assert pair.request("a", "DELETE", path, **_alice(pair))[0] == 204
     assert _get(pair, "b", path)[0] == 404
+
+
+def _bob(pair):
+    env = pair.keystone.env
+    return {"token": env["BOB_TOKEN"], "project": env["BETA_ID"]}
+
+
+def _document(pg_id, name, **values):
+    doc = {"id": pg_id, "name": name, "description": None,
+           "status": "active", "status_reason": None,
+           "replication_type": "async",
+           "volume_type_id": os.environ["MOCK_TYPE_REPLICATED_ASYNC"],
+           "volume_type_name": None, "remote_volume_type_id": None,
+           "failover_count": 0, "last_failover_at": None,
+           "primary_site": "site-a", "secondary_site": "site-b",
+           "current_primary_site": "site-a",
+           "consistency_group": None, "members": [], "policy": None}
+    doc.update(values)
+    return doc
+
+
+def _member(member_id, instance_id, name):
+    return {"id": member_id, "instance_id": instance_id,
+            "instance_name": name, "status": "protected",
+            "instance_config": {"flavor": {"original_name": "m1.small"}},
+            "current_site": "site-a", "current_instance_id": None,
+            "volumes": []}
+
+
+def _cg(cg_id, name):
+    return {"id": cg_id, "name": name,
+            "volume_type_id": os.environ["MOCK_TYPE_REPLICATED_ASYNC"],
+            "volume_type_name": None, "backend_name": None,
+            "group_type_id": None, "primary_cg_id": None,
+            "secondary_cg_id": None, "status": "available"}
+
+
+def test_a_push_never_writes_another_groups_member_or_cg(pair):
+    """D12: a project's push of its own group that names another
+    project's member ID or consistency-group ID is refused (409
+    protector.sync.foreign_reference) and changes nothing; before the
+    fix it rewrote the other project's member."""
+    ids = pair.site_ids["a"]
+    status, body = pair.request("a", "POST", "/protection-groups", {
+        "protection_group": {
+            "name": "victim", "replication_type": "async",
+            "primary_site_id": ids["site-a"],
+            "secondary_site_id": ids["site-b"],
+            "volume_type_id": os.environ["MOCK_TYPE_REPLICATED_ASYNC"]}},
+        **_bob(pair))
+    assert status == 201, body
+    victim = body["protection_group"]
+    _, body = pair.request("b", "GET", "/protection-groups/%s" %
+                           victim["id"], **_bob(pair))
+    victim_cg = body["protection_group"]["consistency_group_id"]
+    assert victim_cg
+    theirs = "6b1c7a3e-0000-4000-8000-0000000000b0"
+    # The victim's own site B copy gets a member (a push of its own).
+    doc = _document(victim["id"], "victim", consistency_group=_cg(
+        victim_cg, "victim-cg"), members=[
+        _member(theirs, "b0b0b0b0-0001-0001-0001-000000000001", "bob-vm")])
+    status, body = pair.request(
+        "b", "PUT", "/protection-groups/%s/metadata" % victim["id"],
+        {"metadata": {"version": 2, "checksum": metadata.checksum(doc),
+                      "document": doc}}, **_bob(pair))
+    assert status == 200, body
+
+    status, body = _create(pair, "attacker")
+    assert status == 201, body
+    mine = body["protection_group"]["id"]
+    forged = _document(mine, "attacker", members=[
+        _member(theirs, "a77ac4e4-0001-0001-0001-000000000001", "stolen")])
+    status, body = _push(pair, "b", mine, 2, forged)
+    assert status == 409, body
+    assert body["errors"][0]["code"] == "protector.sync.foreign_reference"
+    status, body = _push(pair, "b", mine, 2, _document(
+        mine, "attacker", consistency_group=_cg(victim_cg, "stolen-cg")))
+    assert status == 409, body
+    assert body["errors"][0]["code"] == "protector.sync.foreign_reference"
+
+    # Nothing changed: the victim's member and CG, the attacker's version.
+    path = "/protection-groups/%s" % victim["id"]
+    _, body = pair.request("b", "GET", path + "/members/" + theirs,
+                           **_bob(pair))
+    assert body["member"]["instance_name"] == "bob-vm", body
+    assert body["member"]["protection_group_id"] == victim["id"]
+    _, body = pair.request("b", "GET", path, **_bob(pair))
+    assert body["protection_group"]["consistency_group_id"] == victim_cg
+    _, body = _get(pair, "b", "/protection-groups/%s" % mine)
+    assert body["protection_group"]["metadata_version"] == 1

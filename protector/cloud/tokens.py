@@ -21,10 +21,22 @@ def _normalise(url):
     return url[:-3].rstrip("/") if url.endswith("/v3") else url
 
 
+def _own_keystone():
+    """This service's Keystone URLs. keystonemiddleware registers
+    ``www_authenticate_uri``, the auth plugin ``auth_url``; with
+    ``auth_strategy = noauth2`` neither may be registered, and then no
+    site's Keystone is known to be ours."""
+    urls = set()
+    for name in ("www_authenticate_uri", "auth_url"):
+        try:
+            urls.add(_normalise(getattr(CONF.keystone_authtoken, name)))
+        except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
+            continue
+    return urls - {""}
+
+
 def is_local(site):
-    mine = {_normalise(CONF.keystone_authtoken.www_authenticate_uri),
-            _normalise(CONF.keystone_authtoken.auth_url)} - {""}
-    return _normalise(site["auth_url"]) in mine
+    return _normalise(site["auth_url"]) in _own_keystone()
 
 
 def token_for(req, site):

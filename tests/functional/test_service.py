@@ -139,3 +139,50 @@ def test_manage_reports_a_bad_database_url(tmp_path):
     result = server.manage("db", "sync")
     assert result.returncode == 1
     assert "protector-manage:" in result.stderr
+
+
+def test_readme_noauth2_config_never_answers_500(tmp_path):
+    """D1: the README's "Running the API by hand" (auth_strategy =
+    noauth2, no [keystone_authtoken]) answered 500 NoSuchOptError on
+    group create, site validate, volume types and tenant mapping create.
+    Without Keystone no site is known to be this one: each now says what
+    to configure (4xx), and nothing was created."""
+    from tests.functional import apiserver
+    server = apiserver.APIServer(str(tmp_path),
+                                 "sqlite:///%s/n.sqlite" % tmp_path,
+                                 workers=1)
+    assert server.manage("db", "sync").returncode == 0
+    server.start()
+    try:
+        base = server.url + "/v1/admin"
+        ids = []
+        for name, url in (("site-a", "http://127.0.0.1:1/v3"),
+                          ("site-b", "http://127.0.0.1:2/v3")):
+            status, data = call("POST", base + "/sites", "admin:admin", {
+                "site": {"name": name, "site_type": "primary",
+                         "auth_url": url}})
+            assert status == 201, data
+            ids.append(data["site"]["id"])
+        answers = [
+            call("POST", base + "/protection-groups", "admin:admin", {
+                "protection_group": {
+                    "name": "pg", "replication_type": "async",
+                    "primary_site_id": ids[0], "secondary_site_id": ids[1],
+                    "volume_type_id": str(uuid.uuid4())}}),
+            call("POST", base + "/sites/%s/validate" % ids[0],
+                 "admin:admin"),
+            call("GET", base + "/sites/%s/volume-types" % ids[0],
+                 "admin:admin"),
+            call("POST", base + "/tenant-mappings", "admin:admin", {
+                "tenant_mapping": {"local_tenant": "admin",
+                                   "remote_site_id": ids[1],
+                                   "remote_tenant": "x"}}),
+        ]
+        for status, data in answers:
+            assert 400 <= status < 500, (status, data)
+            assert data["errors"][0]["code"].startswith("protector."), data
+        assert call("GET", base + "/protection-groups",
+                    "admin:admin")[1]["protection_groups"] == []
+        assert "Traceback" not in open(server.log_file).read()
+    finally:
+        server.stop()

@@ -130,14 +130,37 @@ class CinderGroups(base.VolumeGroups):
         if wait:
             self._wait(group_id, None, "deleted")
 
+    def _pending(self, group_id, key, volume_ids):
+        """The volumes an add/remove still has to move: Cinder refuses to
+        add a volume that is already in the group (or to remove one that
+        is not), so an update that was applied although its answer was
+        lost (a timeout), or an earlier attempt's, must not be sent
+        again."""
+        inside = set(self.volumes_in_group(group_id, volume_ids))
+        if key == "add_volumes":
+            return [v for v in volume_ids if v not in inside]
+        return [v for v in volume_ids if v in inside]
+
     def _update(self, group_id, key, volume_ids, action):
         # Cinder takes the IDs as one comma-separated string of at most
         # 255 characters: six UUIDs per update.
-        volume_ids = list(volume_ids)
+        volume_ids = self._pending(group_id, key, list(volume_ids))
         for start in range(0, len(volume_ids), UPDATE_BATCH):
             batch = volume_ids[start:start + UPDATE_BATCH]
-            body = {"group": {key: ",".join(batch)}}
-            self._call("put", "/groups/%s" % group_id, action, body)
+            try:
+                self._call("put", "/groups/%s" % group_id, action,
+                           {"group": {key: ",".join(batch)}})
+            except exception.SiteUnreachable as exc:
+                # A timeout says nothing about whether Cinder applied it:
+                # once the group settles, send what is still to do, once.
+                LOG.warning("Update of group %s on site %s: %s; checking "
+                            "what Cinder applied", group_id,
+                            self.site["name"], exc.message)
+                self._wait(group_id, "available", action)
+                batch = self._pending(group_id, key, batch)
+                if batch:
+                    self._call("put", "/groups/%s" % group_id, action,
+                               {"group": {key: ",".join(batch)}})
             self._wait(group_id, "available", action)
 
     def add_volumes(self, group_id, volume_ids):

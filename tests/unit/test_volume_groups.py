@@ -5,6 +5,7 @@ import json
 import types
 import uuid
 
+from protector import exception
 from protector.volume_groups import cinder
 
 
@@ -15,6 +16,8 @@ class FakeBlockStorage:
     def __init__(self):
         self.members = set()
         self.puts = 0
+        # Apply the next N updates, then lose their answers (a timeout).
+        self.lose_answers = 0
 
     def put(self, url, json=None, microversion=None, raise_exc=True):
         self.puts += 1
@@ -24,15 +27,30 @@ class FakeBlockStorage:
             if value is not None and len(value) > 255:
                 return _resp(400, {"badRequest": {
                     "message": "Invalid input for field/attribute %s" % key}})
-            for vol in (value or "").split(","):
-                if vol:
-                    (self.members.add if key == "add_volumes"
-                     else self.members.discard)(vol)
+            vols = [v for v in (value or "").split(",") if v]
+            # Cinder refuses the whole update for one volume already in
+            # the group (add) or not in it (remove).
+            for vol in vols:
+                if (vol in self.members) == (key == "add_volumes"):
+                    return _resp(400, {"badRequest": {
+                        "message": "Cannot add volume %s to group because "
+                        "it is already in group" % vol}})
+            for vol in vols:
+                (self.members.add if key == "add_volumes"
+                 else self.members.discard)(vol)
+        if self.lose_answers:
+            self.lose_answers -= 1
+            raise exception.SiteUnreachable(site="site-a",
+                                            reason="Block Storage: timed out")
         return _resp(202, None)
 
     def get(self, url, microversion=None, raise_exc=True):
-        return _resp(200, {"group": {"id": url.rsplit("/", 1)[-1],
-                                     "status": "available"}})
+        kind, ident = url.strip("/").split("/")
+        if kind == "volumes":
+            return _resp(200, {"volume": {
+                "id": ident,
+                "group_id": "g1" if ident in self.members else None}})
+        return _resp(200, {"group": {"id": ident, "status": "available"}})
 
 
 def _resp(status, body):
@@ -61,3 +79,24 @@ def test_many_volumes_go_in_batches_cinder_accepts():
     assert api.puts == 4  # 6 + 6 + 6 + 2
     groups.remove_volumes("g1", vols[:13])
     assert api.members == set(vols[13:])
+
+
+def test_an_update_whose_answer_was_lost_is_not_sent_twice():
+    """A timed-out add that Cinder applied anyway (or an earlier attempt
+    that did) must not fail on Cinder's 'already in group': only what is
+    still to do is sent."""
+    cloud = FakeCloud()
+    api = cloud.conn.block_storage
+    groups = cinder.CinderGroups({"name": "site-a"}, cloud)
+    vols = [str(uuid.uuid4()) for _ in range(3)]
+    api.lose_answers = 1
+    groups.add_volumes("g1", vols)
+    assert api.members == set(vols) and api.puts == 1
+    # Again, with one more: only the new one goes.
+    more = vols + [str(uuid.uuid4())]
+    groups.add_volumes("g1", more)
+    assert api.members == set(more) and api.puts == 2
+    api.lose_answers = 1
+    groups.remove_volumes("g1", more[:2])
+    groups.remove_volumes("g1", more[:2])
+    assert api.members == set(more[2:]) and api.puts == 3

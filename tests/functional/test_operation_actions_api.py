@@ -6,6 +6,7 @@ database. No engine runs: a retried operation stays queued, a rollback is
 queued (the engine tests run them, tests/functional/engine/
 test_retry_rollback.py).
 """
+import os
 import uuid
 
 import pytest
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 
 from protector.db import models
 from tests.functional.engine import fixtures
+from tests.functional.engine import process
 # The servers and seeded groups of the operations API tests.
 from tests.functional.test_operations_api import mariadb_ops_api  # noqa
 from tests.functional.test_operations_api import ops_api  # noqa
@@ -171,3 +173,61 @@ def test_get_is_405(seed, keystone):
         seed.url, keystone.env["ALPHA_ID"], op_id)
     status, data = call("GET", url, keystone.env["ALICE_TOKEN"])
     assert status == 405
+
+
+@pytest.mark.parametrize("action,kind,sleep_step", [
+    ("retry", "test_cleanup", "delete_test_networks"),
+    ("rollback", "test_failover", "update_protection_group"),
+])
+def test_engine_killed_mid_retry_or_rollback_resumes(seed, action, kind,
+                                                     sleep_step):
+    """A retry and a rollback are operations like any other: the real
+    protector-engine SIGKILLed in the middle of one resumes it at its
+    restart and finishes it (the interrupted step runs twice, the others
+    once; steps the failed run completed never again)."""
+    test_id = str(uuid.uuid4())
+    params = {"test_operation_id": test_id} if kind == "test_cleanup" \
+        else {"network_mapping": {"net-web": "net-web"}}
+    pg_id, op_id = seed.failed(kind=kind, params=params, steps={
+        "validate_sites": "completed", "delete_test_instances": "failed",
+        "snapshot_consistency_group": "failed"})
+    seed.rows.set_group(pg_id, active_test_operation_id=test_id
+                        if kind == "test_cleanup" else op_id)
+    status, data = seed.post(op_id, {action: {}})
+    assert status == 202, data
+    run_id = data["operation"]["id"]
+    workdir = os.path.join(seed.workdir, "kill-%s" % action)
+    host = "crashy-%s" % uuid.uuid4().hex[:6]
+    eng = process.EngineProcess(workdir, seed.db_url, host,
+                                faults={"sleep_in": {sleep_step: 600}})
+    again = process.EngineProcess(workdir, seed.db_url, host)
+    try:
+        eng.start()
+        process.wait_for(
+            lambda: seed.rows.operation(run_id)["steps"][sleep_step][
+                "status"] == "running", "%s to reach %s" % (action,
+                                                           sleep_step),
+            procs=[eng])
+        eng.kill()
+        # The same engine (same host name) restarting resumes it at once.
+        again.start()
+        op = process.wait_for(
+            lambda: seed.rows.operation(run_id) if seed.rows.operation(
+                run_id)["status"] in ("completed", "failed") else None,
+            "the resumed %s" % action, procs=[again])
+    finally:
+        eng.stop()
+        again.stop()
+    assert op["status"] == "completed", op
+    attempts = {name: s["attempts"] for name, s in op["steps"].items()}
+    assert attempts[sleep_step] == 2, attempts
+    if action == "retry":
+        # validate_sites completed before the failure: not run again.
+        assert attempts["validate_sites"] == 0, attempts
+        assert attempts["delete_test_instances"] == 1, attempts
+    else:
+        assert attempts["validate_sites"] == 1, attempts
+        assert seed.rows.operation(op_id)["status"] == "failed"
+    group = seed.rows.group_row(pg_id)
+    assert group["current_operation_id"] is None
+    assert group["active_test_operation_id"] is None

@@ -136,7 +136,8 @@ def workload(env):
     """One boot-from-volume VM (root + 1 data volume) on site A whose
     volumes live on fa-site-a, each with a known data_version."""
     a, arrays = env["a"], env["arrays"]
-    server, vols = dr_lab.make_vm(a.conn, "pvm-%s" % uuid.uuid4().hex[:6])
+    prefix = "pvm-%s" % uuid.uuid4().hex[:6]
+    server, vols = dr_lab.make_vm(a.conn, prefix)
     on_array = arrays.volumes("site-a")
     versions = {}
     for i, vol_id in enumerate(vols):
@@ -146,7 +147,17 @@ def workload(env):
     pg = make_group(env, [server.id])
     yield {"pg": pg, "server": server.id, "volumes": vols,
            "versions": versions}
-    dr_lab.delete_servers(a.conn, [server.id])
+    # The group first: its Cinder consistency group holds the volumes
+    # (a failback's copies join it), and Cinder refuses to delete a
+    # volume in a group. Then every server the test left, with its
+    # volumes (rebuilt copies keep the member's name).
+    dr_lab.delete_group(a, pg["id"])
+    for conn in (a.conn, env["b"].conn):
+        left = {s.id for s in conn.compute.servers()
+                if s.name.startswith(prefix)}
+        if conn is a.conn:
+            left.add(server.id)
+        dr_lab.delete_servers(conn, sorted(left), with_volumes=True)
 
 
 def _servers_ok(conn, op, flavor, network):
@@ -247,7 +258,7 @@ def test_planned_failover_and_failback_on_the_arrays(env, workload):
     snap = back["result_data"]["snapshot_consistency_group"]
     assert snap["snapshot"]["name"].startswith(
         "%s:pg-%s." % (arrays.name("site-b"), pg["name"]))
-    first = _servers_ok(a.conn, back, "m1.small", "net-a")
+    _servers_ok(a.conn, back, "m1.small", "net-a")
     workload_back = back["result_data"]["promote_volumes"]["volumes"]
     for source, copy in workload_back.items():
         # What the workload wrote on site B came back (reverse direction).
@@ -269,7 +280,6 @@ def test_planned_failover_and_failback_on_the_arrays(env, workload):
     assert sorted(vacate["deleted_instances"]) == sorted(servers.values())
     left = {v.id for v in b.conn.block_storage.volumes()}
     assert not left & set(vacate["unmanaged_volumes"])
-    dr_lab.delete_servers(a.conn, list(first.values()), with_volumes=True)
 
 
 def test_unplanned_failover_from_the_last_replicated_snapshot(

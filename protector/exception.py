@@ -112,6 +112,33 @@ class PeerTokenInvalid(Invalid):
                "Keystone (%(reason)s). Get a fresh token for that site.")
 
 
+class PeerAuthFailed(NotAuthorized):
+    code = "protector.peer.auth_failed"
+    msg_fmt = ("This endpoint serves the peer site's Protector only, and "
+               "the request is not signed by it: %(reason)s. Users call "
+               "the public API; if the peer site made this call, pair the "
+               "sites again ('openstack dr site pair <site>').")
+
+
+class PeerRequestReplayed(NotAuthorized):
+    code = "protector.peer.replayed"
+    msg_fmt = ("This signed peer request was received before (same nonce); "
+               "a replayed request is refused.")
+
+
+class SiteNotPaired(PreconditionFailed):
+    code = "protector.site.not_paired"
+    msg_fmt = ("Site %(site)s is not paired with this site, so its "
+               "Protector cannot be called: an admin pairs the two sites "
+               "once with 'openstack dr site pair %(site)s' (with "
+               "--secondary-cloud for that site), then retry.")
+
+
+class SitePairingInvalid(Invalid):
+    code = "protector.site.pairing_invalid"
+    msg_fmt = "Site %(site)s cannot be paired: %(reason)s"
+
+
 class CloudServiceError(ServiceUnavailable):
     code = "protector.site.service_error"
     msg_fmt = ("%(service)s of site %(site)s failed: %(reason)s")

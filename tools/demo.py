@@ -86,6 +86,10 @@ def main():
                      "--description", "lab %s" % s.name],
                     cloud=here.admin_cloud)
         run(["dr", "site", "list"], cloud=here.admin_cloud)
+    print("\n== Pair the sites (the key their Protectors sign internal "
+          "calls with)")
+    run(["dr", "site", "pair", "site-b"], cloud=a.admin_cloud,
+        secondary=b.admin_cloud)
     print("\n== Validate both sites (each through its own Protector)")
     run(["dr", "site", "validate", "site-a"], cloud=a.admin_cloud)
     run(["dr", "site", "validate", "site-b"], cloud=b.admin_cloud)

@@ -146,6 +146,12 @@ class Client:
         return self.post("/sites/%s/validate" % _quote(site),
                          {})["validation"]
 
+    def site_pair(self, site):
+        """Pair this site with ``site`` (a new key; rotates an old one).
+        Needs the peer site's (admin) token: --secondary-cloud."""
+        return self.post("/sites/%s/pair" % _quote(site), {},
+                         peer=PEER_REQUIRED)["site_key"]
+
     def site_volume_types(self, site):
         return self.get("/sites/%s/volume-types"
                         % _quote(site))["volume_types"]

@@ -9,6 +9,7 @@ import webob.dec
 
 from protector.api import errors
 from protector.api.handlers import health
+from protector.api.handlers import internal
 from protector.api.handlers import members
 from protector.api.handlers import operations
 from protector.api.handlers import preflight
@@ -35,6 +36,9 @@ ROUTE_DECLARATIONS = {
     "/v1/{tenant_id}/sites/{site_id}/validate": {
         "POST": sites.validate_site,
     },
+    "/v1/{tenant_id}/sites/{site_id}/pair": {
+        "POST": sites.pair_site,
+    },
     "/v1/{tenant_id}/sites/{site_id}/volume-types": {
         "GET": sites.list_volume_types,
     },
@@ -55,9 +59,6 @@ ROUTE_DECLARATIONS = {
     },
     "/v1/{tenant_id}/protection-groups/{pg}/sync-force": {
         "POST": pgs.sync_force,
-    },
-    "/v1/{tenant_id}/protection-groups/{pg}/metadata": {
-        "PUT": pgs.receive_metadata,
     },
     "/v1/{tenant_id}/protection-groups/{pg}/members": {
         "GET": members.list_members,
@@ -96,6 +97,22 @@ ROUTE_DECLARATIONS = {
     },
     "/v1/{tenant_id}/health": {
         "GET": health.show_health,
+    },
+    # Internal: the peer site's Protector only (signed; doc/api-ref.md).
+    "/v1/{tenant_id}/internal/protection-groups/{pg}/metadata": {
+        "PUT": internal.receive_metadata,
+    },
+    "/v1/{tenant_id}/internal/protection-groups/{pg}/sub-operations": {
+        "POST": internal.start_sub_operation,
+    },
+    "/v1/{tenant_id}/internal/tenant-mappings": {
+        "POST": internal.mirror_mapping,
+    },
+    "/v1/{tenant_id}/internal/tenant-mappings/{mapping_id}": {
+        "DELETE": internal.unmirror_mapping,
+    },
+    "/v1/{tenant_id}/internal/site-keys/{site}": {
+        "PUT": internal.install_site_key,
     },
 }
 

@@ -47,6 +47,17 @@ api_opts = [
         min=1,
         help="Largest number of items a list request returns.",
     ),
+    cfg.IntOpt(
+        "peer_signature_max_age",
+        default=300,
+        min=10,
+        help="Seconds a signed request of the peer site's Protector stays "
+        "valid (its internal calls: metadata push, source-site "
+        "sub-operations, tenant-mapping mirror). Older requests, or ones "
+        "dated this far in the future, are refused, and a nonce is "
+        "remembered this long so a replay within the window is refused "
+        "too. Keep the two sites' clocks in sync (NTP).",
+    ),
 ]
 
 

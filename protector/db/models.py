@@ -42,6 +42,8 @@ STATUS = sa.String(32)
 # MEDIUMTEXT on MySQL: captured instance configs and step results can exceed
 # TEXT's 64 KiB.
 LONGTEXT = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql")
+# DATETIME(6) on MySQL/MariaDB (plain DATETIME keeps whole seconds).
+PRECISE_TIME = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql")
 
 
 class Site(TimestampMixin, Base):
@@ -63,6 +65,37 @@ class Site(TimestampMixin, Base):
     status_reason = sa.Column(sa.Text, nullable=True)
     capabilities = sa.Column(sa.Text, nullable=True)  # JSON
     last_checked_at = sa.Column(sa.DateTime, nullable=True)
+
+
+class SiteKey(TimestampMixin, Base):
+    """The pairing key this site shares with a peer site: the peer's
+    Protector signs its internal calls with it (``common/peer_auth.py``).
+    One per peer site; ``openstack dr site pair`` makes or replaces it."""
+
+    __tablename__ = "site_keys"
+    __table_args__ = (
+        sa.UniqueConstraint("site_id"),
+        sa.UniqueConstraint("key_id"),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    site_id = sa.Column(ID, sa.ForeignKey("sites.id", ondelete="CASCADE"),
+                        nullable=False)
+    key_id = sa.Column(ID, nullable=False)
+    # Fernet-encrypted with [storage] token_encryption_key.
+    secret_encrypted = sa.Column(sa.Text, nullable=False)
+
+
+class PeerNonce(Base):
+    """Nonces of signed peer requests seen recently: a replay is
+    refused. Rows expire with the signature's validity window."""
+
+    __tablename__ = "peer_nonces"
+    __table_args__ = (sa.Index(None, "expires_at"),)
+
+    nonce = sa.Column(sa.String(64), primary_key=True)
+    key_id = sa.Column(ID, nullable=False)
+    expires_at = sa.Column(sa.DateTime, nullable=False)
 
 
 class ProtectionGroup(TimestampMixin, Base):
@@ -223,6 +256,10 @@ class Operation(TimestampMixin, Base):
         sa.Index(None, "status"),
     )
 
+    # Microseconds on MariaDB too: "the group's newest operation" (what
+    # retry and rollback may act on) must not tie when a rollback is
+    # queued in the same second as the failure it undoes.
+    created_at = sa.Column(PRECISE_TIME, nullable=False, default=_utcnow)
     id = sa.Column(ID, primary_key=True)
     project_id = sa.Column(PROJECT, nullable=False)
     user_id = sa.Column(sa.String(64), nullable=True)

@@ -134,12 +134,46 @@ def release_peer_credential(ctx, operation):
         return False
 
 
-def start(req, pg_ident, kind, args):
+# Group statuses in which the source site takes no sub-operation: a group
+# being created or deleted here has no workload to shut down or vacate.
+REFUSED_STATUSES = ("creating", "deleting")
+
+
+def _check_acceptable(ctx, pg, kind, sender):
+    """Only the group's other site may ask (its signature proved who it
+    is), only while this site is the group's current primary (where the
+    instances to stop, vacate or restart run: a failover's source, a
+    failback's source, a rolled-back one's source; never the site the
+    workload has moved to), and never in a group being created or
+    deleted."""
+    primary = sites_db.get(ctx, pg["primary_site_id"])
+    secondary = sites_db.get(ctx, pg["secondary_site_id"])
+    local, other = peers.split_sites(primary, secondary)
+    if sender["id"] != other["id"]:
+        raise exception.PeerAuthFailed(
+            reason="site %s is not a site of protection group %s" % (
+                sender["name"], pg["id"]))
+    current = pg.get("current_primary_site_id") or pg["primary_site_id"]
+    if current != local["id"]:
+        raise exception.ProtectionGroupBusy(
+            pg=pg["id"], status="%s (the workload runs on site %s)" % (
+                pg["status"], other["name"]),
+            needed="'%s' to run on this site, its current primary" % kind)
+    if pg["status"] in REFUSED_STATUSES:
+        raise exception.ProtectionGroupBusy(
+            pg=pg["id"], status=pg["status"],
+            needed="other than %s" % " or ".join(REFUSED_STATUSES))
+    return local, other
+
+
+def start(req, pg_ident, kind, args, sender):
     """Queue (or return the existing) sub-operation ``kind`` of a parent
-    operation running on the peer site. Returns ``(operation, created)``."""
+    operation running on the peer site ``sender`` (whose signature the API
+    checked). Returns ``(operation, created)``."""
     ctx = req.context
     pg = dr_db.get_group(ctx, req.tenant_id, pg_ident)
     parent = args["parent_operation_id"]
+    local, other = _check_acceptable(ctx, pg, kind, sender)
     for op in ops_db.list_all(ctx, req.tenant_id, {
             "protection_group_id": pg["id"], "operation_type": kind,
             "parent_operation_id": parent}, limit=1):
@@ -152,9 +186,6 @@ def start(req, pg_ident, kind, args):
                  parent)
         _wake(ctx, op["id"])
         return op, True
-    primary = sites_db.get(ctx, pg["primary_site_id"])
-    secondary = sites_db.get(ctx, pg["secondary_site_id"])
-    local, other = peers.split_sites(primary, secondary)
     params = {"parent_operation_id": parent,
               "parent_operation_type": args.get("parent_operation_type")}
     if args.get("rolled_back_operation_id"):
@@ -214,7 +245,8 @@ def _peer(ctx, operation, site, token=None):
         url = url or auth_ref.service_catalog.url_for(
             service_type="protector", interface="public",
             region_name=site.get("region_name"))
-    return peers.Peer(site, token, project, peers.root_url(url))
+    return peers.Peer(site, token, project, peers.root_url(url),
+                      peers.pairing_key(ctx, site))
 
 
 def peer_of(ctx, operation, site_id):
@@ -233,10 +265,8 @@ def run_on_source(ctx, operation, kind, timeout=TIMEOUT, extra=None):
     body = {"parent_operation_id": operation["id"],
             "parent_operation_type": operation["operation_type"]}
     body.update(extra or {})
-    resp, _ = peer._request(
-        "POST", "/protection-groups/%s/action" %
-        operation["protection_group_id"], {kind: body})
-    sub = resp.json()["operation"]
+    sub = peer.start_sub_operation(operation["protection_group_id"], kind,
+                                   body)
     LOG.info("Operation %s: %s sub-operation %s on site %s", operation["id"],
              kind, sub["id"], source["name"])
     deadline = time.monotonic() + timeout
@@ -249,8 +279,7 @@ def run_on_source(ctx, operation, kind, timeout=TIMEOUT, extra=None):
             time.sleep(POLL_INTERVAL)
             # Current each poll (the same one until it nears expiry).
             peer.token = fresh()
-            resp, _ = peer._request("GET", "/operations/%s" % sub["id"])
-        sub = resp.json()["operation"]
+            sub = peer.operation(sub["id"])
     if sub["status"] == "failed":
         raise SubOperationFailed(kind=kind, sub=sub["id"],
                                  site=source["name"], status="failed",

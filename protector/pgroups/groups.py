@@ -355,9 +355,27 @@ def _store_policy(ctx, pg_id, policy, tokens):
     policy_db.put(ctx, pg_id, values)
 
 
-def receive(req, pg_id, body):
-    """Store a push from the peer (the receiving half of ``push``)."""
-    ctx, project = req.context, req.tenant_id
+def _check_sender(ctx, project, pg_id, document, sender):
+    """The signing peer must be a site of the group: the one the document
+    names (a new or changed group), or the stored group's (a deletion)."""
+    if document.get("deleted"):
+        try:
+            pg = db.get(ctx, project, pg_id)
+        except exception.ProtectionGroupNotFound:
+            return
+        names = [s["name"] for s in group_sites(ctx, pg)]
+    else:
+        names = [document.get("primary_site"),
+                 document.get("secondary_site")]
+    if sender["name"] not in names:
+        raise exception.PeerAuthFailed(
+            reason="site %s is not a site of protection group %s" % (
+                sender["name"], pg_id))
+
+
+def receive(ctx, project, pg_id, body, sender):
+    """Store a push from the peer ``sender`` (the receiving half of
+    ``push``; the API checked the sender's signature)."""
     document, version = body["document"], body["version"]
     if document.get("id") != pg_id:
         raise exception.Invalid(reason="the document is of protection group "
@@ -366,6 +384,7 @@ def receive(req, pg_id, body):
     if computed != body["checksum"]:
         raise exception.SyncChecksumMismatch(checksum=body["checksum"],
                                              pg=pg_id, computed=computed)
+    _check_sender(ctx, project, pg_id, document, sender)
     with db_api.context_manager.writer.using(ctx):
         pg = db.apply_replica(ctx, project, version, body["checksum"],
                               document)

@@ -7,7 +7,14 @@ this site's Keystone), so no site ever holds the other's credentials. The
 peer's project is the tenant mapping's if there is one, else the peer
 token's project. The peer's URL is the site's ``protector_url``, else the
 ``protector`` endpoint of the peer token's service catalog.
+
+Calls to the peer's internal endpoints (``/v1/{t}/internal/...``) are also
+signed with the two sites' pairing key (``common/peer_auth.py``): the
+token says whose request it is, the signature that this site's Protector
+sent it. A peer this site is not paired with is refused up front
+(``protector.site.not_paired``), before anything changes.
 """
+import json
 import re
 import time
 
@@ -17,12 +24,13 @@ from oslo_log import log as logging
 
 from protector.cloud import auth
 from protector.cloud import tokens
+from protector.common import peer_auth
+from protector.db import site_keys
 from protector.db import tenant_mappings as mappings_db
 from protector import exception
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
-SYNC_HEADER = "X-Protector-Sync-Origin"
 _ROOT = re.compile(r"^(.*?)(/v1(/.*)?)?/?$")
 
 
@@ -54,24 +62,42 @@ def root_url(url):
     return _ROOT.match(url.rstrip("/")).group(1)
 
 
-class Peer:
-    """The peer site's protector-api as the caller may use it."""
+def pairing_key(context, site):
+    """The key this site shares with ``site``; SiteNotPaired if none."""
+    key = site_keys.for_site(context, site["id"])
+    if key is None:
+        raise exception.SiteNotPaired(site=site["name"])
+    return key
 
-    def __init__(self, site, token, project_id, url):
+
+class Peer:
+    """The peer site's protector-api as the caller may use it. ``key``
+    (a ``db.site_keys`` row) signs calls to its internal endpoints."""
+
+    def __init__(self, site, token, project_id, url, key=None):
         self.site = site
         self.token = token
         self.project_id = project_id
         self.url = url
+        self.key = key
 
-    def _request(self, method, path, body=None):
+    def _request(self, method, path, body=None, signed=False):
         sess = auth.base_session()
+        path = "/v1/%s%s" % (self.project_id, path)
+        data = json.dumps(body).encode() if body is not None else None
         headers = {"X-Auth-Token": self.token,
-                   "OpenStack-API-Version": "protector 1.1",
-                   SYNC_HEADER: "peer"}
-        url = "%s/v1/%s%s" % (self.url, self.project_id, path)
+                   "OpenStack-API-Version": "protector 1.1"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        if signed:
+            if self.key is None:
+                raise exception.SiteNotPaired(site=self.site["name"])
+            headers.update(peer_auth.headers(self.key, method, path, data,
+                                             self.token))
+        url = self.url + path
         start = time.monotonic()
         try:
-            resp = sess.request(url, method, json=body, headers=headers,
+            resp = sess.request(url, method, data=data, headers=headers,
                                 authenticated=False, raise_exc=False,
                                 connect_retries=CONF.cloud.connect_retries)
         except ks_exc.ConnectionError as exc:
@@ -108,14 +134,35 @@ class Peer:
         if policy_tokens:
             body["metadata"]["policy_tokens"] = policy_tokens
         _, duration_ms = self._request(
-            "PUT", "/protection-groups/%s/metadata" % pg_id, body)
+            "PUT", "/internal/protection-groups/%s/metadata" % pg_id, body,
+            signed=True)
         return duration_ms
 
     def create_mapping(self, body):
-        self._request("POST", "/tenant-mappings", {"tenant_mapping": body})
+        self._request("POST", "/internal/tenant-mappings",
+                      {"tenant_mapping": body}, signed=True)
 
     def delete_mapping(self, mapping_id):
-        self._request("DELETE", "/tenant-mappings/%s" % mapping_id)
+        self._request("DELETE", "/internal/tenant-mappings/%s" % mapping_id,
+                      signed=True)
+
+    def start_sub_operation(self, pg_id, kind, body):
+        resp, _ = self._request(
+            "POST", "/internal/protection-groups/%s/sub-operations" % pg_id,
+            {kind: body}, signed=True)
+        return resp.json()["operation"]
+
+    def operation(self, op_id):
+        resp, _ = self._request("GET", "/operations/%s" % op_id)
+        return resp.json()["operation"]
+
+    def install_key(self, site_name, key_id, secret):
+        """Pairing: give the peer the key for this site (named as the peer
+        knows it). Authorized by the caller's admin token there."""
+        resp, _ = self._request(
+            "PUT", "/internal/site-keys/%s" % site_name,
+            {"site_key": {"key_id": key_id, "secret": secret}})
+        return resp.json()["site_key"]
 
 
 def _short(exc):
@@ -123,8 +170,11 @@ def _short(exc):
     return text if len(text) < 200 else text[:200] + "..."
 
 
-def resolve(req, project_id, site, peer_project=None):
-    """A Peer for ``site`` acting for the group's ``project_id``."""
+def resolve(req, project_id, site, peer_project=None, signed=True):
+    """A Peer for ``site`` acting for the group's ``project_id``, with the
+    pairing key (``signed``; SiteNotPaired before anything else when the
+    sites are not paired)."""
+    key = pairing_key(req.context, site) if signed else None
     token = tokens.token_for(req, site)
     if tokens.is_local(site):
         # Same Keystone: the project IDs are the same on both sides.
@@ -134,7 +184,8 @@ def resolve(req, project_id, site, peer_project=None):
                 reason="site %s shares this site's Keystone, so its "
                 "protector-api cannot be told apart in the catalog; set "
                 "its protector_url" % site["name"])
-        return Peer(site, token, project, root_url(site["protector_url"]))
+        return Peer(site, token, project, root_url(site["protector_url"]),
+                    key)
     project = peer_project or mappings_db.remote_tenant(
         req.context, project_id, site["id"])
     url = site.get("protector_url")
@@ -151,4 +202,4 @@ def resolve(req, project_id, site, peer_project=None):
                 raise exception.PeerUnreachable(
                     site=site["name"], reason="its Keystone catalog has no "
                     "'protector' endpoint and the site has no protector_url")
-    return Peer(site, token, project, root_url(url))
+    return Peer(site, token, project, root_url(url), key)

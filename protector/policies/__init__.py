@@ -3,6 +3,7 @@ import itertools
 
 from protector.policies import base
 from protector.policies import health
+from protector.policies import internal
 from protector.policies import members
 from protector.policies import operations
 from protector.policies import protection_groups
@@ -23,4 +24,5 @@ def list_rules():
         tenant_mappings.list_rules(),
         sync.list_rules(),
         health.list_rules(),
+        internal.list_rules(),
     ))

@@ -1,4 +1,4 @@
-"""Metadata sync policies (status, force, and the peer's push endpoint)."""
+"""Metadata sync policies (status, force; the push is internal.py)."""
 from oslo_policy import policy
 
 from protector.policies import base
@@ -14,11 +14,6 @@ rules = [
         "protector:sync:force", base.RULE_DEFAULT,
         "Push the metadata of a protection group to the peer site now.",
         [{"path": PATH + "/sync-force", "method": "POST"}]),
-    policy.DocumentedRuleDefault(
-        "protector:sync:receive", base.RULE_DEFAULT,
-        "Accept a metadata push from the peer site (called by the peer "
-        "with the user's peer-site token).",
-        [{"path": PATH + "/metadata", "method": "PUT"}]),
 ]
 
 

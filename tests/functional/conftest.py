@@ -19,6 +19,7 @@ from protector_lab import keystone as ks_mod
 from tests import conftest as top
 from tests import services
 from tests.functional import apiserver
+from tests.functional.engine import fixtures
 
 USERS = {
     # name: (project, role)
@@ -137,26 +138,65 @@ class SitePair:
                     "auth_url": self.keystone.auth_url,
                     "protector_url": url}})[1]["site"]["id"]
             self.site_ids[key] = ids
+        # Pair the two sites (one key, installed on both), and give each
+        # a key for the dead site too, so a push to it is attempted (and
+        # fails as unreachable) instead of being refused as unpaired.
+        status, body = self.request("a", "POST", "/sites/%s/pair" %
+                                    self.site_ids["a"]["site-b"], {})
+        assert status == 200, body
+        for key, server in self.servers.items():
+            fixtures.Rows(server.db_url).pair(self.site_ids[key]["site-dead"],
+                                              PAIR_KEYS[key])
         return self
+
+    def peer_key(self, server):
+        """(key_id, secret) server ``a`` or ``b`` shares with the other."""
+        from cryptography import fernet
+        other = "site-b" if server == "a" else "site-a"
+        row = fixtures.Rows(self.servers[server].db_url).site_key(
+            self.site_ids[server][other])
+        return row["key_id"], fernet.Fernet(
+            PAIR_KEYS[server].encode()).decrypt(
+            row["secret_encrypted"].encode()).decode()
+
+    def signed(self, server, method, path, body=None, token=None,
+               project=None, key=None):
+        """A request to ``server`` signed as its peer does (the pairing
+        key, or ``key=(key_id, secret)``)."""
+        import json as _json
+
+        from protector.common import peer_auth
+        env = self.keystone.env
+        project = project or env["ADMIN_PROJECT_ID"]
+        token = token or env["ADMIN_TOKEN"]
+        data = _json.dumps(body).encode() if body is not None else None
+        key_id, secret = key or self.peer_key(server)
+        header = peer_auth.sign(secret, key_id, method,
+                                "/v1/%s%s" % (project, path), data, token)
+        return self.request(server, method, path, token=token,
+                            project=project, raw=data,
+                            headers={peer_auth.HEADER: header})
 
     def stop(self):
         for server in self.servers.values():
             server.stop()
 
     def request(self, server, method, path, body=None, token=None,
-                project=None):
+                project=None, raw=None, headers=None):
         """(status, json) of a request to server ``a`` or ``b``."""
         import json as _json
         import urllib.error
         import urllib.request
         env = self.keystone.env
         project = project or env["ADMIN_PROJECT_ID"]
+        data = raw if raw is not None else (
+            _json.dumps(body).encode() if body is not None else None)
         req = urllib.request.Request(
             "%s/v1/%s%s" % (self.servers[server].url, project, path),
-            method=method,
-            data=_json.dumps(body).encode() if body is not None else None,
-            headers={"X-Auth-Token": token or env["ADMIN_TOKEN"],
-                     "Content-Type": "application/json"})
+            method=method, data=data,
+            headers=dict({"X-Auth-Token": token or env["ADMIN_TOKEN"],
+                          "Content-Type": "application/json"},
+                         **(headers or {})))
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:
                 data = resp.read()

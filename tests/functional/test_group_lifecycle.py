@@ -147,7 +147,8 @@ class Watch:
                     return
                 headers = {k: v for k, v in self.headers.items() if k.lower()
                            in ("x-auth-token", "openstack-api-version",
-                               "x-protector-sync-origin", "content-type")}
+                               "x-protector-peer-signature",
+                               "content-type")}
                 req = urllib.request.Request(target + self.path, data=data,
                                              method=self.command,
                                              headers=headers)

@@ -81,6 +81,7 @@ def ops_api(request, keystone, stub_peer):
     rows = fixtures.Rows(server.db_url)
     a = rows.site("ops-site-a", keystone.auth_url)
     b = rows.site("ops-site-b", keystone.auth_url, stub_peer.url)
+    rows.pair(b, KEY)
     alpha = keystone.env["ALPHA_ID"]
     tag = uuid.uuid4().hex[:6]
 

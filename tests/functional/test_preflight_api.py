@@ -47,6 +47,8 @@ def env(api, keystone):
     here = rows.site("ops-site-a", keystone.auth_url)
     down = rows.site("pf-down", keystone.auth_url,
                      "http://127.0.0.1:%d" % ks_mod.free_port())
+    # Paired: the peer check finds it down, not unpaired.
+    rows.pair(down, ops_test.KEY)
     alpha = keystone.env["ALPHA_ID"]
     # Runs on pf-down now; a failover comes to this site.
     pg = rows.group(alpha, down, here)

@@ -128,7 +128,7 @@ def test_manage_db_version_and_sync(tmp_path):
     sync = server.manage("db", "sync")
     assert sync.returncode == 0, sync.stderr
     after = server.manage("db", "version")
-    assert after.stdout.strip() == "0001"
+    assert after.stdout.strip() == "0002"
 
 
 def test_manage_reports_a_bad_database_url(tmp_path):

@@ -48,13 +48,16 @@ def _mock_groups(server):
         return {r[0] for r in conn.execute("SELECT id FROM groups")}
 
 
-def _push(pair, server, pg_id, version, document, checksum=None):
-    return pair.request(server, "PUT", "/protection-groups/%s/metadata" %
-                        pg_id, {"metadata": {
-                            "version": version,
-                            "checksum": checksum or metadata.checksum(
-                                document),
-                            "document": document}}, **_alice(pair))
+def _push(pair, server, pg_id, version, document, checksum=None,
+          signed=True, **kw):
+    """The peer's metadata push to ``server`` (signed as the peer does,
+    unless ``signed=False``: a forged one)."""
+    call = pair.signed if signed else pair.request
+    return call(server, "PUT", "/internal/protection-groups/%s/metadata" %
+                pg_id, {"metadata": {
+                    "version": version,
+                    "checksum": checksum or metadata.checksum(document),
+                    "document": document}}, **dict(_alice(pair), **kw))
 
 
 @pytest.fixture
@@ -199,11 +202,8 @@ def test_receiver_refuses_older_versions_and_bad_checksums(pair):
 
     # Another project cannot overwrite the group with a valid push.
     env = pair.keystone.env
-    status, body = pair.request(
-        "b", "PUT", "/protection-groups/%s/metadata" % pg_id,
-        {"metadata": {"version": 9, "checksum": metadata.checksum(document),
-                      "document": document}},
-        token=env["BOB_TOKEN"], project=env["BETA_ID"])
+    status, body = _push(pair, "b", pg_id, 9, document,
+                         token=env["BOB_TOKEN"], project=env["BETA_ID"])
     assert status == 404, body
     _, body = _get(pair, "b", path)
     assert body["protection_group"]["metadata_version"] == 2
@@ -316,10 +316,7 @@ def test_a_push_never_writes_another_groups_member_or_cg(pair):
     doc = _document(victim["id"], "victim", consistency_group=_cg(
         victim_cg, "victim-cg"), members=[
         _member(theirs, "b0b0b0b0-0001-0001-0001-000000000001", "bob-vm")])
-    status, body = pair.request(
-        "b", "PUT", "/protection-groups/%s/metadata" % victim["id"],
-        {"metadata": {"version": 2, "checksum": metadata.checksum(doc),
-                      "document": doc}}, **_bob(pair))
+    status, body = _push(pair, "b", victim["id"], 2, doc, **_bob(pair))
     assert status == 200, body
 
     status, body = _create(pair, "attacker")

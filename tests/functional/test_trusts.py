@@ -220,6 +220,12 @@ def test_missing_role_gives_the_troubleshooting_error(keystone,
                                  "protector_url": odd_roles_api.url}})
         assert status == 201, body
         ids[name] = body["site"]["id"]
+    # Paired (the key is never used: the trust fails first).
+    from cryptography import fernet
+
+    from tests.functional.engine import fixtures
+    fixtures.Rows(odd_roles_api.db_url).pair(
+        ids["site-b"], fernet.Fernet.generate_key().decode())
     type_id = [t for t, name, _ in mock_cinder.SEEDED_TYPES
                if name == "replicated-async"][0]
     status, body = _call(

@@ -50,6 +50,9 @@ class Protector:
 
 
 def register_sites(lab):
+    """Both sites registered on both sites' Protectors (kept if there
+    already), then paired: a new key for their internal calls, made on
+    site A and installed on site B with site B's admin token."""
     for name, other in (("site-a", "site-b"), ("site-b", "site-a")):
         admin = Protector(lab, name, other, user="admin")
         for site in (lab.site_a, lab.site_b):
@@ -59,6 +62,9 @@ def register_sites(lab):
                 "auth_url": site.auth_url,
                 "protector_url": site.protector_url}})
             assert status in (201, 409), body
+    admin = Protector(lab, "site-a", "site-b", user="admin")
+    status, body = admin.call("POST", "/sites/site-b/pair", {})
+    assert status == 200, body
 
 
 def raise_quotas(lab):

@@ -11,6 +11,8 @@ import uuid
 import pytest
 import requests
 
+from tests.integration import dr_lab
+
 pytestmark = pytest.mark.lab
 
 MV = {"OpenStack-API-Version": "volume 3.13"}
@@ -37,22 +39,9 @@ class Protector:
         return resp.status_code, (resp.json() if resp.content else None)
 
 
-def _register_sites(lab):
-    for name in ("site-a", "site-b"):
-        admin = Protector(lab, name, "site-b" if name == "site-a"
-                          else "site-a", user="admin")
-        for site in (lab.site_a, lab.site_b):
-            status, body = admin.call("POST", "/sites", {"site": {
-                "name": site.name, "site_type": "primary"
-                if site.name == "site-a" else "secondary",
-                "auth_url": site.auth_url,
-                "protector_url": site.protector_url}})
-            assert status in (201, 409), body
-
-
 @pytest.fixture(scope="module")
 def sites(lab):
-    _register_sites(lab)
+    dr_lab.register_sites(lab)
     a = Protector(lab, "site-a", "site-b")
     b = Protector(lab, "site-b", "site-a")
     ids = {}

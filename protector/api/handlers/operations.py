@@ -7,9 +7,7 @@ from protector.api import util
 from protector.db import operations as db
 from protector.dr import actions
 from protector.dr import recovery
-from protector.dr import subops
 from protector import exception
-from protector.pgroups import peers
 
 FILTERS = ("protection_group_id", "status", "operation_type")
 
@@ -66,8 +64,6 @@ def group_action(req):
     util.authorize(req, "protector:protection_groups:failover")
     body = util.extract_json(req, {"type": "object"})
     names = sorted(body)
-    if len(names) == 1 and names[0] in subops.TYPES:
-        return _sub_operation(req, names[0], body)
     if len(names) != 1 or names[0] not in actions.ACTIONS:
         raise exception.ActionInvalid(
             actions=", ".join(actions.ACTIONS),
@@ -105,20 +101,3 @@ def operation_action(req):
     return util.json_response(req, {"operation": serialize(req, op)},
                               status=202, headers={"Location": location})
 
-
-def _sub_operation(req, kind, body):
-    """Internal: a peer site's engine queues the source-site half of its
-    planned failover/failback here (``dr/subops.py``). Only peer requests
-    (``X-Protector-Sync-Origin: peer``) may; 202 when queued, 200 with the
-    existing sub-operation of that parent (a resumed parent re-attaches)."""
-    if req.headers.get(peers.SYNC_HEADER) != "peer":
-        raise exception.ActionInvalid(
-            actions=", ".join(actions.ACTIONS), got=kind)
-    util.extract_json(req, {"type": "object", "properties": {
-        kind: subops.SCHEMA}})
-    op, created = subops.start(req, req.urlvars["pg"], kind, body[kind])
-    location = "%s/v1/%s/operations/%s" % (req.host_url, req.tenant_id,
-                                           op["id"])
-    return util.json_response(req, {"operation": serialize(req, op)},
-                              status=202 if created else 200,
-                              headers={"Location": location})

@@ -3,7 +3,6 @@
 The handlers check policy and input; ``protector.pgroups`` applies changes
 on both sites or on neither.
 """
-import jsonschema
 from oslo_config import cfg
 
 from protector.api.schemas import protection_groups as schema
@@ -121,21 +120,3 @@ def sync_force(req):
         util.extract_json(req, schema.SYNC_FORCE)
     result = groups.force_sync(req, req.urlvars["pg"])
     return util.json_response(req, {"sync_result": result})
-
-
-def receive_metadata(req):
-    util.authorize(req, "protector:sync:receive")
-    body = util.extract_json(req, schema.METADATA)["metadata"]
-    if not util.is_uuid(req.urlvars["pg"]):
-        raise exception.Invalid(reason="a metadata push names the group by "
-                                "its UUID")
-    if not body["document"].get("deleted"):
-        try:
-            jsonschema.validate(body["document"], schema.DOCUMENT,
-                                format_checker=jsonschema.FormatChecker())
-        except jsonschema.ValidationError as exc:
-            where = "/".join(str(p) for p in exc.absolute_path)
-            raise exception.Invalid(reason="metadata document %s: %s" % (
-                where or "", exc.message))
-    result = groups.receive(req, req.urlvars["pg"], body)
-    return util.json_response(req, {"metadata": result})

@@ -10,6 +10,7 @@ from protector.cloud import connection
 from protector.cloud import tokens
 from protector.db import sites as db
 from protector import exception
+from protector.pgroups import pairing
 
 
 def _serialize(req, site):
@@ -63,6 +64,16 @@ def delete_site(req):
     util.authorize(req, "protector:sites:delete")
     db.delete(req.context, req.urlvars["site_id"])
     return util.no_content()
+
+
+def pair_site(req):
+    """Make a new pairing key with the peer site (rotating any old one);
+    needs an admin token of that site (X-Protector-Peer-Token)."""
+    util.authorize(req, "protector:sites:pair")
+    if req.body:
+        util.extract_json(req, {"type": "object", "maxProperties": 0})
+    key = pairing.pair(req, req.urlvars["site_id"])
+    return util.json_response(req, {"site_key": key})
 
 
 def validate_site(req):

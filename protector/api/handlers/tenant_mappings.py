@@ -1,7 +1,8 @@
 """Tenant mappings (seed 004): a project here <-> its project on a remote
 site. A mapping created or deleted on one site is mirrored on the remote
-site in the same request (with the peer token), or the request fails and
-nothing changes; the mirrored copy keeps the same ID.
+site in the same request (with the peer token, signed: the peer's
+``/internal/tenant-mappings``, ``api/handlers/internal.py``), or the
+request fails and nothing changes; the mirrored copy keeps the same ID.
 """
 from oslo_config import cfg
 
@@ -26,10 +27,6 @@ def serialize(mapping):
     }
 
 
-def _from_peer(req):
-    return bool(req.headers.get(peers.SYNC_HEADER))
-
-
 def list_mappings(req):
     util.authorize(req, "protector:tenant_mappings:index")
     rows = db.list_all(req.context, local_tenant=req.tenant_id,
@@ -46,9 +43,7 @@ def show_mapping(req):
 
 
 def create_mapping(req):
-    mirror = _from_peer(req)
-    body = util.extract_json(
-        req, schema.MIRROR if mirror else schema.CREATE)["tenant_mapping"]
+    body = util.extract_json(req, schema.CREATE)["tenant_mapping"]
     # Only the owner of the local project (or an admin) may map it.
     util.authorize(req, "protector:tenant_mappings:create",
                    {"project_id": body["local_tenant"]})
@@ -59,26 +54,23 @@ def create_mapping(req):
     ctx = req.context
     remote = sites_db.get(ctx, body["remote_site_id"])
     values = dict(body, remote_site_id=remote["id"])
-    if mirror:
+    # The peer knows this site by name: find which registered site
+    # (other than the remote one) is this one.
+    is_here = (remote["name"] == cfg.CONF.site_name) \
+        if cfg.CONF.site_name else peers.tokens.is_local(remote)
+    if is_here:
+        raise exception.TenantMappingSiteIsLocal(site=remote["name"])
+    local = peers.local_site([s for s in sites_db.list_all(ctx)
+                              if s["id"] != remote["id"]])
+    with db_api.context_manager.writer.using(ctx):
         mapping = db.create(ctx, values)
-    else:
-        # The peer knows this site by name: find which registered site
-        # (other than the remote one) is this one.
-        is_here = (remote["name"] == cfg.CONF.site_name) \
-            if cfg.CONF.site_name else peers.tokens.is_local(remote)
-        if is_here:
-            raise exception.TenantMappingSiteIsLocal(site=remote["name"])
-        local = peers.local_site([s for s in sites_db.list_all(ctx)
-                                  if s["id"] != remote["id"]])
-        with db_api.context_manager.writer.using(ctx):
-            mapping = db.create(ctx, values)
-            peer = peers.resolve(req, body["local_tenant"], remote,
-                                 peer_project=body["remote_tenant"])
-            peer.create_mapping({
-                "id": mapping["id"], "local_tenant": body["remote_tenant"],
-                "remote_site_id": local["name"],
-                "remote_tenant": body["local_tenant"],
-                "description": body.get("description")})
+        peer = peers.resolve(req, body["local_tenant"], remote,
+                             peer_project=body["remote_tenant"])
+        peer.create_mapping({
+            "id": mapping["id"], "local_tenant": body["remote_tenant"],
+            "remote_site_id": local["name"],
+            "remote_tenant": body["local_tenant"],
+            "description": body.get("description")})
     location = "%s/%s" % (req.path_url.rstrip("/"), mapping["id"])
     return util.json_response(req, {"tenant_mapping": serialize(mapping)},
                               status=201, headers={"Location": location})
@@ -89,9 +81,6 @@ def delete_mapping(req):
     ctx = req.context
     mapping = db.get(ctx, req.urlvars["mapping_id"],
                      local_tenant=req.tenant_id)
-    if _from_peer(req):
-        db.delete(ctx, mapping["id"])
-        return util.no_content()
     remote = sites_db.get(ctx, mapping["remote_site_id"])
     with db_api.context_manager.writer.using(ctx):
         db.delete(ctx, mapping["id"])

@@ -23,3 +23,25 @@ CREATE = {
     "required": ["site"],
     "additionalProperties": False,
 }
+
+# The receiving half of pairing (internal): the key the peer made.
+SITE_KEY = {
+    "type": "object",
+    "properties": {
+        "site_key": {
+            "type": "object",
+            "properties": {
+                "key_id": {"type": "string", "pattern":
+                           "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                           "[0-9a-f]{4}-[0-9a-f]{12}$"},
+                "secret": {"type": "string", "minLength": 32,
+                           "maxLength": 128,
+                           "pattern": "^[A-Za-z0-9_-]+$"},
+            },
+            "required": ["key_id", "secret"],
+            "additionalProperties": False,
+        },
+    },
+    "required": ["site_key"],
+    "additionalProperties": False,
+}

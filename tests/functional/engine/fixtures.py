@@ -102,6 +102,30 @@ class Rows:
                              for st in steps}
             return data
 
+    def pair(self, site_id, encryption_key, secret=None, key_id=None):
+        """A pairing key for ``site_id`` (as ``site pair`` stores it),
+        encrypted with the server's ``[storage] token_encryption_key``."""
+        from cryptography import fernet
+        secret = secret or uuid.uuid4().hex + uuid.uuid4().hex
+        encrypted = fernet.Fernet(encryption_key.encode()).encrypt(
+            secret.encode()).decode()
+        with self.session() as s, s.begin():
+            s.execute(sa.delete(models.SiteKey).where(
+                models.SiteKey.site_id == site_id))
+            s.add(models.SiteKey(site_id=site_id,
+                                 key_id=key_id or str(uuid.uuid4()),
+                                 secret_encrypted=encrypted,
+                                 created_at=_now()))
+        return secret
+
+    def site_key(self, site_id):
+        with self.session() as s:
+            row = s.scalars(sa.select(models.SiteKey).where(
+                models.SiteKey.site_id == site_id)).first()
+            return {"key_id": row.key_id,
+                    "secret_encrypted": row.secret_encrypted} if row \
+                else None
+
     def add_resource(self, op_id, pg_id, rtype, key, resource_id=None,
                      status="created"):
         with self.session() as s, s.begin():

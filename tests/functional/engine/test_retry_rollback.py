@@ -23,6 +23,7 @@ from protector.cloud import probe
 from protector.db import dr as dr_db
 from protector.db import models
 from protector.db import operations as ops_db
+from protector.db import sites as sites_db
 from protector.dr import recovery
 from protector.dr import subops
 from protector.engine import faults
@@ -528,7 +529,8 @@ def test_an_interrupted_forward_only_step_runs_on_explicit_retry(env):
 
 # -- sub-operations ----------
 
-def test_a_failed_sub_operation_is_requeued_for_its_retried_parent(env):
+def test_a_failed_sub_operation_is_requeued_for_its_retried_parent(env,
+                                                                  request):
     pg_id = group(env)
     parent = str(uuid.uuid4())
     sub = ops_db.create(env.ctx, pg_id, {
@@ -540,8 +542,13 @@ def test_a_failed_sub_operation_is_requeued_for_its_retried_parent(env):
     set_steps(env, sub["id"], shutdown_instances="completed",
               final_snapshot="failed")
     req = Req(env.ctx, env.project)
+    # This site is site A (the group's current primary, where the
+    # shutdown runs); the peer B asks.
+    sender = sites_db.get(env.ctx, env.b)
+    cfg.CONF.set_override("site_name", sites_db.get(env.ctx, env.a)["name"])
+    request.addfinalizer(lambda: cfg.CONF.clear_override("site_name"))
     op, created = subops.start(req, pg_id, "prepare_failover",
-                               {"parent_operation_id": parent})
+                               {"parent_operation_id": parent}, sender)
     assert created and op["id"] == sub["id"] and op["status"] == "queued"
     steps = {s["name"]: s["status"] for s in op["steps"]}
     assert steps == {"shutdown_instances": "completed",
@@ -549,8 +556,38 @@ def test_a_failed_sub_operation_is_requeued_for_its_retried_parent(env):
     assert env.rows.group_row(pg_id)["current_operation_id"] == sub["id"]
     # Asked again while it runs: the same one, not queued twice.
     again, created = subops.start(req, pg_id, "prepare_failover",
-                                  {"parent_operation_id": parent})
+                                  {"parent_operation_id": parent}, sender)
     assert not created and again["id"] == sub["id"]
+
+
+def test_a_sub_operation_is_refused_unless_it_makes_sense_here(env, request):
+    """Only the group's other site may ask, only while this site is the
+    group's current primary (where the workload runs), never while the
+    group is being created or deleted; a refusal queues nothing."""
+    pg_id = group(env)
+    parent = {"parent_operation_id": str(uuid.uuid4())}
+    req = Req(env.ctx, env.project)
+    here = sites_db.get(env.ctx, env.a)
+    cfg.CONF.set_override("site_name", here["name"])
+    request.addfinalizer(lambda: cfg.CONF.clear_override("site_name"))
+    third = sites_db.get(env.ctx, env.rows.site(
+        "third-%s" % uuid.uuid4().hex[:6], "http://third.invalid/v3"))
+    with pytest.raises(exception.PeerAuthFailed):
+        subops.start(req, pg_id, "vacate_site", parent, third)
+    with pytest.raises(exception.PeerAuthFailed):
+        subops.start(req, pg_id, "vacate_site", parent, here)
+    other = sites_db.get(env.ctx, env.b)
+    # The workload runs on B: nothing to stop or vacate here.
+    env.rows.set_group(pg_id, current_primary_site_id=env.b)
+    with pytest.raises(exception.ProtectionGroupBusy) as err:
+        subops.start(req, pg_id, "vacate_site", parent, other)
+    assert "current primary" in err.value.message
+    env.rows.set_group(pg_id, current_primary_site_id=env.a,
+                       status="deleting")
+    with pytest.raises(exception.ProtectionGroupBusy):
+        subops.start(req, pg_id, "prepare_failover", parent, other)
+    assert ops_db.list_all(env.ctx, env.project,
+                           {"protection_group_id": pg_id}) == []
 
 
 # -- rollback ----------

@@ -870,13 +870,13 @@ class FakePeer(peers.Peer):
                          "http://%s.invalid" % site["name"])
         self.h = harness
 
-    def _request(self, method, path, body=None):
+    def _request(self, method, path, body=None, signed=False):
         cloud = self.h.cloud_of(self.site["id"])
         if cloud.down:
             raise exception.PeerUnreachable(
                 site=self.site["name"], reason="connection refused")
         try:
-            status, out = self._dispatch(method, path, body)
+            status, out = self._dispatch(method, path, body, signed)
         except exception.ProtectorException as exc:
             # What peers.Peer makes of the API's error answer.
             from protector.api import errors
@@ -886,18 +886,24 @@ class FakePeer(peers.Peer):
                 peer_code=exc.code, detail=exc.message)
         return _Resp(status, out), 1
 
-    def _dispatch(self, method, path, body):
+    def _dispatch(self, method, path, body, signed):
         from protector.api.handlers import operations as handler
         from protector.dr import subops
         h = self.h
-        req = _Req(h.ctx, h.project, {peers.SYNC_HEADER: "peer"})
-        match = re.match(r"^/protection-groups/([^/]+)/action$", path)
+        req = _Req(h.ctx, h.project, {})
+        match = re.match(
+            r"^/internal/protection-groups/([^/]+)/sub-operations$", path)
         if method == "POST" and match:
+            assert signed, "sub-operations are signed peer calls"
             (kind, args), = body.items()
             assert kind in subops.TYPES, kind
+            # The caller: the group's other site (its signature checked).
+            sender = [s for s in h.sites.values()
+                      if s["id"] != self.site["id"]][0]
             with h.as_site(self.site):
                 op, created = h.shared_claim(
-                    lambda: subops.start(req, match.group(1), kind, args))
+                    lambda: subops.start(req, match.group(1), kind, args,
+                                         sender))
             h.source_engine(self.site, op["id"])
             op = ops_db.get_by_id(h.ctx, op["id"])
             return (202 if created else 200), {
@@ -914,8 +920,10 @@ class FakePeer(peers.Peer):
             return 200, {"protection_group": {"id": pg["id"],
                                               "name": pg["name"],
                                               "status": pg["status"]}}
-        match = re.match(r"^/protection-groups/([^/]+)/metadata$", path)
+        match = re.match(r"^/internal/protection-groups/([^/]+)/metadata$",
+                         path)
         if method == "PUT" and match:
+            assert signed, "metadata pushes are signed peer calls"
             h.pushes.append((self.site["name"], body["metadata"]["version"]))
             return 200, {"metadata": {"version":
                                       body["metadata"]["version"]}}
@@ -1025,8 +1033,8 @@ class TwoSite:
                    FakePeer(self, site))
         mp.setattr(subops, "POLL_INTERVAL", 0)
         mp.setattr(peers, "resolve",
-                   lambda req, project_id, site, peer_project=None:
-                   FakePeer(self, site))
+                   lambda req, project_id, site, peer_project=None,
+                   signed=True: FakePeer(self, site))
         # The source-site application credential a planned operation
         # keeps (dr/subops.py), made and deleted in a fake Keystone.
         mp.setattr(peer_credentials, "create", self._make_credential)

@@ -49,6 +49,7 @@ def pure_api(keystone, sim, tmp_path):
     rows = fixtures.Rows(server.db_url)
     server.site_a = rows.site("pure-a", keystone.auth_url)
     server.site_b = rows.site("pure-b", keystone.auth_url, peer.url)
+    rows.pair(server.site_b, KEY)
     server.rows = rows
     yield server
     server.stop()

@@ -169,6 +169,27 @@ class ValidateSite(base.ShowOne):
         return super().produce_output(parsed_args, column_names, data)
 
 
+class PairSite(base.ShowOne):
+    """Pair this site with a peer site (admin, both sites).
+
+    Makes the key the two sites' Protectors sign their internal calls
+    with and installs it on both: --os-cloud is this site,
+    --secondary-cloud (or OS_SECONDARY_CLOUD) an admin of <site>. Run
+    once after registering both sites; run again (or use 'site
+    rotate-key') to replace the key. The key itself is never shown.
+    """
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument("site", metavar="<site>",
+                            help="The peer site (name or ID)")
+        return parser
+
+    def take_action(self, parsed_args):
+        key = self.client.site_pair(parsed_args.site)
+        return base.show_columns(key, parsed_args)
+
+
 class ListSiteVolumeTypes(base.Lister):
     """List the replication-enabled volume types of a site."""
 

@@ -73,6 +73,17 @@ class TestClient(testtools.TestCase):
         self.assertEqual("peer-token", req.headers["X-Protector-Peer-Token"])
         self.assertEqual({"member": {"instance_id": "i"}}, req.json())
 
+    def test_site_pair_sends_the_peer_token_and_needs_it(self):
+        m = self._mocker()
+        m.post(BASE + "/sites/site-b/pair",
+               json={"site_key": {"site": "site-b", "key_id": "k"}})
+        self.assertEqual("k", self.client.site_pair("site-b")["key_id"])
+        self.assertEqual("peer-token",
+                         m.last_request.headers["X-Protector-Peer-Token"])
+        self.client.peer = None
+        self.assertRaises(exceptions.UsageError, self.client.site_pair,
+                          "site-b")
+
     def test_required_peer_missing(self):
         self.client.peer = None
         err = self.assertRaises(exceptions.UsageError, self.client.pg_delete,

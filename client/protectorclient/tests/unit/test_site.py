@@ -129,3 +129,14 @@ class TestSite(fakes.TestProtectorCommand):
         self.assertEqual(("ID", "Name", "Replication Type", "Extra Specs"),
                          columns)
         self.assertEqual("vt1", list(rows)[0][0])
+
+    def test_pair_shows_the_key_id_never_a_secret(self):
+        self.client.site_pair.return_value = {
+            "site": "site-b", "key_id": "5b0c1c9e-0000-4000-8000-000000000001",
+            "created_at": "2026-12-05T00:00:00Z"}
+        for cls in (site.PairSite,):
+            _, _, (columns, data) = self.take(cls, ["site-b"],
+                                              [("site", "site-b")])
+            self.client.site_pair.assert_called_with("site-b")
+            self.assertEqual(("created_at", "key_id", "site"),
+                             tuple(sorted(columns)))

@@ -1,0 +1,121 @@
+"""Internal endpoints: called by the peer site's Protector only.
+
+``/v1/{tenant_id}/internal/...``: the metadata push, the source-site
+sub-operations of a planned failover/failback, the tenant-mapping mirror,
+and the receiving half of site pairing. Each call but the pairing itself
+must be signed with the two sites' pairing key (``common/peer_auth.py``);
+a project member who forges one gets 403 and nothing changes. The user's
+token still decides whose request it is: keystonemiddleware, the tenant
+check and each route's own policy rule (``protector:internal:*``) run as
+for any request. Documented as internal in doc/api-ref.md.
+"""
+import jsonschema
+
+from protector.api.handlers import operations as ops_handlers
+from protector.api.handlers import tenant_mappings as tm_handlers
+from protector.api.schemas import protection_groups as pg_schema
+from protector.api.schemas import sites as site_schema
+from protector.api.schemas import tenant_mappings as tm_schema
+from protector.api import util
+from protector.common import peer_auth
+from protector.db import sites as sites_db
+from protector.db import tenant_mappings as tm_db
+from protector.dr import subops
+from protector import exception
+from protector.pgroups import groups
+from protector.pgroups import pairing
+
+
+def _signed_by(req):
+    """The peer site that signed ``req`` (403 if none did)."""
+    path = req.path_info + ("?" + req.query_string if req.query_string
+                            else "")
+    site_id = peer_auth.verify(
+        req.context, req.method, path, req.body,
+        req.headers.get("X-Auth-Token"), req.headers.get(peer_auth.HEADER))
+    return sites_db.get(req.context, site_id)
+
+
+def receive_metadata(req):
+    sender = _signed_by(req)
+    util.authorize(req, "protector:internal:metadata")
+    body = util.extract_json(req, pg_schema.METADATA)["metadata"]
+    if not util.is_uuid(req.urlvars["pg"]):
+        raise exception.Invalid(reason="a metadata push names the group by "
+                                "its UUID")
+    if not body["document"].get("deleted"):
+        try:
+            jsonschema.validate(body["document"], pg_schema.DOCUMENT,
+                                format_checker=jsonschema.FormatChecker())
+        except jsonschema.ValidationError as exc:
+            where = "/".join(str(p) for p in exc.absolute_path)
+            raise exception.Invalid(reason="metadata document %s: %s" % (
+                where or "", exc.message))
+    result = groups.receive(req.context, req.tenant_id, req.urlvars["pg"],
+                            body, sender)
+    return util.json_response(req, {"metadata": result})
+
+
+def start_sub_operation(req):
+    """The source-site half of the peer's planned failover/failback:
+    202 when queued, 200 with the existing sub-operation of that parent."""
+    sender = _signed_by(req)
+    util.authorize(req, "protector:internal:sub_operation")
+    body = util.extract_json(req, {
+        "type": "object",
+        "properties": {kind: subops.SCHEMA for kind in subops.TYPES},
+        "minProperties": 1, "maxProperties": 1,
+        "additionalProperties": False})
+    kind = next(iter(body))
+    op, created = subops.start(req, req.urlvars["pg"], kind, body[kind],
+                               sender)
+    location = "%s/v1/%s/operations/%s" % (req.host_url, req.tenant_id,
+                                           op["id"])
+    return util.json_response(
+        req, {"operation": ops_handlers.serialize(req, op)},
+        status=202 if created else 200, headers={"Location": location})
+
+
+def mirror_mapping(req):
+    """The mirror of a tenant mapping created on the peer (same ID)."""
+    sender = _signed_by(req)
+    body = util.extract_json(req, tm_schema.MIRROR)["tenant_mapping"]
+    util.authorize(req, "protector:internal:tenant_mapping",
+                   {"project_id": body["local_tenant"]})
+    if body["local_tenant"] != req.tenant_id:
+        raise exception.Invalid(
+            reason="local_tenant %s is not the project of the URL (%s)" %
+            (body["local_tenant"], req.tenant_id))
+    remote = sites_db.get(req.context, body["remote_site_id"])
+    if remote["id"] != sender["id"]:
+        raise exception.PeerAuthFailed(
+            reason="site %s may only mirror its own mappings" %
+            sender["name"])
+    mapping = tm_db.create(req.context, dict(body,
+                                             remote_site_id=remote["id"]))
+    return util.json_response(
+        req, {"tenant_mapping": tm_handlers.serialize(mapping)}, status=201)
+
+
+def unmirror_mapping(req):
+    sender = _signed_by(req)
+    util.authorize(req, "protector:internal:tenant_mapping")
+    mapping = tm_db.get(req.context, req.urlvars["mapping_id"],
+                        local_tenant=req.tenant_id)
+    if mapping["remote_site_id"] != sender["id"]:
+        raise exception.PeerAuthFailed(
+            reason="site %s may only remove its own mappings" %
+            sender["name"])
+    tm_db.delete(req.context, mapping["id"])
+    return util.no_content()
+
+
+def install_site_key(req):
+    """The receiving half of ``POST /sites/{site}/pair`` on the other
+    site: an admin's token of this site authorizes it (the pairing is what
+    later signed calls are checked against, so it cannot be signed)."""
+    util.authorize(req, "protector:sites:pair")
+    body = util.extract_json(req, site_schema.SITE_KEY)["site_key"]
+    key = pairing.install(req.context, req.urlvars["site"], body["key_id"],
+                          body["secret"])
+    return util.json_response(req, {"site_key": pairing.serialize(key)})

@@ -287,7 +287,7 @@ def test_unplanned_failover_from_the_last_replicated_snapshot(
     """Site A is lost (its array, Keystone and protector-api down): the
     failover uses only site B and recovers the newest snapshot the array
     replicated on the policy's schedule, not writes made after it."""
-    a, b, arrays = env["a"], env["b"], env["arrays"]
+    b, arrays = env["b"], env["arrays"]
     pg = workload["pg"]
     # The policy started the schedule (300 s): one interval on the
     # simulator's clock replicates the group to fa-site-b.

@@ -6,8 +6,12 @@ From the outside in, and why in this order:
    behind a TLS-terminating proxy.
 2. RequestId - give the request its ID before anything can fail, so every
    error body and log line carries it.
-3. FaultWrapper - turn any unexpected exception below into a JSON 500.
-4. body size limit - refuse oversized bodies before anyone reads them.
+3. VersionHeaders - ``OpenStack-API-Version``/``Vary`` on every response,
+   errors made outside the microversion middleware included.
+4. FaultWrapper - turn any unexpected exception below into a JSON 500.
+4a. RequestSanity - a fresh logging context, UTF-8 URLs, a chunked body
+   read (400 if malformed), HEAD served as GET without the body.
+4b. body size limit - refuse oversized bodies before anyone reads them.
 5. Microversion - parse the version header (400/406 before auth, like the
    other OpenStack services) and stamp it on every response, errors too.
 6. RootBypass - ``/`` (versions) is public; everything else continues.
@@ -44,7 +48,9 @@ def deploy(conf):
     app = middleware.RootBypass(app, public)
     app = middleware.Microversion(app)
     app = middleware.json_body_limit(conf.api.max_request_body_size)(app)
+    app = middleware.RequestSanity(app, conf.api.max_request_body_size)
     app = errors.FaultWrapper(app)
+    app = middleware.VersionHeaders(app)
     app = request_id.RequestId(app)
     app = http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)
     return app

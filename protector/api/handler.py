@@ -4,6 +4,8 @@ Every URL and verb is in ROUTE_DECLARATIONS. A path that exists but lacks
 the verb gets 405 with an ``Allow`` header; an unknown path gets 404. Every
 handler under ``/v1/{tenant_id}`` is called after the tenant check.
 """
+import re
+
 import routes
 import webob.dec
 
@@ -20,6 +22,11 @@ from protector.api.handlers import sites
 from protector.api.handlers import tenant_mappings
 from protector.api import util
 from protector import exception
+
+# Keystone project IDs (the URL's tenant_id is stored as a project ID).
+TENANT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+DASHED_UUID = re.compile(
+    r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 ROUTE_DECLARATIONS = {
     "/": {
@@ -151,9 +158,18 @@ class Dispatcher:
                 req.environ, 404, "protector.request.not_found",
                 "The resource %s does not exist." % req.path)
         handler = match.pop("action")
+        for key, value in match.items():
+            # IDs are lower-case UUIDs: an upper-case spelling finds the
+            # same row on SQLite as it does on MariaDB.
+            if key != "tenant_id" and DASHED_UUID.match(value):
+                match[key] = value.lower()
         req.urlvars = match
         try:
             if "tenant_id" in match:
+                if not TENANT.match(match["tenant_id"]):
+                    raise exception.Invalid(
+                        reason="'%s' is not a project ID (1-64 letters, "
+                        "digits, '-' or '_')" % match["tenant_id"][:80])
                 util.check_tenant(req)
             return handler(req)
         except exception.ProtectorException as exc:

@@ -1,4 +1,7 @@
 """WSGI middleware of protector-api (the stack is built in deploy.py)."""
+import io
+from urllib import parse
+
 from oslo_log import log as logging
 import webob
 import webob.dec
@@ -46,6 +49,88 @@ class Microversion:
         headers["Vary"] = microversion.HEADER
 
 
+class VersionHeaders:
+    """Every response carries ``OpenStack-API-Version`` and ``Vary``,
+    also those made before the microversion was parsed or outside it
+    (413 of the body limit, 400 of RequestSanity, 500 of FaultWrapper):
+    the version the request asked for if it was parsed, else the
+    minimum."""
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        def start(status, headers, exc_info=None):
+            if not any(k.lower() == "openstack-api-version"
+                       for k, _ in headers):
+                version = environ.get(microversion.ENV_KEY) or \
+                    microversion.MIN_VERSION
+                headers = list(headers) + [
+                    (microversion.HEADER,
+                     microversion.header_value(version)),
+                    ("Vary", microversion.HEADER)]
+            return start_response(status, headers, exc_info)
+        return self.application(environ, start)
+
+
+def _latin1_to_utf8(text):
+    """WSGI hands over the URL as latin-1-decoded bytes."""
+    return text.encode("latin-1").decode("utf-8")
+
+
+class RequestSanity:
+    """What must hold before any handler runs, answered 400 otherwise:
+
+    * the logging context is this request's (a worker thread must not log
+      this request under the previous one's ID and user);
+    * the URL path and query string are UTF-8 (after %-decoding): a
+      handler must never see text it cannot store;
+    * a chunked body is read here, so a malformed one is a 400, not a
+      500 from deep inside a handler;
+    * HEAD is served as GET without the body (RFC 9110).
+    """
+
+    def __init__(self, application, max_body):
+        self.application = application
+        self.max_body = max_body
+
+    def _refuse(self, environ, start_response, detail):
+        response = errors.error_response(environ, 400,
+                                         "protector.request.invalid", detail)
+        return response(environ, start_response)
+
+    def __call__(self, environ, start_response):
+        protector_context.RequestContext(
+            request_id=environ.get("openstack.request_id"), overwrite=True)
+        try:
+            _latin1_to_utf8(environ.get("PATH_INFO", ""))
+            for part in environ.get("QUERY_STRING", "").split("&"):
+                for item in part.split("="):
+                    parse.unquote_to_bytes(item.replace("+", " ")).decode(
+                        "utf-8")
+        except (UnicodeDecodeError, UnicodeEncodeError):
+            return self._refuse(environ, start_response,
+                                "The URL is not valid UTF-8 once its "
+                                "%-escapes are decoded.")
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            try:
+                body = environ["wsgi.input"].read(self.max_body + 1)
+            except Exception as exc:  # the server's chunk parser
+                LOG.info("Malformed chunked body: %s", exc)
+                return self._refuse(environ, start_response,
+                                    "The chunked request body is malformed.")
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            environ["REQUEST_METHOD"] = "GET"
+            result = self.application(environ, start_response)
+            if hasattr(result, "close"):
+                result.close()
+            return []
+        return self.application(environ, start_response)
+
+
 class RootBypass:
     """Serve ``/`` (the versions document) without authentication."""
 
@@ -77,6 +162,14 @@ class AuthErrorFormatter:
                 formatted.headers["WWW-Authenticate"] = \
                     response.headers["WWW-Authenticate"]
             return formatted
+        if response.status_int >= 500 and not (
+                response.content_type or "").endswith("json"):
+            # keystonemiddleware's own answer (its HTML 503 when Keystone
+            # cannot be reached to check the token).
+            return errors.error_response(
+                req.environ, 503, "protector.auth.unavailable",
+                "The token could not be checked: this site's Keystone "
+                "does not answer. Retry once it is back.")
         return response
 
 

@@ -59,15 +59,32 @@ def authorize(req, action, target=None):
     policy.authorize(req.context, action, target)
 
 
+# Deeper than any body the API takes (a pushed document is ~6 levels).
+MAX_DEPTH = 32
+# Fields whose rejected values are never echoed back (nor logged).
+SECRET_FIELDS = ("primary_fa_api_token", "secondary_fa_api_token",
+                 "secret", "password", "token")
+
+
 def extract_json(req, schema):
     """Decode and validate the JSON body, or raise Invalid (400)."""
-    if req.content_type != "application/json":
+    # Media types and charsets are case-insensitive (RFC 9110).
+    if (req.content_type or "").lower() != "application/json":
         raise UnsupportedMediaType(content_type=req.content_type or "none")
+    charset = (req.headers.get("Content-Type", "").lower()
+               .partition("charset=")[2].split(";")[0].strip(' "'))
+    if charset and charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(content_type=req.content_type +
+                                   "; charset=" + charset)
     try:
         data = json.loads(req.body.decode("utf-8") or "null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise exception.Invalid(reason="the body is not valid JSON (%s)" %
                                 exc)
+    except RecursionError:
+        raise exception.Invalid(reason="the JSON body is nested deeper than "
+                                "%d levels" % MAX_DEPTH)
+    _check_text(data)
     try:
         jsonschema.validate(data, schema,
                             format_checker=jsonschema.FormatChecker())
@@ -76,11 +93,57 @@ def extract_json(req, schema):
     return data
 
 
+def _check_text(value, depth=0, where=""):
+    """No nesting beyond MAX_DEPTH, and only valid Unicode text: JSON's
+    ``\\ud800`` escapes decode to lone surrogates that no database (nor
+    UTF-8) can store."""
+    if depth > MAX_DEPTH:
+        raise exception.Invalid(reason="the JSON body is nested deeper than "
+                                "%d levels" % MAX_DEPTH)
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise exception.Invalid(
+                reason="field '%s' holds a lone UTF-16 surrogate "
+                "(\\ud800-\\udfff), which is not valid text" % (
+                    where or "/"))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, depth + 1, where)
+            _check_text(item, depth + 1, "%s/%s" % (where, key)
+                        if where else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_text(item, depth + 1, "%s/%d" % (where, i))
+
+
+def _has_secret(value, depth=0):
+    if depth > MAX_DEPTH:
+        return False
+    if isinstance(value, dict):
+        return any(k in SECRET_FIELDS or _has_secret(v, depth + 1)
+                   for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_secret(v, depth + 1) for v in value)
+    return False
+
+
 def _describe(exc):
-    where = "/".join(str(p) for p in exc.absolute_path)
+    path = [str(p) for p in exc.absolute_path]
+    where = "/".join(path)
+    # Messages of these name properties, never values.
+    names_only = exc.validator in ("required", "additionalProperties")
+    secret = not names_only and (any(p in SECRET_FIELDS for p in path) or
+                                 _has_secret(exc.instance))
+    message = exc.message
+    if secret:
+        # jsonschema's messages quote the rejected value: not for secrets.
+        message = "the value is invalid (%s; not shown: it is a secret)" % (
+            exc.validator)
     if where:
-        return "field '%s': %s" % (where, exc.message)
-    return exc.message
+        return "field '%s': %s" % (where, message)
+    return message
 
 
 class UnsupportedMediaType(exception.ProtectorException):

@@ -330,7 +330,13 @@ def bump_version(context, session, project_id, pg_id, values=None,
     for key, value in (values or {}).items():
         setattr(row, key, value)
     row.updated_at = _utcnow()
-    session.flush()
+    try:
+        session.flush()
+    except db_exc.DBDuplicateEntry:
+        # A rename to a name the project already uses (the only unique
+        # value a change sets).
+        raise exception.ProtectionGroupNameExists(
+            name=(values or {}).get("name"))
     doc = _document(session, row)
     row.metadata_version = (row.metadata_version or 0) + 1
     row.metadata_checksum = metadata.checksum(doc)

@@ -239,15 +239,19 @@ def remove(req, pg_ident, member_id):
     _, peer_site = peers.split_sites(primary, secondary)
     peer = peers.resolve(req, project, peer_site)
     site = sites_db.get(ctx, pg["current_primary_site_id"])
-    cg = pg_db.get_consistency_group(ctx, pg["id"])
-    cg_id = cg["primary_cg_id"] if site["id"] == pg["primary_site_id"] \
-        else cg["secondary_cg_id"]
+    cg = pg_db.get_consistency_group(ctx, pg["id"]) or {}
+    cg_id = cg.get("primary_cg_id") if site["id"] == pg["primary_site_id"] \
+        else cg.get("secondary_cg_id")
     vgroups = groups.driver(req, site)
-    # Only those in the group (Cinder refuses to remove others).
-    vol_ids = vgroups.volumes_in_group(
-        cg_id, [v["current_volume_id"] or v["volume_id"]
-                for v in member["volumes"]])
-    vgroups.remove_volumes(cg_id, vol_ids)
+    vol_ids = []
+    if cg_id:
+        # Only those in the group (Cinder refuses to remove others). A
+        # group without a consistency group here (a replica whose create
+        # never recorded one) holds no volume in one.
+        vol_ids = vgroups.volumes_in_group(
+            cg_id, [v["current_volume_id"] or v["volume_id"]
+                    for v in member["volumes"]])
+        vgroups.remove_volumes(cg_id, vol_ids)
     try:
         with groups.synced_change(req, pg, peer) as push:
             db.delete(ctx, member["id"])
@@ -257,7 +261,8 @@ def remove(req, pg_ident, member_id):
     except Exception:
         # Nothing may change when the peer refuses: put them back.
         try:
-            vgroups.add_volumes(cg_id, vol_ids)
+            if vol_ids:
+                vgroups.add_volumes(cg_id, vol_ids)
         except Exception:
             LOG.exception("Could not put volumes %s back into consistency "
                           "group %s", vol_ids, cg_id)

@@ -1,0 +1,211 @@
+"""Careless and hostile input never gets a 5xx and changes nothing
+(issue 12: D2-D8, D10, D13-D15, D17-D19, M7), on SQLite and MariaDB.
+
+Raw HTTP where a client library would refuse to send the request
+(invalid UTF-8 in the URL, a lone surrogate, a malformed chunked body).
+"""
+import json
+import os
+import socket
+import urllib.parse
+import uuid
+
+import pytest
+
+from protector.pgroups import metadata
+from tests.functional import apiserver
+from tests.functional import conftest as fconf
+from tests.functional.test_service import call
+
+pytestmark = pytest.mark.keystone
+
+
+def _raw(api, request):
+    """Send bytes, return (status, headers text, body bytes)."""
+    host, port = urllib.parse.urlsplit(api.url).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(request)
+        data = b""
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, head.decode("latin-1"), body
+
+
+def _sites(api, keystone, name):
+    status, data = call("GET", "%s/v1/%s/sites?name=%s" % (
+        api.url, keystone.env["ADMIN_PROJECT_ID"], name),
+        keystone.env["ADMIN_TOKEN"])
+    assert status == 200, data
+    return data["sites"]
+
+
+def _site_body(name):
+    return {"site": {"name": name, "site_type": "primary",
+                     "auth_url": "http://hostile.invalid/v3"}}
+
+
+def test_bad_urls_bodies_and_headers_are_400_not_500(api, keystone):
+    token = keystone.env["ADMIN_TOKEN"]
+    admin = keystone.env["ADMIN_PROJECT_ID"]
+    name = "hostile-%s" % uuid.uuid4().hex[:6]
+    body = json.dumps(_site_body(name)).encode()
+
+    def post(path, data, content_type="application/json", extra=b""):
+        return _raw(api, b"POST " + path + b" HTTP/1.1\r\nHost: x\r\n"
+                    b"X-Auth-Token: " + token.encode() + b"\r\n"
+                    b"Content-Type: " + content_type.encode() + b"\r\n" +
+                    extra + b"Content-Length: %d\r\nConnection: close\r\n"
+                    b"\r\n" % len(data) + data)
+
+    # D5: invalid UTF-8 in the path (the site must not be created).
+    status, head, answer = post(b"/v1/%ff/sites", body)
+    assert status == 400, answer
+    assert b"protector.request.invalid" in answer
+    assert "OpenStack-API-Version" in head
+    # D6: ... and in the query string.
+    status, _, answer = _raw(api, b"GET /v1/" + admin.encode() +
+                             b"/sites?name=%ff HTTP/1.1\r\nHost: x\r\n"
+                             b"X-Auth-Token: " + token.encode() +
+                             b"\r\nConnection: close\r\n\r\n")
+    assert status == 400, answer
+    # D2: deep nesting; D3: a lone surrogate; D13: a control character.
+    deep = b'{"site": ' + b"[" * 50000 + b"]" * 50000 + b"}"
+    path = b"/v1/" + admin.encode() + b"/sites"
+    for data in (deep, body.replace(name.encode(), b"\\ud800"),
+                 body.replace(name.encode(), b"a\\u001b[2Jb"),
+                 body.replace(name.encode(), b"\\u0000")):
+        status, _, answer = post(path, data)
+        assert status == 400, (data[:60], answer)
+    # D14: media type and charset are case-insensitive; another charset
+    # is refused (415), not silently decoded as UTF-8.
+    status, _, answer = post(path, body.replace(name.encode(),
+                                                name.encode() + b"-2"),
+                             "Application/JSON; Charset=UTF-8")
+    assert status == 201, answer
+    status, _, answer = post(path, body, "application/json; charset=latin-1")
+    assert status == 415, answer
+    # D4: a malformed chunked body is a 400.
+    status, _, answer = _raw(api, b"POST " + path + b" HTTP/1.1\r\nHost: x"
+                             b"\r\nX-Auth-Token: " + token.encode() +
+                             b"\r\nContent-Type: application/json\r\n"
+                             b"Transfer-Encoding: chunked\r\nConnection: "
+                             b"close\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")
+    assert status == 400, answer
+    # M7: a project ID longer than Keystone's 64 characters.
+    status, answer = call("GET", "%s/v1/%s/sites" % (api.url, "a" * 70),
+                          token)
+    assert status == 400, answer
+    assert [s["name"] for s in _sites(api, keystone, name)] == []
+    assert len(_sites(api, keystone, name + "-2")) == 1
+    log = open(api.log_file).read()
+    assert "Traceback" not in log or "UnicodeDecodeError" not in log
+
+
+def test_head_upper_case_ids_and_error_headers(api, keystone):
+    token = keystone.env["ADMIN_TOKEN"]
+    admin = keystone.env["ADMIN_PROJECT_ID"]
+    name = "case-%s" % uuid.uuid4().hex[:6]
+    status, data = call("POST", "%s/v1/%s/sites" % (api.url, admin), token,
+                        _site_body(name))
+    assert status == 201, data
+    site_id = data["site"]["id"]
+    # D18: an upper-case UUID finds the row on SQLite as on MariaDB.
+    status, data = call("GET", "%s/v1/%s/sites/%s" % (
+        api.url, admin, site_id.upper()), token)
+    assert status == 200 and data["site"]["id"] == site_id, data
+    # D17: HEAD is GET without a body, on every GET route and on /.
+    for path in (b"/", b"/v1/" + admin.encode() + b"/sites/" +
+                 site_id.encode()):
+        status, head, answer = _raw(api, b"HEAD " + path + b" HTTP/1.1\r\n"
+                                    b"Host: x\r\nX-Auth-Token: " +
+                                    token.encode() +
+                                    b"\r\nConnection: close\r\n\r\n")
+        assert status == 200, (path, head)
+        assert answer == b""
+    # D19: a 413 carries the version headers.
+    big = b"x" * (2 * 1024 * 1024)
+    status, head, _ = _raw(api, b"POST /v1/" + admin.encode() + b"/sites "
+                           b"HTTP/1.1\r\nHost: x\r\nX-Auth-Token: " +
+                           token.encode() + b"\r\nContent-Type: "
+                           b"application/json\r\nContent-Length: %d\r\n"
+                           b"Connection: close\r\n\r\n" % len(big) + big)
+    assert status == 413
+    assert "OpenStack-API-Version: protector" in head
+    assert "Vary: OpenStack-API-Version" in head
+
+
+def test_keystone_unreachable_is_a_json_503(keystone, tmp_path):
+    """D10: keystonemiddleware's HTML 503 becomes an API-WG error."""
+    server = apiserver.APIServer(
+        str(tmp_path), "sqlite:///%s/k.sqlite" % tmp_path, workers=1,
+        authtoken=dict(fconf.authtoken_for(keystone),
+                       www_authenticate_uri="http://127.0.0.1:9/v3",
+                       auth_url="http://127.0.0.1:9/v3",
+                       http_request_max_retries="0"))
+    assert server.manage("db", "sync").returncode == 0
+    server.start()
+    try:
+        status, data = call("GET", "%s/v1/x/sites" % server.url,
+                            keystone.env["ADMIN_TOKEN"])
+        assert status == 503, data
+        assert data["errors"][0]["code"] == "protector.auth.unavailable"
+    finally:
+        server.stop()
+
+
+def test_rename_clash_and_member_delete_without_cg(pair):
+    """D7: renaming a group to a name the project uses is 409; D8: the
+    member delete of a group with no consistency-group row is no 500."""
+    env = pair.keystone.env
+    alice = {"token": env["ALICE_TOKEN"], "project": env["ALPHA_ID"]}
+    ids = pair.site_ids["a"]
+    made = []
+    for _ in range(2):
+        status, data = pair.request("a", "POST", "/protection-groups", {
+            "protection_group": {
+                "name": "clash-%s" % uuid.uuid4().hex[:6],
+                "replication_type": "async",
+                "primary_site_id": ids["site-a"],
+                "secondary_site_id": ids["site-b"],
+                "volume_type_id": os.environ["MOCK_TYPE_REPLICATED_ASYNC"]}},
+            **alice)
+        assert status == 201, data
+        made.append(data["protection_group"])
+    status, data = pair.request("a", "PUT", "/protection-groups/%s" %
+                                made[1]["id"], {"protection_group": {
+                                    "name": made[0]["name"]}}, **alice)
+    assert status == 409, data
+    assert data["errors"][0]["code"] == \
+        "protector.protection_group.duplicate_name"
+    # Site B's copy of the second group, pushed without a consistency
+    # group but with a member; then its member delete on site B.
+    pg = made[1]
+    member_id = str(uuid.uuid4())
+    doc = {"id": pg["id"], "name": pg["name"], "description": None,
+           "status": "active", "status_reason": None,
+           "replication_type": "async",
+           "volume_type_id": os.environ["MOCK_TYPE_REPLICATED_ASYNC"],
+           "volume_type_name": None, "remote_volume_type_id": None,
+           "failover_count": 0, "last_failover_at": None,
+           "primary_site": "site-a", "secondary_site": "site-b",
+           "current_primary_site": "site-a", "consistency_group": None,
+           "members": [{"id": member_id, "instance_id": str(uuid.uuid4()),
+                        "instance_name": "vm", "status": "protected",
+                        "instance_config": {}, "current_site": "site-a",
+                        "current_instance_id": None, "volumes": []}],
+           "policy": None}
+    status, data = pair.signed("b", "PUT", "/internal/protection-groups/%s"
+                               "/metadata" % pg["id"], {"metadata": {
+                                   "version": 2,
+                                   "checksum": metadata.checksum(doc),
+                                   "document": doc}}, **alice)
+    assert status == 200, data
+    status, data = pair.request("b", "DELETE", "/protection-groups/%s/"
+                                "members/%s" % (pg["id"], member_id),
+                                **alice)
+    assert status < 500, data

@@ -118,15 +118,16 @@ def _check_text(value, depth=0, where=""):
             _check_text(item, depth + 1, "%s/%d" % (where, i))
 
 
-def _has_secret(value, depth=0):
-    if depth > MAX_DEPTH:
-        return False
-    if isinstance(value, dict):
-        return any(k in SECRET_FIELDS or _has_secret(v, depth + 1)
-                   for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_secret(v, depth + 1) for v in value)
-    return False
+def _expected(exc):
+    value = exc.validator_value
+    return {
+        "type": "is not of type %r" % (value,),
+        "minItems": "has fewer than %r items" % (value,),
+        "maxItems": "has more than %r items" % (value,),
+        "minProperties": "has fewer than %r properties" % (value,),
+        "maxProperties": "has more than %r properties" % (value,),
+        "enum": "is not one of %r" % (value,),
+    }.get(exc.validator, "is not valid here (%s)" % exc.validator)
 
 
 def _describe(exc):
@@ -134,13 +135,17 @@ def _describe(exc):
     where = "/".join(path)
     # Messages of these name properties, never values.
     names_only = exc.validator in ("required", "additionalProperties")
-    secret = not names_only and (any(p in SECRET_FIELDS for p in path) or
-                                 _has_secret(exc.instance))
+    secret = not names_only and any(p in SECRET_FIELDS for p in path)
     message = exc.message
     if secret:
         # jsonschema's messages quote the rejected value: not for secrets.
         message = "the value is invalid (%s; not shown: it is a secret)" % (
             exc.validator)
+    elif not names_only and isinstance(exc.instance, (dict, list)):
+        # A whole object or list quoted back could carry a secret (or
+        # megabytes): say what was expected instead.
+        message = "%s %s" % ({"dict": "an object", "list": "a list"}[
+            type(exc.instance).__name__], _expected(exc))
     if where:
         return "field '%s': %s" % (where, message)
     return message

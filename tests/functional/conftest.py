@@ -26,6 +26,9 @@ USERS = {
     "alice": ("alpha", "member"),
     "bob": ("beta", "member"),
     "carol": ("alpha", "reader"),
+    # Tests that make groups of their own, apart from the gabbi files'
+    # projects (which count what they hold).
+    "dave": ("gamma", "member"),
 }
 
 
@@ -35,7 +38,7 @@ def keystone(tmp_path_factory):
     ks.start()
     admin = ks.admin_token()
     projects = {name: ks.create_project(name, admin)
-                for name in ("alpha", "beta", "service")}
+                for name in ("alpha", "beta", "gamma", "service")}
     ks.create_user("protector", "protector-pw", projects["service"],
                    "admin", admin)
     for user, (project, role) in USERS.items():

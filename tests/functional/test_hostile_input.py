@@ -162,7 +162,7 @@ def test_rename_clash_and_member_delete_without_cg(pair):
     """D7: renaming a group to a name the project uses is 409; D8: the
     member delete of a group with no consistency-group row is no 500."""
     env = pair.keystone.env
-    alice = {"token": env["ALICE_TOKEN"], "project": env["ALPHA_ID"]}
+    dave = {"token": env["DAVE_TOKEN"], "project": env["GAMMA_ID"]}
     ids = pair.site_ids["a"]
     made = []
     for _ in range(2):
@@ -173,12 +173,12 @@ def test_rename_clash_and_member_delete_without_cg(pair):
                 "primary_site_id": ids["site-a"],
                 "secondary_site_id": ids["site-b"],
                 "volume_type_id": os.environ["MOCK_TYPE_REPLICATED_ASYNC"]}},
-            **alice)
+            **dave)
         assert status == 201, data
         made.append(data["protection_group"])
     status, data = pair.request("a", "PUT", "/protection-groups/%s" %
                                 made[1]["id"], {"protection_group": {
-                                    "name": made[0]["name"]}}, **alice)
+                                    "name": made[0]["name"]}}, **dave)
     assert status == 409, data
     assert data["errors"][0]["code"] == \
         "protector.protection_group.duplicate_name"
@@ -203,9 +203,45 @@ def test_rename_clash_and_member_delete_without_cg(pair):
                                "/metadata" % pg["id"], {"metadata": {
                                    "version": 2,
                                    "checksum": metadata.checksum(doc),
-                                   "document": doc}}, **alice)
+                                   "document": doc}}, **dave)
     assert status == 200, data
     status, data = pair.request("b", "DELETE", "/protection-groups/%s/"
                                 "members/%s" % (pg["id"], member_id),
-                                **alice)
+                                **dave)
     assert status < 500, data
+
+
+def test_a_rejected_token_is_never_echoed(pair):
+    """D15: a 400 about an API token does not send the token back."""
+    env = pair.keystone.env
+    dave = {"token": env["DAVE_TOKEN"], "project": env["GAMMA_ID"]}
+    ids = pair.site_ids["a"]
+    status, data = pair.request("a", "POST", "/protection-groups", {
+        "protection_group": {
+            "name": "echo-%s" % uuid.uuid4().hex[:6],
+            "replication_type": "async", "primary_site_id": ids["site-a"],
+            "secondary_site_id": ids["site-b"],
+            "volume_type_id": os.environ["MOCK_TYPE_REPLICATED_ASYNC"]}},
+        **dave)
+    assert status == 201, data
+    pg = data["protection_group"]["id"]
+    secret = "T0KEN-%s" % uuid.uuid4().hex
+    policy = {"primary_fa_url": "https://fa-a.example",
+              "secondary_fa_url": "https://fa-b.example",
+              "primary_fa_api_token": "ok-token",
+              "secondary_fa_api_token": "ok-token",
+              "pure_pg_name": "pg-echo", "replication_interval": 300,
+              "rpo_minutes": 15}
+    for bad in ({"primary_fa_api_token": secret + " with a space"},
+                {"secondary_fa_api_token": secret * 40},
+                {"primary_fa_api_token": [secret]},
+                {"replication_interval": "x", "primary_fa_api_token": [
+                    secret]}):
+        status, data = pair.request(
+            "a", "PUT", "/protection-groups/%s/policy" % pg,
+            {"policy": dict(policy, **bad)}, **dave)
+        assert status == 400, data
+        assert secret not in json.dumps(data), data
+    status, data = pair.request("a", "PUT", "/protection-groups/%s/policy" %
+                                pg, [secret], **dave)
+    assert status == 400 and secret not in json.dumps(data), data

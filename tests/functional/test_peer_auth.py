@@ -21,9 +21,9 @@ from tests.functional.engine import fixtures
 pytestmark = pytest.mark.keystone
 
 
-def _alice(pair):
+def _dave(pair):
     env = pair.keystone.env
-    return {"token": env["ALICE_TOKEN"], "project": env["ALPHA_ID"]}
+    return {"token": env["DAVE_TOKEN"], "project": env["GAMMA_ID"]}
 
 
 def _group(pair, name):
@@ -35,14 +35,14 @@ def _group(pair, name):
             "primary_site_id": ids["site-a"],
             "secondary_site_id": ids["site-b"],
             "volume_type_id": os.environ["MOCK_TYPE_REPLICATED_ASYNC"]}},
-        **_alice(pair))
+        **_dave(pair))
     assert status == 201, body
     return body["protection_group"]
 
 
 def _on_b(pair, pg_id):
     status, body = pair.request("b", "GET", "/protection-groups/%s" % pg_id,
-                                **_alice(pair))
+                                **_dave(pair))
     assert status == 200, body
     return body["protection_group"]
 
@@ -80,7 +80,7 @@ def test_forged_internal_calls_are_403_and_change_nothing(pair):
         ("POST", "/internal/protection-groups/%s/sub-operations" % pg["id"],
          {"vacate_site": {"parent_operation_id": str(uuid.uuid4())}}, {}),
         ("POST", "/internal/tenant-mappings", {"tenant_mapping": {
-            "id": str(uuid.uuid4()), "local_tenant": _alice(pair)["project"],
+            "id": str(uuid.uuid4()), "local_tenant": _dave(pair)["project"],
             "remote_site_id": "site-a", "remote_tenant": "x"}}, {}),
         ("DELETE", "/internal/tenant-mappings/%s" % uuid.uuid4(), None, {}),
         # A malformed signature.
@@ -88,34 +88,34 @@ def test_forged_internal_calls_are_403_and_change_nothing(pair):
     ]
     for method, path, data, headers in forged:
         status, answer = pair.request("b", method, path, data,
-                                      headers=headers, **_alice(pair))
+                                      headers=headers, **_dave(pair))
         assert status == 403, (path, answer)
         assert _code(answer) == "protector.peer.auth_failed", answer
     # Signed with a key nobody paired, or with the real key but the body
     # changed after signing, or dated beyond the window.
     key_id, secret = pair.peer_key("b")
     status, answer = pair.signed("b", "PUT", push, body, key=(
-        str(uuid.uuid4()), secret), **_alice(pair))
+        str(uuid.uuid4()), secret), **_dave(pair))
     assert status == 403 and "unknown pairing key" in \
         answer["errors"][0]["detail"], answer
     status, answer = pair.signed("b", "PUT", push, body, key=(
-        key_id, secret[::-1]), **_alice(pair))
+        key_id, secret[::-1]), **_dave(pair))
     assert status == 403 and "bad signature" in \
         answer["errors"][0]["detail"], answer
-    token = _alice(pair)["token"]
-    path = "/v1/%s%s" % (_alice(pair)["project"], push)
+    token = _dave(pair)["token"]
+    path = "/v1/%s%s" % (_dave(pair)["project"], push)
     import json
     data = json.dumps(body).encode()
     header = peer_auth.sign(secret, key_id, "PUT", path, data, token)
     changed = json.dumps(_document(pair, pg, failover_count=8)).encode()
     status, answer = pair.request("b", "PUT", push, raw=changed, headers={
-        peer_auth.HEADER: header}, **_alice(pair))
+        peer_auth.HEADER: header}, **_dave(pair))
     assert status == 403 and "bad signature" in \
         answer["errors"][0]["detail"], answer
     old = peer_auth.sign(secret, key_id, "PUT", path, data, token,
                          now=time.time() - 3600)
     status, answer = pair.request("b", "PUT", push, raw=data, headers={
-        peer_auth.HEADER: old}, **_alice(pair))
+        peer_auth.HEADER: old}, **_dave(pair))
     assert status == 403 and "dated" in answer["errors"][0]["detail"]
     # The signature binds the user's token: another user's token with
     # the same signature is refused too.
@@ -124,17 +124,17 @@ def test_forged_internal_calls_are_403_and_change_nothing(pair):
     assert status == 403, answer
     # The old public routes are gone.
     status, _ = pair.request("b", "PUT", "/protection-groups/%s/metadata" %
-                             pg["id"], body, **_alice(pair))
+                             pg["id"], body, **_dave(pair))
     assert status == 404
     status, answer = pair.request(
         "b", "POST", "/protection-groups/%s/action" % pg["id"],
         {"vacate_site": {"parent_operation_id": str(uuid.uuid4())}},
-        headers={"x-protector-sync-origin": "peer"}, **_alice(pair))
+        headers={"x-protector-sync-origin": "peer"}, **_dave(pair))
     assert status == 400 and _code(answer) == \
         "protector.operation.invalid_action", answer
     assert _on_b(pair, pg["id"]) == before
     status, ops = pair.request("b", "GET", "/operations?protection_group_id"
-                               "=%s" % pg["id"], **_alice(pair))
+                               "=%s" % pg["id"], **_dave(pair))
     assert ops["operations"] == []
 
 
@@ -145,17 +145,17 @@ def test_a_signed_push_is_taken_once_and_a_replay_is_refused(pair):
     body = _document(pair, pg, status="active", current_primary_site="site-a",
                      failover_count=0, description="signed")
     import json
-    token, project = _alice(pair)["token"], _alice(pair)["project"]
+    token, project = _dave(pair)["token"], _dave(pair)["project"]
     data = json.dumps(body).encode()
     header = peer_auth.sign(secret, key_id, "PUT", "/v1/%s%s" % (
         project, push), data, token)
     status, answer = pair.request("b", "PUT", push, raw=data, headers={
-        peer_auth.HEADER: header}, **_alice(pair))
+        peer_auth.HEADER: header}, **_dave(pair))
     assert status == 200, answer
     assert _on_b(pair, pg["id"])["description"] == "signed"
     # The same request again (same nonce): refused, nothing changed.
     status, answer = pair.request("b", "PUT", push, raw=data, headers={
-        peer_auth.HEADER: header}, **_alice(pair))
+        peer_auth.HEADER: header}, **_dave(pair))
     assert status == 403 and _code(answer) == "protector.peer.replayed"
     # A site that is not one of the group's cannot push it, even signed.
     dead_key = fixtures.Rows(pair.b.db_url).site_key(
@@ -172,7 +172,7 @@ def test_a_signed_push_is_taken_once_and_a_replay_is_refused(pair):
     later["metadata"]["checksum"] = metadata.checksum(
         later["metadata"]["document"])
     status, answer = pair.signed("b", "PUT", push, later, key=dead,
-                                 **_alice(pair))
+                                 **_dave(pair))
     assert status == 403 and "not a site of" in \
         answer["errors"][0]["detail"], answer
     assert _on_b(pair, pg["id"])["description"] == "signed"
@@ -181,12 +181,12 @@ def test_a_signed_push_is_taken_once_and_a_replay_is_refused(pair):
 def test_pairing_is_admin_only_and_rotation_retires_the_old_key(pair):
     ids = pair.site_ids["a"]
     status, answer = pair.request("a", "POST", "/sites/%s/pair" %
-                                  ids["site-b"], {}, **_alice(pair))
+                                  ids["site-b"], {}, **_dave(pair))
     assert status == 403, answer
     status, answer = pair.request(
         "b", "PUT", "/internal/site-keys/site-a", {"site_key": {
             "key_id": str(uuid.uuid4()), "secret": "s" * 43}},
-        **_alice(pair))
+        **_dave(pair))
     assert status == 403, answer
     old = pair.peer_key("b")
     status, answer = pair.request("a", "POST", "/sites/%s/pair" %
@@ -198,7 +198,7 @@ def test_pairing_is_admin_only_and_rotation_retires_the_old_key(pair):
     pg = _group(pair, "rotated")  # the pushes use the new key
     push = "/internal/protection-groups/%s/metadata" % pg["id"]
     status, answer = pair.signed("b", "PUT", push, _document(pair, pg),
-                                 key=old, **_alice(pair))
+                                 key=old, **_dave(pair))
     assert status == 403 and "unknown pairing key" in \
         answer["errors"][0]["detail"], answer
     # Pairing a site with itself is refused.
@@ -225,13 +225,13 @@ def test_an_unpaired_peer_is_refused_before_anything_changes(pair):
                 "primary_site_id": ids["site-a"],
                 "secondary_site_id": ids["site-b"],
                 "volume_type_id": os.environ["MOCK_TYPE_REPLICATED_ASYNC"]}},
-            **_alice(pair))
+            **_dave(pair))
         assert status == 412 and _code(answer) == \
             "protector.site.not_paired", answer
         assert "openstack dr site pair site-b" in \
             answer["errors"][0]["detail"]
         status, answer = pair.request("a", "GET", "/protection-groups/"
-                                      "unpaired", **_alice(pair))
+                                      "unpaired", **_dave(pair))
         assert status == 404
     finally:
         with rows.session() as s, s.begin():

@@ -69,6 +69,13 @@ class ProjectMismatch(NotAuthorized):
                "%(url_project)s or the matching URL.")
 
 
+class DatabaseBusy(Conflict):
+    code = "protector.database.busy"
+    msg_fmt = ("Another change is being written to this site's database "
+               "and this one could not wait longer; it was not applied. "
+               "Retry it.")
+
+
 class SiteNotFound(NotFound):
     code = "protector.site.not_found"
     msg_fmt = ("Site %(site)s could not be found. List the registered sites "

@@ -6,6 +6,7 @@ handler under ``/v1/{tenant_id}`` is called after the tenant check.
 """
 import re
 
+from oslo_db import exception as db_exc
 import routes
 import webob.dec
 
@@ -21,6 +22,7 @@ from protector.api.handlers import root
 from protector.api.handlers import sites
 from protector.api.handlers import tenant_mappings
 from protector.api import util
+from protector.db import api as db_api
 from protector import exception
 
 # Keystone project IDs (the URL's tenant_id is stored as a project ID).
@@ -174,3 +176,10 @@ class Dispatcher:
             return handler(req)
         except exception.ProtectorException as exc:
             return errors.from_exception(req.environ, exc)
+        except db_exc.DBError as exc:
+            if not db_api.is_busy(exc):
+                raise
+            # Concurrent changes of one group serialise or answer 409,
+            # never 500 (the transaction was rolled back).
+            return errors.from_exception(req.environ,
+                                         exception.DatabaseBusy())

@@ -7,6 +7,7 @@ import functools
 import threading
 
 from oslo_db import api as oslo_db_api
+from oslo_db import exception as oslo_db_exc
 from oslo_db.sqlalchemy import enginefacade
 import sqlalchemy as sa
 
@@ -17,13 +18,46 @@ _immediate = set()
 _immediate_lock = threading.Lock()
 
 
+# How long a SQLite writer waits for the write lock before "database is
+# locked": a change holds it across its synchronous push to the peer
+# (up to [cloud] request_timeout per try), and concurrent changes of the
+# embedded default should queue, not fail.
+SQLITE_BUSY_MS = 120000
+
+
+def _sqlite_pragmas(engine):
+    """SQLite: WAL (readers never block a writer's commit, nor it them)
+    and a long busy timeout, on every connection."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    def on_connect(dbapi_conn, record):
+        cursor = dbapi_conn.cursor()
+        try:
+            if engine.url.database not in (None, "", ":memory:"):
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=%d" % SQLITE_BUSY_MS)
+        finally:
+            cursor.close()
+    sa.event.listen(engine, "connect", on_connect)
+
+
 def configure(conf):
     """Point the facade at ``[database]``; call once per process."""
     global _configured
     if _configured:
         return
     context_manager.configure(**facade_options(conf))
+    context_manager.append_on_engine_create(_sqlite_pragmas)
     _configured = True
+
+
+def is_busy(exc):
+    """A write that could not get the database in time: MariaDB's
+    deadlock/lock wait, SQLite's "database is locked"."""
+    return isinstance(exc, oslo_db_exc.DBDeadlock) or (
+        isinstance(exc, oslo_db_exc.DBError) and
+        "database is locked" in str(exc))
 
 
 def facade_options(conf):

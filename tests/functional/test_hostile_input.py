@@ -245,3 +245,112 @@ def test_a_rejected_token_is_never_echoed(pair):
     status, data = pair.request("a", "PUT", "/protection-groups/%s/policy" %
                                 pg, [secret], **dave)
     assert status == 400 and secret not in json.dumps(data), data
+
+
+def test_fifty_concurrent_writers_never_get_a_500(pair, request):
+    """D16: concurrent changes of one group serialise or answer 409 on
+    both databases (on SQLite they got 'database is locked' 500s while a
+    writer held the lock across its push to the peer). The peer answers
+    after 0.5 s, as over a WAN."""
+    from concurrent import futures
+    env = pair.keystone.env
+    dave = {"token": env["DAVE_TOKEN"], "project": env["GAMMA_ID"]}
+    ids = pair.site_ids["a"]
+    status, data = pair.request("a", "POST", "/protection-groups", {
+        "protection_group": {
+            "name": "busy-%s" % uuid.uuid4().hex[:6],
+            "replication_type": "async", "primary_site_id": ids["site-a"],
+            "secondary_site_id": ids["site-b"],
+            "volume_type_id": os.environ["MOCK_TYPE_REPLICATED_ASYNC"]}},
+        **dave)
+    assert status == 201, data
+    pg = data["protection_group"]["id"]
+    policy = {"primary_fa_url": "https://fa-a.example",
+              "secondary_fa_url": "https://fa-b.example",
+              "primary_fa_api_token": "t-a", "secondary_fa_api_token": "t-b",
+              "pure_pg_name": "pg-busy", "replication_interval": 300,
+              "rpo_minutes": 15}
+
+    slow = _SlowPeer(pair.b.url, delay=0.5)
+    _set_peer_url(pair, slow.url)
+    request.addfinalizer(lambda: (_set_peer_url(pair, pair.b.url),
+                                  slow.stop()))
+
+    def change(i):
+        if i % 2:
+            return pair.request("a", "PUT", "/protection-groups/%s" % pg,
+                                {"protection_group": {
+                                    "description": "writer %d" % i}},
+                                **dave)[0]
+        return pair.request("a", "PUT", "/protection-groups/%s/policy" % pg,
+                            {"policy": dict(policy, rpo_minutes=10 + i)},
+                            **dave)[0]
+    with futures.ThreadPoolExecutor(50) as pool:
+        statuses = list(pool.map(change, range(50)))
+    assert all(s in (200, 201, 409) for s in statuses), statuses
+    assert statuses.count(200) + statuses.count(201) >= 1
+    # Both sites agree on the version that won.
+    _, here = pair.request("a", "GET", "/protection-groups/%s" % pg, **dave)
+    _, there = pair.request("b", "GET", "/protection-groups/%s" % pg, **dave)
+    assert here["protection_group"]["metadata_version"] == \
+        there["protection_group"]["metadata_version"]
+    assert here["protection_group"]["description"] == \
+        there["protection_group"]["description"]
+
+
+def _set_peer_url(pair, url):
+    import sqlalchemy as sa
+
+    from protector.db import models
+    from tests.functional.engine import fixtures
+    rows = fixtures.Rows(pair.a.db_url)
+    with rows.session() as session, session.begin():
+        session.execute(sa.update(models.Site).where(
+            models.Site.name == "site-b").values(protector_url=url))
+
+
+class _SlowPeer:
+    """Forwards to the peer's protector-api after ``delay`` seconds."""
+
+    def __init__(self, target, delay):
+        import http.server
+        import threading
+        import time
+        import urllib.error
+        import urllib.request
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _forward(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                data = self.rfile.read(length) if length else None
+                time.sleep(delay)
+                req = urllib.request.Request(
+                    target + self.path, data=data, method=self.command,
+                    headers={k: v for k, v in self.headers.items()
+                             if k.lower() not in ("host", "content-length",
+                                                  "connection")})
+                try:
+                    with urllib.request.urlopen(req, timeout=60) as resp:
+                        code, payload = resp.status, resp.read()
+                except urllib.error.HTTPError as exc:
+                    code, payload = exc.code, exc.read()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_PUT = do_POST = do_DELETE = _forward
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                      Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever,
+                         daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

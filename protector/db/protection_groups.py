@@ -425,8 +425,12 @@ def apply_replica(context, session, project_id, version, checksum,
         "remote_volume_type_id", "failover_count")}
     values.update(sites)
     last = document.get("last_failover_at")
-    values["last_failover_at"] = datetime.datetime.fromisoformat(
-        last.rstrip("Z")) if last else None
+    try:
+        values["last_failover_at"] = datetime.datetime.fromisoformat(
+            last.rstrip("Z")) if last else None
+    except ValueError:
+        raise exception.Invalid(reason="metadata document last_failover_at: "
+                                "%r is not a date and time" % last[:40])
     values.update(metadata_version=version, metadata_checksum=checksum)
     if row is None:
         row = PG(id=pg_id, project_id=project_id, **values)

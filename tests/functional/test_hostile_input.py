@@ -354,3 +354,126 @@ class _SlowPeer:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def _whole_document(pg, **changes):
+    member = {"id": str(uuid.uuid4()), "instance_id": str(uuid.uuid4()),
+              "instance_name": "vm", "status": "protected",
+              "instance_config": {"flavor": {"original_name": "m1.small"}},
+              "current_site": "site-a", "current_instance_id": None,
+              "volumes": [{"volume_id": str(uuid.uuid4()), "volume_name": "v",
+                           "size_gb": 1, "volume_type_id": None,
+                           "device": "/dev/vda", "boot_index": 0,
+                           "bootable": True, "backend_ref": None,
+                           "current_volume_id": None}]}
+    doc = {"id": pg["id"], "name": pg["name"], "description": None,
+           "status": "active", "status_reason": None,
+           "replication_type": "async",
+           "volume_type_id": os.environ["MOCK_TYPE_REPLICATED_ASYNC"],
+           "volume_type_name": None, "remote_volume_type_id": None,
+           "failover_count": 0, "last_failover_at": None,
+           "primary_site": "site-a", "secondary_site": "site-b",
+           "current_primary_site": "site-a", "consistency_group": None,
+           "members": [member], "policy": None}
+    for path, value in changes.items():
+        target, keys = doc, path.split(".")
+        for key in keys[:-1]:
+            target = target[int(key)] if key.isdigit() else target[key]
+        last = keys[-1]
+        if last.isdigit():
+            target[int(last)] = value
+        else:
+            target[last] = value
+    return doc
+
+
+BAD_DOCUMENTS = [
+    {"members.0.volumes.0.size_gb": "big"},
+    {"members.0.volumes.0.size_gb": 2 ** 40},
+    {"members.0.volumes.0.size_gb": -1},
+    {"members.0.volumes.0.boot_index": "first"},
+    {"members.0.volumes.0.bootable": "yes"},
+    {"members.0.volumes.0.device": "d" * 65},
+    {"members.0.volumes.0.volume_id": "v" * 37},
+    {"members.0.volumes.0.volume_id": None},
+    {"members.0.volumes.0.volume_name": ["x"]},
+    {"members.0.volumes.0.backend_ref": "b" * 256},
+    {"members.0.volumes.0.current_volume_id": 7},
+    {"members.0.volumes.0": "volume"},
+    {"members.0.volumes": "all"},
+    {"members.0.instance_id": "i" * 100},
+    {"members.0.instance_id": 12},
+    {"members.0.instance_name": "n" * 256},
+    {"members.0.status": "s" * 33},
+    {"members.0.status": None},
+    {"members.0.id": "not-a-uuid"},
+    {"members.0.current_site": "c" * 256},
+    {"members.0.current_instance_id": "c" * 37},
+    {"members.0.instance_config": "flavor"},
+    {"members.0": 1},
+    {"members": "all"},
+    {"name": "n" * 256},
+    {"name": 5},
+    {"description": "d" * 1025},
+    {"status": "exploded"},
+    {"status_reason": "r" * 5000},
+    {"replication_type": "semi"},
+    {"volume_type_id": "v" * 37},
+    {"volume_type_name": "v" * 256},
+    {"remote_volume_type_id": {"id": 1}},
+    {"failover_count": -1},
+    {"failover_count": 2 ** 40},
+    {"failover_count": "3"},
+    {"last_failover_at": "yesterday"},
+    {"last_failover_at": "2026-13-45T00:00:00Z"},
+    {"consistency_group": {"id": 5}},
+    {"consistency_group": {"id": str(uuid.uuid4()), "name": "cg",
+                           "volume_type_id": "t", "status": "available",
+                           "protection_group_id": str(uuid.uuid4())}},
+    {"consistency_group": "cg"},
+    {"policy": "p"},
+    {"policy": {"rpo_minutes": "soon"}},
+    {"policy": {"replication_interval": 2 ** 40}},
+    {"policy": {"primary_fa_url": "not a url"}},
+]
+
+
+def test_pushed_documents_are_bounded_by_a_schema(pair):
+    """D9/D11: a wrong type or size anywhere in a pushed document is a 400
+    and nothing is stored (before: about 40 kinds gave 500, and SQLite
+    stored some, e.g. size_gb "big"); so is a version beyond 32 bits."""
+    env = pair.keystone.env
+    dave = {"token": env["DAVE_TOKEN"], "project": env["GAMMA_ID"]}
+    ids = pair.site_ids["a"]
+    status, data = pair.request("a", "POST", "/protection-groups", {
+        "protection_group": {
+            "name": "doc-%s" % uuid.uuid4().hex[:6],
+            "replication_type": "async", "primary_site_id": ids["site-a"],
+            "secondary_site_id": ids["site-b"],
+            "volume_type_id": os.environ["MOCK_TYPE_REPLICATED_ASYNC"]}},
+        **dave)
+    assert status == 201, data
+    pg = data["protection_group"]
+    path = "/internal/protection-groups/%s/metadata" % pg["id"]
+
+    def push(doc, version=2):
+        return pair.signed("b", "PUT", path, {"metadata": {
+            "version": version, "checksum": metadata.checksum(doc),
+            "document": doc}}, **dave)
+    failures = []
+    for changes in BAD_DOCUMENTS:
+        status, data = push(_whole_document(pg, **changes))
+        if status != 400:
+            failures.append((changes, status, data))
+    for version in (2 ** 31, 2 ** 63, 2 ** 64):
+        status, data = push(_whole_document(pg), version)
+        if status != 400:
+            failures.append(("version", version, status, data))
+    assert failures == []
+    _, data = pair.request("b", "GET", "/protection-groups/%s" % pg["id"],
+                           **dave)
+    assert data["protection_group"]["metadata_version"] == 1
+    assert data["protection_group"]["member_count"] == 0
+    # The good one is stored.
+    status, data = push(_whole_document(pg))
+    assert status == 200, data

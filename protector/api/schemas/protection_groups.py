@@ -60,7 +60,8 @@ METADATA = {
         "metadata": {
             "type": "object",
             "properties": {
-                "version": {"type": "integer", "minimum": 1},
+                "version": {"type": "integer", "minimum": 1,
+                            "maximum": 2 ** 31 - 1},
                 "checksum": {"type": "string",
                              "pattern": "^[0-9a-f]{64}$"},
                 "document": {
@@ -89,23 +90,85 @@ METADATA = {
     "additionalProperties": False,
 }
 
+# Every value of a pushed document that the receiver stores is bounded
+# here as its column is (a peer is trusted to be the peer, not to be
+# right): a wrong type or size is a 400, never a 500 or a stored oddity.
+INT32 = 2 ** 31 - 1
 _SITE_NAME = {"type": "string", "minLength": 1, "maxLength": 255}
+
+
+def _text(size, null=True):
+    return {"type": ["string", "null"] if null else "string",
+            "maxLength": size}
+
+
+def _id(null=True):
+    return {"type": ["string", "null"] if null else "string",
+            "minLength": 0 if null else 1, "maxLength": 36}
+
+
+def _count(null=True, minimum=0):
+    return {"type": ["integer", "null"] if null else "integer",
+            "minimum": minimum, "maximum": INT32}
+
+
+_TIME = {"type": ["string", "null"], "maxLength": 40,
+         "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?$"}
+_VOLUME = {
+    "type": "object",
+    "properties": {
+        "volume_id": _id(null=False),
+        "volume_name": _text(255),
+        "size_gb": _count(),
+        "volume_type_id": _id(),
+        "device": _text(64),
+        "boot_index": _count(minimum=-1),
+        "bootable": {"type": "boolean"},
+        "backend_ref": _text(255),
+        "current_volume_id": _id(),
+    },
+    "required": ["volume_id"],
+}
 _MEMBER = {
     "type": "object",
     "properties": {
         "id": schemas.UUID,
-        "instance_id": {"type": "string", "minLength": 1, "maxLength": 36},
-        "instance_name": {"type": ["string", "null"], "maxLength": 255},
+        "instance_id": _id(null=False),
+        "instance_name": _text(255),
         "status": {"type": "string", "minLength": 1, "maxLength": 32},
-        "instance_config": {"type": "object"},
-        "current_site": {"type": ["string", "null"]},
-        "volumes": {"type": "array", "items": {
-            "type": "object",
-            "properties": {"volume_id": {"type": "string", "minLength": 1,
-                                         "maxLength": 36}},
-            "required": ["volume_id"]}},
+        "instance_config": {"type": ["object", "null"]},
+        "current_site": _text(255),
+        "current_instance_id": _id(),
+        "volumes": {"type": "array", "maxItems": 256, "items": _VOLUME},
     },
     "required": ["id", "instance_id", "status", "volumes"],
+}
+_CONSISTENCY_GROUP = {
+    "type": ["object", "null"],
+    "properties": {
+        "id": schemas.UUID,
+        "name": _text(255, null=False),
+        "volume_type_id": _id(null=False),
+        "volume_type_name": _text(255),
+        "backend_name": _text(255),
+        "group_type_id": _id(),
+        "primary_cg_id": _id(),
+        "secondary_cg_id": _id(),
+        "status": {"type": "string", "minLength": 1, "maxLength": 32},
+    },
+    "required": ["id", "name", "volume_type_id", "status"],
+    # Each key becomes a column of the row: nothing else may come in.
+    "additionalProperties": False,
+}
+_POLICY = {
+    "type": ["object", "null"],
+    "properties": {
+        "primary_fa_url": {"anyOf": [schemas.URL, {"type": "null"}]},
+        "secondary_fa_url": {"anyOf": [schemas.URL, {"type": "null"}]},
+        "pure_pg_name": _text(255),
+        "replication_interval": _count(),
+        "rpo_minutes": _count(),
+    },
 }
 
 # A pushed document that is not a deletion must be a whole group.
@@ -115,16 +178,22 @@ DOCUMENT = {
         "id": schemas.UUID,
         "name": schemas.NAME,
         "description": schemas.DESCRIPTION,
-        "status": {"type": "string", "minLength": 1, "maxLength": 32},
+        "status": {"type": "string", "enum": [
+            "creating", "active", "failed_over", "failing_over",
+            "failing_back", "error", "deleting"]},
+        "status_reason": _text(4096),
         "replication_type": {"type": "string", "enum": ["async", "sync"]},
         "primary_site": _SITE_NAME,
         "secondary_site": _SITE_NAME,
         "current_primary_site": _SITE_NAME,
-        "volume_type_id": {"type": "string", "minLength": 1,
-                           "maxLength": 36},
-        "failover_count": {"type": "integer", "minimum": 0},
-        "consistency_group": {"type": ["object", "null"]},
-        "members": {"type": "array", "items": _MEMBER},
+        "volume_type_id": _id(null=False),
+        "volume_type_name": _text(255),
+        "remote_volume_type_id": _id(),
+        "failover_count": _count(null=False),
+        "last_failover_at": _TIME,
+        "consistency_group": _CONSISTENCY_GROUP,
+        "members": {"type": "array", "maxItems": 10000, "items": _MEMBER},
+        "policy": _POLICY,
     },
     "required": ["id", "name", "status", "replication_type", "primary_site",
                  "secondary_site", "current_primary_site", "volume_type_id",

@@ -35,6 +35,7 @@ lab-down: venv
 samples: venv
 	$(BIN)/oslo-config-generator --config-file etc/protector/protector-config-generator.conf
 	$(BIN)/oslopolicy-sample-generator --config-file etc/protector/protector-policy-generator.conf
+	$(BIN)/python tools/gen_openapi.py
 
 clean:
 	rm -rf $(VENV) $(RESULTS) .pytest_cache

@@ -1,5 +1,6 @@
 """Helpers every handler uses: JSON in and out, schemas, tenant checks."""
 import json
+from urllib import parse
 
 import jsonschema
 from oslo_utils import uuidutils
@@ -59,6 +60,18 @@ def authorize(req, action, target=None):
     policy.authorize(req.context, action, target)
 
 
+FORMAT_CHECKER = jsonschema.FormatChecker()
+
+
+@FORMAT_CHECKER.checks("http-url", raises=ValueError)
+def _http_url(value):
+    if not isinstance(value, str):
+        return True
+    parts = parse.urlsplit(value)
+    parts.port  # raises ValueError for a port out of range
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 # Deeper than any body the API takes (a pushed document is ~6 levels).
 MAX_DEPTH = 32
 # Fields whose rejected values are never echoed back (nor logged).
@@ -87,7 +100,7 @@ def extract_json(req, schema):
     _check_text(data)
     try:
         jsonschema.validate(data, schema,
-                            format_checker=jsonschema.FormatChecker())
+                            format_checker=FORMAT_CHECKER)
     except jsonschema.ValidationError as exc:
         raise exception.Invalid(reason=_describe(exc))
     return data

@@ -77,7 +77,9 @@ class SiteCloud:
                         self.site["name"], exc)
             raise exception.SiteUnreachable(
                 site=self.site["name"], reason="%s: %s" % (name, exc))
-        except ks_exc.EndpointNotFound as exc:
+        except (ks_exc.EndpointNotFound,
+                sdk_exc.ServiceDisabledException) as exc:
+            # The SDK disables a service it finds no endpoint for.
             raise exception.CloudServiceError(
                 service=name, site=self.site["name"],
                 reason="no %s endpoint in the catalog (%s)" %

@@ -15,9 +15,13 @@ CONF = cfg.CONF
 
 def _get(url, timeout):
     sess = auth.base_session()
-    return sess.get(url, authenticated=False, raise_exc=False,
-                    timeout=timeout, connect_retries=0,
-                    headers={"Accept": "application/json"})
+    try:
+        return sess.get(url, authenticated=False, raise_exc=False,
+                        timeout=timeout, connect_retries=0,
+                        headers={"Accept": "application/json"})
+    except ValueError as exc:
+        # A URL stored before URLs were checked (requests' InvalidURL).
+        raise ks_exc.ClientException("invalid URL %s: %s" % (url, exc))
 
 
 def _overlaps(doc):

@@ -46,7 +46,7 @@ def receive_metadata(req):
     if not body["document"].get("deleted"):
         try:
             jsonschema.validate(body["document"], pg_schema.DOCUMENT,
-                                format_checker=jsonschema.FormatChecker())
+                                format_checker=util.FORMAT_CHECKER)
         except jsonschema.ValidationError as exc:
             where = "/".join(str(p) for p in exc.absolute_path)
             raise exception.Invalid(reason="metadata document %s: %s" % (

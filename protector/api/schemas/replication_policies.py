@@ -1,7 +1,8 @@
 """Request schema of PUT .../protection-groups/{pg}/policy."""
 
-HTTP_URL = {"type": "string", "minLength": 1, "maxLength": 1024,
-            "pattern": r"^https?://[^\s/$.?#][^\s]*$"}
+from protector.api import schemas
+
+HTTP_URL = schemas.URL
 TOKEN = {"type": "string", "minLength": 1, "maxLength": 1024,
          "pattern": r"^\S+$"}
 

@@ -7,10 +7,13 @@ never from message text:
 0     success; for DR operations: accepted and queued
 1     general error (auth failure, bad argument, missing flag, API error)
 2     usage error (argparse: unknown command, missing positional, ...)
-3     remote site unreachable (``protector.peer.unreachable``)
+3     a site unreachable (``protector.peer.unreachable``,
+      ``protector.site.unreachable``), or the protector-api this
+      command talks to does not answer
 4     operation conflict (``protector.operation.conflict``,
       ``protector.operation.test_active``)
-5     precondition failed (``protector.precondition.*``)
+5     precondition failed (``protector.precondition.*``, any 412, and
+      the checks seed 000 names: a volume type that is not replicated)
 ====  ==========================================================
 """
 
@@ -22,20 +25,25 @@ EXIT_CONFLICT = 4
 EXIT_PRECONDITION = 5
 
 PEER_UNREACHABLE = "protector.peer.unreachable"
+UNREACHABLE_CODES = frozenset({PEER_UNREACHABLE,
+                               "protector.site.unreachable"})
 CONFLICT_CODES = frozenset({"protector.operation.conflict",
                             "protector.operation.test_active"})
 PRECONDITION_PREFIX = "protector.precondition."
+# Checks before anything starts that seed 000 lists under exit 5 although
+# the API answers them with 400.
+PRECONDITION_CODES = frozenset({"protector.volume_type.not_replicated"})
 
 
-def exit_code_for(code):
-    """Map an API error ``code`` to the CLI exit code of seed 000."""
-    if not code:
-        return EXIT_ERROR
-    if code == PEER_UNREACHABLE:
+def exit_code_for(code, status=None):
+    """Map an API error ``code`` (and HTTP status) to the CLI exit code
+    of seed 000."""
+    if code in UNREACHABLE_CODES:
         return EXIT_PEER_UNREACHABLE
     if code in CONFLICT_CODES:
         return EXIT_CONFLICT
-    if code.startswith(PRECONDITION_PREFIX):
+    if (code or "").startswith(PRECONDITION_PREFIX) or \
+            code in PRECONDITION_CODES or status == 412:
         return EXIT_PRECONDITION
     return EXIT_ERROR
 
@@ -48,7 +56,10 @@ class ProtectorClientError(Exception):
 
 class APIUnreachable(ProtectorClientError):
     """The connection to protector-api failed (refused, reset, timed out)
-    before any HTTP answer: the request may be retried if it is a read."""
+    before any HTTP answer: the request may be retried if it is a read.
+    Exit 3: the site (its protector-api) is unreachable."""
+
+    exit_code = EXIT_PEER_UNREACHABLE
 
 
 class UsageError(ProtectorClientError):
@@ -94,7 +105,7 @@ class APIError(ProtectorClientError):
 
     @property
     def exit_code(self):
-        return exit_code_for(self.code)
+        return exit_code_for(self.code, self.status)
 
     @property
     def not_found(self):

@@ -48,6 +48,18 @@ class TestExitCodeFor(testtools.TestCase):
         self.assertEqual("Site site-a is in use (HTTP 409, code "
                          "protector.site.in_use, request req-1)", str(err))
 
+    def test_seed_000_cases_issue_14(self):
+        # A site (not only the peer) unreachable is 3; seed 000's own
+        # example of exit 5 is a volume type without replication, which
+        # the API answers with 400; any 412 is a precondition.
+        self.assertEqual(3, exceptions.exit_code_for(
+            "protector.site.unreachable"))
+        self.assertEqual(5, exceptions.exit_code_for(
+            "protector.volume_type.not_replicated", 400))
+        self.assertEqual(5, exceptions.APIError(
+            412, code="protector.site.not_paired").exit_code)
+        self.assertEqual(3, exceptions.APIUnreachable("down").exit_code)
+
     def test_client_side_codes(self):
         self.assertEqual(3, exceptions.PeerUnreachable("x").exit_code)
         self.assertEqual(1, exceptions.UsageError("x").exit_code)

@@ -186,3 +186,34 @@ def test_readme_noauth2_config_never_answers_500(tmp_path):
         assert "Traceback" not in open(server.log_file).read()
     finally:
         server.stop()
+
+
+def test_seed_004_inline_comment_names_the_option_and_file(tmp_path):
+    """Issue 14 item 16: seed 004's sample line 'bind_port = 8788 # ...'
+    (oslo.config has no inline comments) stops protector-manage and
+    protector-api at start with a message naming the option, the file
+    and the fix, not a traceback from a worker."""
+    from tests.functional import apiserver
+    conf = tmp_path / "protector.conf"
+    conf.write_text(
+        "[DEFAULT]\nstate_path = %s\n[api]\nbind_port = 8788          "
+        "# Default API port. Both sites must expose this port.\n"
+        "[database]\nconnection = sqlite:///%s/p.sqlite\n" % (tmp_path,
+                                                             tmp_path))
+    for binary, args in (("protector-manage", ["db", "version"]),
+                         ("protector-api", [])):
+        result = subprocess.run(
+            [apiserver._bin(binary), "--config-file", str(conf)] + args,
+            capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1, (binary, result)
+        assert "[api] bind_port" in result.stderr, result.stderr
+        assert str(conf) in result.stderr
+        assert "inline comments" in result.stderr
+        assert "Traceback" not in result.stderr
+    # A value that silently took the comment in is refused too.
+    conf.write_text("[DEFAULT]\nsite_name = site-a   # this site\n")
+    result = subprocess.run(
+        [apiserver._bin("protector-manage"), "--config-file", str(conf),
+         "db", "version"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "[DEFAULT] site_name" in \
+        result.stderr, result.stderr

@@ -4,9 +4,8 @@ Every step goes through the real ``openstack`` CLI (with the protectorclient
 plugin) against the lab's real clouds and Protector services, and is printed
 before it runs. The drill protects a VM (booted from a replicated volume) and
 runs a test failover to site-b and its cleanup; it can be rerun on a
-running lab (each step reuses what an earlier run made). A step the server
-does not offer (HTTP 404 ``protector.request.not_found``) ends the drill
-with a message naming it, which is not a failure of the demo.
+running lab (each step reuses what an earlier run made). Any step that
+fails fails the demo (exit 1, naming the step).
 """
 import json
 import os
@@ -36,15 +35,9 @@ def run(args, cloud=None, secondary=None, check=True, capture=True):
         if result.stderr.strip():
             print(result.stderr.strip(), file=sys.stderr)
     if check and result.returncode != 0:
-        if "protector.request.not_found" in (result.stderr or ""):
-            raise NotYet(" ".join(args[:3]))
         raise SystemExit("demo: step failed (exit %d): %s" %
                          (result.returncode, " ".join(args)))
     return result
-
-
-class NotYet(Exception):
-    pass
 
 
 def lab_up():
@@ -97,12 +90,7 @@ def main():
         cloud=a.cloud)
 
     print("\n== DR drill")
-    try:
-        drill(a, b)
-    except NotYet as exc:
-        print("\ndemo: the drill stops here: '%s' is not implemented by "
-              "this version of protector-api yet (see the open issues)."
-              % exc)
+    drill(a, b)
     print("\nThe lab is still running. Use it with:\n"
           "  eval \"$(.venv/bin/protector-lab env)\"\n"
           "  openstack --os-cloud site-a server list\n"

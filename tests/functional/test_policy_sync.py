@@ -148,3 +148,18 @@ def test_policy_put_with_the_peer_down_changes_nothing(pair, group):
     status, body = _call(pair, "a", "GET", "/protection-groups/%s/"
                          "sync-status" % group["id"])
     assert body["sync_status"]["in_sync"] is True, body
+
+
+def test_policy_defaults_interval_and_rpo(pair, group):
+    """Issue 14 item 9: the client offers --replication-interval and
+    --rpo-minutes as optional; the API now gives an async group the
+    documented defaults (300 s, 15 min) instead of a 400."""
+    path = "/protection-groups/%s/policy" % group["id"]
+    policy = {k: v for k, v in POLICY.items()
+              if k not in ("replication_interval", "rpo_minutes")}
+    status, body = _call(pair, "a", "PUT", path, {"policy": policy})
+    assert status == 201, body
+    assert body["policy"]["replication_interval"] == 300
+    assert body["policy"]["rpo_minutes"] == 15
+    status, body = _call(pair, "b", "GET", path)
+    assert body["policy"]["rpo_minutes"] == 15, body

@@ -70,7 +70,7 @@ def put_policy(req):
         raise exception.OperationConflict(
             pg=pg["name"], operation=pg["current_operation_id"],
             operation_type="DR operation", status="in progress")
-    values = dict(body)
+    values = dict(schema.DEFAULTS.get(pg["replication_type"], {}), **body)
     if not crypto.configured():
         # Refuse before talking to any array: nothing could be stored.
         raise exception.EncryptionUnconfigured()

@@ -6,6 +6,11 @@ HTTP_URL = schemas.URL
 TOKEN = {"type": "string", "minLength": 1, "maxLength": 1024,
          "pattern": r"^\S+$"}
 
+# What an async policy gets when the request leaves them out (seed 000's
+# example values): replicate every 5 minutes, alert past 15 minutes.
+DEFAULTS = {"async": {"replication_interval": 300, "rpo_minutes": 15},
+            "sync": {}}
+
 PUT = {
     "type": "object",
     "properties": {
@@ -24,10 +29,11 @@ PUT = {
                 "rpo_minutes": {"type": "integer", "minimum": 1,
                                 "maximum": 525600},
             },
+            # replication_interval and rpo_minutes have defaults for
+            # async groups (DEFAULTS); a sync group needs neither.
             "required": ["primary_fa_url", "primary_fa_api_token",
                          "secondary_fa_url", "secondary_fa_api_token",
-                         "pure_pg_name", "replication_interval",
-                         "rpo_minutes"],
+                         "pure_pg_name"],
             "additionalProperties": False,
         },
     },

@@ -50,9 +50,12 @@ class CreatePolicy(base.ShowOne):
                           help="FlashArray protection group (or pod) name")
         parser.add_argument("--replication-interval", metavar="<seconds>",
                             help="Snapshot replication interval in seconds "
-                                 "(async)")
+                                 "(async; default 300; not used by sync "
+                                 "groups)")
         parser.add_argument("--rpo-minutes", metavar="<minutes>",
-                            help="Recovery point objective in minutes")
+                            help="Recovery point objective in minutes "
+                                 "(async; default 15; not needed by sync "
+                                 "groups)")
         return parser
 
     def take_action(self, parsed_args):

@@ -23,6 +23,8 @@ from protectorclient.osc.v1 import operation as op_cmd
 from protectorclient.osc.v1 import protection_group
 
 FAILOVER_TYPES = ("planned", "unplanned")
+# The API takes planned failbacks only (doc/cli.md, "Where this deviates").
+FAILBACK_TYPES = ("planned",)
 
 
 def _add_mapping_options(parser, what="failover"):
@@ -213,9 +215,12 @@ class Failback(_ActionCommand):
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        parser.add_argument("--type", metavar="{planned,unplanned}",
+        parser.add_argument("--type", metavar="{planned}",
                             dest="failback_type", default="planned",
-                            help="planned (default) or unplanned")
+                            help="planned (the only kind: a failback "
+                                 "stops the workload on the current site "
+                                 "and replicates its last writes back "
+                                 "first)")
         parser.add_argument("--reverse-replication", action="store_true",
                             default=False,
                             help="Resync writes made on the current site "
@@ -227,7 +232,7 @@ class Failback(_ActionCommand):
         return parser
 
     def take_action(self, parsed_args):
-        base.check_choice(parsed_args.failback_type, FAILOVER_TYPES,
+        base.check_choice(parsed_args.failback_type, FAILBACK_TYPES,
                           "--type")
         params = {"type": parsed_args.failback_type,
                   "reverse_replication": parsed_args.reverse_replication}

@@ -165,6 +165,13 @@ class TestFailback(ActionTest):
             peer=protector_client.PEER_REQUIRED)
         self.secondary_factory.assert_not_called()
 
+    def test_unplanned_is_not_offered(self):
+        # Issue 14 item 10: the API takes planned failbacks only; the
+        # client used to offer unplanned and send it to a certain 400.
+        self.assertEqual(1, self.run_command(action.Failback, [
+            "prod-web-app", "--type", "unplanned"]))
+        self.client.pg_action.assert_not_called()
+
 
 class TestTestFailover(ActionTest):
 

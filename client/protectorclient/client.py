@@ -143,8 +143,10 @@ class Client:
         return self.delete("/sites/%s" % _quote(site), peer=peer)
 
     def site_validate(self, site):
-        return self.post("/sites/%s/validate" % _quote(site),
-                         {})["validation"]
+        # The peer token goes along when configured: validating the peer
+        # site (seed 000, "site validate site-b") needs a token for it.
+        return self.post("/sites/%s/validate" % _quote(site), {},
+                         peer=PEER_OPTIONAL)["validation"]
 
     def site_pair(self, site):
         """Pair this site with ``site`` (a new key; rotates an old one).
@@ -153,8 +155,8 @@ class Client:
                          peer=PEER_REQUIRED)["site_key"]
 
     def site_volume_types(self, site):
-        return self.get("/sites/%s/volume-types"
-                        % _quote(site))["volume_types"]
+        return self.request("GET", "/sites/%s/volume-types" % _quote(site),
+                            peer=PEER_OPTIONAL)["volume_types"]
 
     # -- protection groups --------------------------------------------------
 

@@ -116,3 +116,14 @@ def test_validate_through_the_real_cli(lab, registered):
     assert out.returncode == 0, out.stderr
     assert "Keystone: OK" in out.stdout
     assert "replicated-async" in out.stdout
+    # Seed 000: with OS_CLOUD and OS_SECONDARY_CLOUD exported, the peer
+    # site is validated (and its types listed) from site A's Protector.
+    env = dict(env, OS_CLOUD=lab.site_a.admin_cloud,
+               OS_SECONDARY_CLOUD=lab.site_b.admin_cloud)
+    for args, expect in ((["site", "validate", "it-site-b"], "Keystone: OK"),
+                         (["site", "list-volume-types", "it-site-b"],
+                          "replicated-async")):
+        out = subprocess.run([exe, "dr"] + args, capture_output=True,
+                             text=True, env=env)
+        assert out.returncode == 0, (args, out.stderr)
+        assert expect in out.stdout, out.stdout

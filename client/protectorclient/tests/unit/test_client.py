@@ -73,6 +73,27 @@ class TestClient(testtools.TestCase):
         self.assertEqual("peer-token", req.headers["X-Protector-Peer-Token"])
         self.assertEqual({"member": {"instance_id": "i"}}, req.json())
 
+    def test_validate_and_volume_types_send_the_peer_token(self):
+        # Issue 14 item 1: 'site validate site-b' with OS_SECONDARY_CLOUD
+        # set answered 400 protector.peer.token_required.
+        m = self._mocker()
+        m.post(BASE + "/sites/site-b/validate",
+               json={"validation": {"site": "site-b"}})
+        m.get(BASE + "/sites/site-b/volume-types",
+              json={"volume_types": []})
+        self.client.site_validate("site-b")
+        self.assertEqual("peer-token",
+                         m.request_history[-1].headers[
+                             "X-Protector-Peer-Token"])
+        self.client.site_volume_types("site-b")
+        self.assertEqual("peer-token",
+                         m.request_history[-1].headers[
+                             "X-Protector-Peer-Token"])
+        self.client.peer = None
+        self.client.site_validate("site-b")
+        self.assertNotIn("X-Protector-Peer-Token",
+                         m.request_history[-1].headers)
+
     def test_site_pair_sends_the_peer_token_and_needs_it(self):
         m = self._mocker()
         m.post(BASE + "/sites/site-b/pair",

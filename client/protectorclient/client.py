@@ -256,12 +256,14 @@ class Client:
                         % _quote(mapping_id))["tenant_mapping"]
 
     def tenant_mapping_create(self, mapping):
+        # Mirrored on the remote site in the same request: it needs the
+        # remote site's token (the API's 400 otherwise), so say so first.
         return self.post("/tenant-mappings", {"tenant_mapping": mapping},
-                         peer=PEER_OPTIONAL)["tenant_mapping"]
+                         peer=PEER_REQUIRED)["tenant_mapping"]
 
     def tenant_mapping_delete(self, mapping_id):
         return self.delete("/tenant-mappings/%s" % _quote(mapping_id),
-                           peer=PEER_OPTIONAL)
+                           peer=PEER_REQUIRED)
 
     # -- health ---------------------------------------------------------------
 

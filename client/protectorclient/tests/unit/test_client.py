@@ -94,6 +94,16 @@ class TestClient(testtools.TestCase):
         self.assertNotIn("X-Protector-Peer-Token",
                          m.request_history[-1].headers)
 
+    def test_tenant_mapping_needs_the_secondary_cloud(self):
+        # Issue 14 item 4: optional in the client, required by the API.
+        self.client.peer = None
+        err = self.assertRaises(exceptions.UsageError,
+                                self.client.tenant_mapping_create,
+                                {"local_tenant": "p"})
+        self.assertIn("--secondary-cloud", str(err))
+        self.assertRaises(exceptions.UsageError,
+                          self.client.tenant_mapping_delete, "m")
+
     def test_site_pair_sends_the_peer_token_and_needs_it(self):
         m = self._mocker()
         m.post(BASE + "/sites/site-b/pair",

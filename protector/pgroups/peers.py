@@ -17,6 +17,7 @@ sent it. A peer this site is not paired with is refused up front
 import json
 import re
 import time
+from urllib import parse
 
 from keystoneauth1 import exceptions as ks_exc
 from oslo_config import cfg
@@ -146,23 +147,41 @@ class Peer:
         self._request("DELETE", "/internal/tenant-mappings/%s" % mapping_id,
                       signed=True)
 
+    def _answer(self, resp, key):
+        """``resp``'s JSON ``key``; a peer that answers 2xx with something
+        else (another service on that URL, an older Protector) is a
+        refusal, never a KeyError."""
+        try:
+            value = resp.json()[key]
+        except (ValueError, KeyError, TypeError):
+            raise exception.PeerRejected(
+                site=self.site["name"], status=resp.status_code,
+                peer_code="", detail="the answer has no '%s'; is %s a "
+                "protector-api of this version?" % (key, self.url))
+        if not isinstance(value, dict):
+            raise exception.PeerRejected(
+                site=self.site["name"], status=resp.status_code,
+                peer_code="", detail="'%s' in the answer is not an "
+                "object" % key)
+        return value
+
     def start_sub_operation(self, pg_id, kind, body):
         resp, _ = self._request(
             "POST", "/internal/protection-groups/%s/sub-operations" % pg_id,
             {kind: body}, signed=True)
-        return resp.json()["operation"]
+        return self._answer(resp, "operation")
 
     def operation(self, op_id):
         resp, _ = self._request("GET", "/operations/%s" % op_id)
-        return resp.json()["operation"]
+        return self._answer(resp, "operation")
 
     def install_key(self, site_name, key_id, secret):
         """Pairing: give the peer the key for this site (named as the peer
         knows it). Authorized by the caller's admin token there."""
         resp, _ = self._request(
-            "PUT", "/internal/site-keys/%s" % site_name,
+            "PUT", "/internal/site-keys/%s" % parse.quote(site_name, safe=""),
             {"site_key": {"key_id": key_id, "secret": secret}})
-        return resp.json()["site_key"]
+        return self._answer(resp, "site_key")
 
 
 def _short(exc):

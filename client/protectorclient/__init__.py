@@ -1,1 +1,1 @@
-"""python-protectorclient: the OpenStack client plugin for Protector."""
+"""protectorclient: the OpenStack client plugin for Protector."""

@@ -260,8 +260,13 @@ class TestEntryPoints(testtools.TestCase):
 class TestStandalone(testtools.TestCase):
     """The client installs and imports without the server package."""
 
+    def test_distribution_is_named_as_seed_003_installs_it(self):
+        # Seed 003: 'pip install protectorclient' (issue 14 item 15).
+        self.assertEqual("protectorclient", importlib.metadata.metadata(
+            "protectorclient")["Name"])
+
     def test_no_dependency_on_server(self):
-        requires = importlib.metadata.requires("python-protectorclient")
+        requires = importlib.metadata.requires("protectorclient")
         names = {r.split(";")[0].split("[")[0].split("<")[0].split(">")[0]
                  .split("=")[0].split("!")[0].strip().lower()
                  for r in requires or ()}

@@ -90,8 +90,46 @@ class ListProtectionGroup(base.Lister):
         return base.list_columns(items, spec)
 
 
+# Seed 000: show includes "its Consistency Group ID ... replication
+# policy summary"; seed 003: "the linked Consistency Group details".
+SHOW_DETAIL_COLUMNS = SHOW_COLUMNS + ("consistency_group",
+                                      "replication_policy")
+
+
+def _optional(call, *args):
+    """A related resource, or None where there is none (404)."""
+    try:
+        return call(*args)
+    except exceptions.APIError as exc:
+        if exc.not_found:
+            return None
+        raise
+
+
+def policy_summary(policy):
+    if not policy:
+        return "none (openstack dr policy create <pg> ...)"
+    parts = ["array pg %s" % policy.get("pure_pg_name")]
+    if policy.get("replication_interval"):
+        parts.append("every %ss" % policy["replication_interval"])
+    if policy.get("rpo_minutes"):
+        parts.append("RPO %s min" % policy["rpo_minutes"])
+    if policy.get("rpo_status"):
+        parts.append("RPO status %s" % policy["rpo_status"])
+    return ", ".join(parts)
+
+
+def cg_summary(cg):
+    if not cg:
+        return None
+    return "%s (%s, %s volume(s); primary %s, secondary %s)" % (
+        cg.get("name"), cg.get("status"), cg.get("volume_count"),
+        cg.get("primary_cg_id"), cg.get("secondary_cg_id"))
+
+
 class ShowProtectionGroup(base.ShowOne):
-    """Show a protection group: sites, failover state and sync version."""
+    """Show a protection group: sites, failover state, sync version, its
+    consistency group and replication policy."""
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
@@ -100,7 +138,26 @@ class ShowProtectionGroup(base.ShowOne):
 
     def take_action(self, parsed_args):
         pg = self.client.pg_show(parsed_args.protection_group)
-        return base.show_columns(pg, parsed_args, SHOW_COLUMNS)
+        pg = dict(pg)
+        pg["consistency_group"] = cg_summary(_optional(
+            self.client.pg_consistency_group, pg["id"]))
+        pg["replication_policy"] = policy_summary(_optional(
+            self.client.policy_show, pg["id"]))
+        return base.show_columns(pg, parsed_args, SHOW_DETAIL_COLUMNS)
+
+
+class ShowConsistencyGroup(base.ShowOne):
+    """Show the Cinder consistency group of a protection group (seed 003
+    example 5): its name, status, volume count and both sites' group IDs."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        add_pg_argument(parser)
+        return parser
+
+    def take_action(self, parsed_args):
+        cg = self.client.pg_consistency_group(parsed_args.protection_group)
+        return base.show_columns(cg, parsed_args)
 
 
 class SetProtectionGroup(base.ShowOne):

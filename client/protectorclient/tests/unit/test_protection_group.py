@@ -96,12 +96,28 @@ class TestProtectionGroup(fakes.TestProtectorCommand):
         self.assertEqual((fakes.PG["id"], "prod-web-app", "active", "async",
                           "site-a"), list(rows)[0])
 
+    def _related(self, policy=None, cg=None):
+        def missing(*args):
+            raise exceptions.APIError(404, code="protector.x.not_found")
+        if policy is None:
+            self.client.policy_show.side_effect = missing
+        else:
+            self.client.policy_show.return_value = policy
+        if cg is None:
+            self.client.pg_consistency_group.side_effect = missing
+        else:
+            self.client.pg_consistency_group.return_value = cg
+
     def test_show_matches_seed(self):
         self.client.pg_show.return_value = fakes.copy_of(fakes.PG)
+        self._related()
         _, _, (columns, data) = self.take(pg_cmd.ShowProtectionGroup,
                                           ["prod-web-app"])
         self.client.pg_show.assert_called_once_with("prod-web-app")
-        self.assertEqual(dict(zip(columns, data)), {
+        shown = dict(zip(columns, data))
+        self.assertEqual(None, shown.pop("consistency_group"))
+        self.assertIn("none", shown.pop("replication_policy"))
+        self.assertEqual(shown, {
             "id": fakes.PG["id"], "name": "prod-web-app", "status": "active",
             "status_reason": None, "next_action": None,
             "replication_type": "async", "primary_site": "site-a",
@@ -110,6 +126,31 @@ class TestProtectionGroup(fakes.TestProtectorCommand):
             "member_count": 3, "failover_count": 0,
             "last_failover_at": None, "metadata_version": 7,
             "remote_sync_status": "SYNCED", "remote_sync_version": 7})
+
+    def test_show_has_policy_and_consistency_group(self):
+        # Issue 14 item 7: seed 000's "replication policy summary", seed
+        # 003's "linked Consistency Group details".
+        self.client.pg_show.return_value = fakes.copy_of(fakes.PG)
+        self._related(policy=dict(fakes.POLICY, rpo_status="ok"), cg={
+            "name": "pg-prod-web-app-cg", "status": "available",
+            "volume_count": 6, "primary_cg_id": "c1",
+            "secondary_cg_id": "c2"})
+        _, _, (columns, data) = self.take(pg_cmd.ShowProtectionGroup,
+                                          ["prod-web-app"])
+        shown = dict(zip(columns, data))
+        self.assertIn("RPO 15 min", shown["replication_policy"])
+        self.assertIn("RPO status ok", shown["replication_policy"])
+        self.assertIn("6 volume(s)", shown["consistency_group"])
+        self.client.policy_show.assert_called_once_with(fakes.PG["id"])
+
+    def test_consistency_group_show(self):
+        cg = {"id": "cg1", "name": "pg-prod-web-app-cg", "volume_count": 5}
+        self.client.pg_consistency_group.return_value = cg
+        _, _, (columns, data) = self.take(pg_cmd.ShowConsistencyGroup,
+                                          ["prod-web-app"])
+        self.client.pg_consistency_group.assert_called_once_with(
+            "prod-web-app")
+        self.assertEqual(5, dict(zip(columns, data))["volume_count"])
 
     def test_show_prints_status_reason_and_next_action(self):
         pg = fakes.copy_of(fakes.PG)
@@ -120,6 +161,7 @@ class TestProtectionGroup(fakes.TestProtectorCommand):
                   "%s), then 'openstack dr operation retry %s' to "
                   "continue." % (op_id, op_id))
         self.client.pg_show.return_value = pg
+        self._related()
         self.assertEqual(0, self.run_command(pg_cmd.ShowProtectionGroup,
                                              ["prod-web-app"]))
         out = self.fake_stdout.make_string()
@@ -130,12 +172,16 @@ class TestProtectionGroup(fakes.TestProtectorCommand):
 
     def test_show_yaml_has_every_field(self):
         self.client.pg_show.return_value = fakes.copy_of(fakes.PG)
+        self._related()
         _, _, (columns, _) = self.take(pg_cmd.ShowProtectionGroup,
                                        ["pg", "-f", "yaml"])
-        self.assertEqual(set(fakes.PG), set(columns))
+        self.assertEqual(set(fakes.PG) | {"consistency_group",
+                                          "replication_policy"},
+                         set(columns))
 
     def test_column_selection_reaches_any_field(self):
         self.client.pg_show.return_value = fakes.copy_of(fakes.PG)
+        self._related()
         self.assertEqual(0, self.run_command(
             pg_cmd.ShowProtectionGroup,
             ["pg", "-f", "value", "-c", "volume_type_id"]))

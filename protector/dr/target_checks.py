@@ -108,6 +108,8 @@ def check_images(pc):
     """Image-booted members need their image (by name) on the target; in
     mock storage mode bootable copies are made from an image too."""
     from oslo_config import cfg
+
+    from protector.engine import tasks
     from protector import storage
     needed, uncaptured = {}, []
     for member in pc.members:
@@ -128,9 +130,8 @@ def check_images(pc):
         for member in pc.members:
             for vol in member["volumes"]:
                 if vol.get("bootable") or vol.get("boot_index") == 0:
-                    image = vol.get("image_name") or (
-                        member["instance_config"] or {}).get(
-                        "image_name") or cfg.CONF.storage.mock_image_name
+                    image = tasks.volume_image(member, vol) or \
+                        cfg.CONF.storage.mock_image_name
                     mock_needed.setdefault(image, []).append(
                         vol["volume_id"])
     if not needed and not mock_needed:

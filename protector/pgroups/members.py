@@ -64,8 +64,13 @@ def _volumes(cloud, server):
                 in ("true", "1")
             is_root = (root and att.device == root) or (
                 not root and bootable and not server.image)
+            # The image a volume was created from (Cinder keeps its name
+            # in volume_image_metadata): mock storage "replicates" a boot
+            # volume from the image of that name on the target (seed 004).
+            image_meta = _attr(vol, "volume_image_metadata", {}) or {}
             out.append({
                 "volume_id": vol.id, "volume_name": vol.name,
+                "image_name": image_meta.get("image_name"),
                 "size_gb": vol.size, "volume_type": vol.volume_type,
                 "volume_type_id": _attr(vol, "volume_type_id"),
                 "device": att.device, "bootable": bootable,
@@ -141,6 +146,9 @@ def _capture(cloud, server, volumes):
             "boot_index": v["boot_index"], "size_gb": v["size_gb"],
             "delete_on_termination": v["delete_on_termination"]}
             for v in volumes],
+        # volume ID -> the image it was created from, where Cinder says.
+        "volume_images": {v["volume_id"]: v["image_name"] for v in volumes
+                          if v.get("image_name")},
         "ports": ports,
         "networks": networks,
         "security_groups": security_groups,

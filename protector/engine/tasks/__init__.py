@@ -66,13 +66,18 @@ def driver(ctx, store, cloud_factory=None):
         cloud_factory or (lambda: target_cloud(ctx, store)))
 
 
+def volume_image(member, vol):
+    """The image name a member volume comes from: its own (Cinder's
+    volume_image_metadata, captured at member add), else the instance's
+    (an image-booted member), else None (mock storage then uses [storage]
+    mock_image_name)."""
+    config = member["instance_config"] or {}
+    return vol.get("image_name") or (config.get("volume_images") or {}).get(
+        vol["volume_id"]) or config.get("image_name")
+
+
 def member_volumes(members):
     """Every member volume, flat, with its member and image name."""
-    out = []
-    for member in members:
-        config = member["instance_config"] or {}
-        for vol in member["volumes"]:
-            out.append(dict(vol, member_id=member["id"],
-                            image_name=vol.get("image_name") or
-                            config.get("image_name")))
-    return out
+    return [dict(vol, member_id=member["id"],
+                 image_name=volume_image(member, vol))
+            for member in members for vol in member["volumes"]]

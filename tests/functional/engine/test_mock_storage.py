@@ -148,3 +148,25 @@ def test_the_pure_slot_loads_its_driver(engine_db):
         assert "pure" in err.value.message
     finally:
         cfg.CONF.clear_override("driver", group="storage")
+
+
+def test_a_boot_volume_is_replicated_from_its_own_image(engine_db):
+    """Issue 14 item 13 (seed 004): the image of the same name as the
+    source volume's own image, captured at member add from Cinder's
+    volume_image_metadata, not always [storage] mock_image_name."""
+    from protector.engine import tasks
+    member = {"id": "m1", "instance_config": {
+        "volume_images": {"boot-1": "ubuntu-22.04"}},
+        "volumes": [dict(v) for v in VOLUMES]}
+    volumes = tasks.member_volumes([member])
+    assert [v["image_name"] for v in volumes] == ["ubuntu-22.04", None]
+    cloud = FakeCloud(images=("cirros", "ubuntu-22.04"))
+    driver = _driver(engine_db, cloud)
+    driver.promote_volumes(driver.latest_replicated_snapshot(volumes),
+                           "op-img")
+    boot = [c for c in cloud.block.created if c.get("image_id")]
+    assert [b["image_id"] for b in boot] == ["img-ubuntu-22.04"]
+    # An image-booted member's instance image comes next, then the
+    # configured default.
+    member["instance_config"] = {"image_name": "centos"}
+    assert tasks.member_volumes([member])[0]["image_name"] == "centos"

@@ -111,6 +111,9 @@ ROUTE_DECLARATIONS = {
     "/v1/{tenant_id}/internal/protection-groups/{pg}/metadata": {
         "PUT": internal.receive_metadata,
     },
+    "/v1/{tenant_id}/internal/protection-groups/{pg}/push": {
+        "POST": internal.push_to_caller,
+    },
     "/v1/{tenant_id}/internal/protection-groups/{pg}/sub-operations": {
         "POST": internal.start_sub_operation,
     },

@@ -45,6 +45,7 @@ REQUEST_BODIES = {
     (V1 + "/tenant-mappings", "POST"): tm_schema.CREATE,
     (V1 + "/internal/protection-groups/{pg}/metadata", "PUT"):
         pg_schema.METADATA,
+    (V1 + "/internal/protection-groups/{pg}/push", "POST"): EMPTY,
     (V1 + "/internal/protection-groups/{pg}/sub-operations", "POST"):
         SUB_OPERATIONS,
     (V1 + "/internal/tenant-mappings", "POST"): tm_schema.MIRROR,
@@ -56,6 +57,7 @@ QUERY = {
     (V1 + "/protection-groups", "GET"): ("name", "status"),
     (V1 + "/operations", "GET"): ("protection_group_id", "status",
                                   "operation_type"),
+    (V1 + "/protection-groups/{pg}/sync-status", "GET"): ("remote",),
 }
 
 # Path parameters: a name or a UUID where the API takes either.

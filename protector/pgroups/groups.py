@@ -279,14 +279,73 @@ def _delete_groups(req, pg, cg, primary, secondary, strict):
                           site["name"], pg["id"])
 
 
-def force_sync(req, ident):
+def _peer_version(req, project, pg, peer_site, signed=False):
+    """(peer, the peer's own sync-status) when the peer answers, else
+    (peer or None, None). ``remote=0`` keeps the peer from asking back.
+    ``signed``: the returned peer also carries the pairing key."""
+    try:
+        peer = peers.resolve(req, project, peer_site, signed=signed)
+    except exception.ProtectorException:
+        return None, None
+    try:
+        return peer, peer.sync_status(pg["id"])
+    except exception.ProtectorException:
+        return peer, None
+
+
+def force_sync(req, ident, pull=True, expect_peer=None):
+    """Converge both sites on the newest version: push ours, or, when the
+    peer holds a newer one (asked of the stale site, e.g. the original
+    primary after an unplanned failover), have the peer push its own to
+    us. ``pull=False``: only push (the peer's half of a pull)."""
     ctx, project = req.context, req.tenant_id
     pg, version, checksum, doc = db.current_document(ctx, project, ident)
     primary, secondary = group_sites(ctx, pg)
-    _, peer_site = peers.split_sites(primary, secondary)
+    local, peer_site = peers.split_sites(primary, secondary)
+    if expect_peer is not None and expect_peer["id"] != peer_site["id"]:
+        raise exception.PeerAuthFailed(
+            reason="site %s is not a site of protection group %s" % (
+                expect_peer["name"], pg["id"]))
+    # The steps as they happen, for the report (the CLI prints them).
+    steps = []
     result = {"status": "failed", "remote_site": peer_site["name"],
+              "source_site": local["name"], "target_site": peer_site["name"],
               "version": version, "checksum": checksum,
-              "duration_ms": None, "error": None}
+              "duration_ms": None, "error": None, "steps": steps}
+    if pull:
+        peer, theirs = _peer_version(req, project, pg, peer_site,
+                                     signed=True)
+        steps.append({"step": "compare versions with %s" % peer_site["name"],
+                      "ok": theirs is not None})
+        if theirs and (theirs.get("local_version") or 0) > version:
+            result.update(source_site=peer_site["name"],
+                          target_site=local["name"],
+                          version=theirs["local_version"],
+                          checksum=theirs.get("local_checksum"))
+            try:
+                answer = peer.push_to_caller(pg["id"], req.context.auth_token)
+            except (exception.PeerUnreachable, exception.PeerRejected,
+                    exception.PeerTokenInvalid) as exc:
+                steps.append({"step": "%s (ahead, version %s) pushes to %s"
+                              % (peer_site["name"], result["version"],
+                                 local["name"]), "ok": False})
+                result["error"] = exc.message
+                return result
+            steps.extend(answer.get("steps") or [])
+            result.update(status=answer.get("status"),
+                          duration_ms=answer.get("duration_ms"),
+                          error=answer.get("error"))
+            return result
+    steps.append({"step": "gather the metadata of version %d" % version,
+                  "ok": True})
+    computed = metadata.checksum(doc)
+    steps.append({"step": "calculate its checksum", "ok": computed ==
+                  checksum})
+    if computed != checksum:
+        result["error"] = ("the stored checksum %s does not match the "
+                           "document (%s); change the group once to record "
+                           "a new version" % (checksum, computed))
+        return result
     try:
         peer = peers.resolve(req, project, peer_site)
         result["duration_ms"] = peer.push_metadata(pg["id"], version,
@@ -297,15 +356,20 @@ def force_sync(req, ident):
             exc, exception.PeerUnreachable) else "FAILED"
         db.record_sync(ctx, pg["id"], peer_site["id"], status,
                        error=exc.message)
+        steps.append({"step": "push to %s" % peer_site["name"], "ok": False})
         result["error"] = exc.message
         return result
     db.record_sync(ctx, pg["id"], peer_site["id"], "SYNCED",
                    remote_version=version, duration_ms=result["duration_ms"])
+    steps.append({"step": "push to %s" % peer_site["name"], "ok": True})
     result["status"] = "success"
     return result
 
 
-def sync_status(req, ident):
+def sync_status(req, ident, ask_peer=True):
+    """This site's version and what it recorded of the peer; with
+    ``ask_peer`` (and a token for it), the peer's own version too, so the
+    answer is true from either site (``ahead`` names the newer one)."""
     ctx = req.context
     pg = db.get(ctx, req.tenant_id, ident)
     primary, secondary = group_sites(ctx, pg)
@@ -316,7 +380,14 @@ def sync_status(req, ident):
     sync = pg["sync"] or {}
     remote_version = sync.get("remote_version")
     status = sync.get("status") or "PENDING"
-    return {
+    live = None
+    if ask_peer and peer_site is not None and (
+            req.headers.get(tokens.PEER_TOKEN_HEADER) or
+            tokens.is_local(peer_site)):
+        _, live = _peer_version(req, req.tenant_id, pg, peer_site)
+        if live is None:
+            status = "UNREACHABLE"
+    result = {
         "protection_group_id": pg["id"],
         "local_version": pg["metadata_version"],
         "local_checksum": pg["metadata_checksum"],
@@ -331,7 +402,24 @@ def sync_status(req, ident):
         "last_error": sync.get("last_error"),
         "in_sync": status == "SYNCED" and
         remote_version == pg["metadata_version"],
+        "remote_checked": live is not None,
+        "remote_checksum": None,
+        "ahead": None,
     }
+    if live is not None:
+        mine = pg["metadata_version"] or 0
+        theirs = live.get("local_version") or 0
+        same = theirs == mine and live.get("local_checksum") == \
+            pg["metadata_checksum"]
+        result.update(
+            remote_version=theirs, remote_checksum=live.get(
+                "local_checksum"),
+            remote_status="SYNCED" if same else "OUT_OF_SYNC",
+            in_sync=same,
+            ahead=None if same else (
+                result["current_site"] if mine > theirs else
+                result["remote_site"] if theirs > mine else "diverged"))
+    return result
 
 
 def _store_policy(ctx, pg_id, policy, tokens):

@@ -82,12 +82,14 @@ class Peer:
         self.url = url
         self.key = key
 
-    def _request(self, method, path, body=None, signed=False):
+    def _request(self, method, path, body=None, signed=False,
+                 headers=None):
         sess = auth.base_session()
         path = "/v1/%s%s" % (self.project_id, path)
         data = json.dumps(body).encode() if body is not None else None
-        headers = {"X-Auth-Token": self.token,
-                   "OpenStack-API-Version": "protector 1.1"}
+        headers = dict(headers or {}, **{
+            "X-Auth-Token": self.token,
+            "OpenStack-API-Version": "protector 1.1"})
         if data is not None:
             headers["Content-Type"] = "application/json"
         if signed:
@@ -170,6 +172,22 @@ class Peer:
             "POST", "/internal/protection-groups/%s/sub-operations" % pg_id,
             {kind: body}, signed=True)
         return self._answer(resp, "operation")
+
+    def sync_status(self, pg_id):
+        """The peer's own versions of the group (it does not ask back)."""
+        resp, _ = self._request(
+            "GET", "/protection-groups/%s/sync-status?remote=0" % pg_id)
+        return self._answer(resp, "sync_status")
+
+    def push_to_caller(self, pg_id, caller_token):
+        """Have the peer push its (newer) document of the group to this
+        site: sync-force asked of the stale site. ``caller_token`` is the
+        user's token for this site, which the peer needs to reach it."""
+        resp, _ = self._request(
+            "POST", "/internal/protection-groups/%s/push" % pg_id, {},
+            signed=True,
+            headers={tokens.PEER_TOKEN_HEADER: caller_token})
+        return self._answer(resp, "sync_result")
 
     def operation(self, op_id):
         resp, _ = self._request("GET", "/operations/%s" % op_id)

@@ -15,9 +15,11 @@ rules = [
     policy.DocumentedRuleDefault(
         "protector:internal:metadata", base.RULE_DEFAULT,
         "Store a protection group's metadata pushed by the peer site's "
-        "Protector (signed) for the user who changed the group there.",
+        "Protector (signed) for the user who changed the group there, or "
+        "push this site's newer copy to the peer (its sync-force).",
         [{"path": PATH + "/protection-groups/{pg}/metadata",
-          "method": "PUT"}],
+          "method": "PUT"},
+         {"path": PATH + "/protection-groups/{pg}/push", "method": "POST"}],
         deprecated_rule=policy.DeprecatedRule(
             "protector:sync:receive", base.RULE_DEFAULT,
             deprecated_reason="The metadata push moved to the internal, "

@@ -10,6 +10,7 @@ bad checksums.
 import copy
 import os
 import sqlite3
+import uuid
 
 import pytest
 
@@ -342,3 +343,58 @@ def test_a_push_never_writes_another_groups_member_or_cg(pair):
     assert body["protection_group"]["consistency_group_id"] == victim_cg
     _, body = _get(pair, "b", "/protection-groups/%s" % mine)
     assert body["protection_group"]["metadata_version"] == 1
+
+
+def test_sync_status_and_force_tell_the_truth_from_the_stale_site(pair):
+    """Issue 14 item 3: asked of the stale site (site A here, as the
+    original primary after an unplanned failover), sync-status compares
+    both sites' versions and names the one ahead, and sync-force makes
+    the newer site push, whichever site it is asked of."""
+    env = pair.keystone.env
+    dave = {"token": env["DAVE_TOKEN"], "project": env["GAMMA_ID"]}
+    ids = pair.site_ids["a"]
+    status, body = pair.request("a", "POST", "/protection-groups", {
+        "protection_group": {
+            "name": "stale-%s" % uuid.uuid4().hex[:6],
+            "replication_type": "async", "primary_site_id": ids["site-a"],
+            "secondary_site_id": ids["site-b"],
+            "volume_type_id": os.environ["MOCK_TYPE_REPLICATED_ASYNC"]}},
+        **dave)
+    assert status == 201, body
+    pg = body["protection_group"]
+    path = "/protection-groups/%s" % pg["id"]
+    # Site B moves on alone (what a failover with A down leaves).
+    doc = _document(pg["id"], pg["name"], description="newer on B",
+                    status="failed_over", current_primary_site="site-b",
+                    failover_count=1)
+    status, body = _push(pair, "b", pg["id"], 4, doc, **dave)
+    assert status == 200, body
+    status, body = pair.request("a", "GET", path + "/sync-status", **dave)
+    sync = body["sync_status"]
+    assert sync["in_sync"] is False, sync
+    assert sync["ahead"] == "site-b", sync
+    assert sync["remote_version"] == 4 and sync["local_version"] == 1
+    assert sync["remote_status"] == "OUT_OF_SYNC" and sync["remote_checked"]
+    # Site B's own view (what A asked it: remote=0) does not ask back.
+    status, body = pair.request("b", "GET", path + "/sync-status?remote=0",
+                                **dave)
+    assert body["sync_status"]["remote_checked"] is False
+    # sync-force asked of the stale site: B pushes its version 4 to A.
+    status, body = pair.request("a", "POST", path + "/sync-force", {},
+                                **dave)
+    assert status == 200, body
+    result = body["sync_result"]
+    assert result["status"] == "success", result
+    assert result["source_site"] == "site-b" and \
+        result["target_site"] == "site-a", result
+    assert result["version"] == 4
+    _, body = pair.request("a", "GET", path, **dave)
+    assert body["protection_group"]["description"] == "newer on B"
+    assert body["protection_group"]["metadata_version"] == 4
+    status, body = pair.request("a", "GET", path + "/sync-status", **dave)
+    assert body["sync_status"]["in_sync"] is True, body
+    assert body["sync_status"]["ahead"] is None
+    # A forged call of the internal push (unsigned) is refused.
+    status, body = pair.request("b", "POST", "/internal/protection-groups/"
+                                "%s/push" % pg["id"], {}, **dave)
+    assert status == 403, body

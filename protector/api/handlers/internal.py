@@ -76,6 +76,19 @@ def start_sub_operation(req):
         status=202 if created else 200, headers={"Location": location})
 
 
+def push_to_caller(req):
+    """The stale site's sync-force found this site ahead: push this
+    site's document to it (the caller's token for it comes along in
+    X-Protector-Peer-Token)."""
+    sender = _signed_by(req)
+    util.authorize(req, "protector:internal:metadata")
+    if req.body:
+        util.extract_json(req, {"type": "object", "maxProperties": 0})
+    result = groups.force_sync(req, req.urlvars["pg"], pull=False,
+                               expect_peer=sender)
+    return util.json_response(req, {"sync_result": result})
+
+
 def mirror_mapping(req):
     """The mirror of a tenant mapping created on the peer (same ID)."""
     sender = _signed_by(req)

@@ -110,7 +110,10 @@ def show_consistency_group(req):
 
 def sync_status(req):
     util.authorize(req, "protector:sync:status")
-    status = groups.sync_status(req, req.urlvars["pg"])
+    # remote=0: this site's own view only (what a peer asks, so that it
+    # never asks back).
+    status = groups.sync_status(req, req.urlvars["pg"],
+                                ask_peer=req.GET.get("remote") != "0")
     return util.json_response(req, {"sync_status": status})
 
 

@@ -100,17 +100,21 @@ def render_sync_result(result):
     ok = result.get("status") == "success"
     lines = ["Force Sync Initiated...",
              "Checking remote site connectivity..."]
+    steps = result.get("steps")
     if ok:
-        lines += ["%s %s is reachable" % (OK, site),
-                  "",
-                  "Syncing metadata (version %s)..." % version,
-                  "  Gathering current metadata... %s" % OK,
-                  "  Calculating checksum... %s" % OK,
-                  "  Pushing to %s... %s" % (site, OK)]
-    else:
-        lines += ["",
-                  "Syncing metadata (version %s)..." % version,
-                  "  Pushing to %s... %s" % (site, FAIL)]
+        lines.append("%s %s is reachable" % (OK, site))
+    lines += ["", "Syncing metadata (version %s%s)..." % (
+        version, ", from %s to %s" % (result["source_site"],
+                                      result["target_site"])
+        if result.get("source_site") else "")]
+    if steps is None:
+        # A server that does not report its steps: only the outcome.
+        steps = [{"step": "push to %s" % site, "ok": ok}]
+    for step in steps:
+        # The steps the server reports it took, in its words.
+        text = step.get("step") or ""
+        lines.append("  %s... %s" % (text[:1].upper() + text[1:],
+                                     OK if step.get("ok") else FAIL))
     lines += ["",
               "Remote Site Response:",
               "  Status: %s" % result.get("status"),

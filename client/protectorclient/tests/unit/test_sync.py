@@ -75,10 +75,11 @@ class TestRender(fakes.TestProtectorCommand):
             "Checking remote site connectivity...\n"
             "\u2705 Site B is reachable\n"
             "\n"
-            "Syncing metadata (version 5)...\n"
-            "  Gathering current metadata... \u2705\n"
-            "  Calculating checksum... \u2705\n"
-            "  Pushing to Site B... \u2705\n"
+            "Syncing metadata (version 5, from Site A to Site B)...\n"
+            "  Compare versions with Site B... \u2705\n"
+            "  Gather the metadata of version 5... \u2705\n"
+            "  Calculate its checksum... \u2705\n"
+            "  Push to Site B... \u2705\n"
             "\n"
             "Remote Site Response:\n"
             "  Status: success\n"
@@ -87,10 +88,26 @@ class TestRender(fakes.TestProtectorCommand):
             "\n"
             "\u2705 Sync completed successfully\n"
             "Both sites now at version 5\n",
-            sync.render_sync_result({"status": "success",
-                                     "remote_site": "Site B", "version": 5,
-                                     "checksum": "x", "duration_ms": 312,
-                                     "error": None}))
+            sync.render_sync_result({
+                "status": "success", "remote_site": "Site B", "version": 5,
+                "checksum": "x", "duration_ms": 312, "error": None,
+                "source_site": "Site A", "target_site": "Site B",
+                # Issue 14 item 3: the lines are the server's real steps.
+                "steps": [
+                    {"step": "compare versions with Site B", "ok": True},
+                    {"step": "gather the metadata of version 5",
+                     "ok": True},
+                    {"step": "calculate its checksum", "ok": True},
+                    {"step": "push to Site B", "ok": True}]}))
+
+    def test_force_result_from_the_newer_peer(self):
+        text = sync.render_sync_result({
+            "status": "success", "remote_site": "site-b", "version": 4,
+            "source_site": "site-b", "target_site": "site-a",
+            "steps": [{"step": "compare versions with site-b", "ok": True},
+                      {"step": "push to site-a", "ok": True}]})
+        self.assertIn("version 4, from site-b to site-a", text)
+        self.assertNotIn("Gathering", text)
 
     def test_ago_units(self):
         self.assertEqual(" (1 hour ago)",

@@ -82,8 +82,16 @@ def render_sync_status(status, now=None):
                   "",
                   "Both sites have identical metadata."]
     else:
+        if status.get("ahead"):
+            lines += ["Newer metadata: %s" % (
+                "the sites diverged at the same version"
+                if status["ahead"] == "diverged" else status["ahead"]), ""]
         lines.append("Action Required:")
-        if remote_status == "PENDING":
+        if status.get("remote_checked"):
+            lines += ["  1. Converge them: openstack protector "
+                      "protection-group sync-force <pg> (the newer site "
+                      "pushes, whichever site you ask)"]
+        elif remote_status == "PENDING":
             lines += ["  1. Wait for the pending sync to finish",
                       "  2. Or force it: openstack protector "
                       "protection-group sync-force <pg>"]

@@ -57,6 +57,15 @@ class TestRender(fakes.TestProtectorCommand):
             self.assertIn(line + "\n", text)
         self.assertNotIn("Validation:", text)
 
+    def test_out_of_sync_names_the_newer_site(self):
+        text = sync.render_sync_status({
+            "in_sync": False, "local_version": 1, "remote_version": 4,
+            "remote_status": "OUT_OF_SYNC", "remote_checked": True,
+            "ahead": "site-b", "current_site": "site-a",
+            "remote_site": "site-b"})
+        self.assertIn("Newer metadata: site-b", text)
+        self.assertIn("sync-force", text)
+
     def test_pending(self):
         text = sync.render_sync_status(dict(OUT_OF_SYNC,
                                             remote_status="PENDING"),

@@ -1,8 +1,10 @@
 """Cross-project matrix: every route and verb, with another project's IDs.
 
-Project alpha owns a group (with a member, a policy, a consistency
-group), an operation and a tenant mapping on site B, every text of which
-carries a marker. Bob, a member of project beta, calls every route of
+Project gamma ("alpha" below: the victim, a project the gabbi files do
+not use) owns a group (with a member, a policy, a consistency group), an
+operation and a tenant mapping on site B, every text of which carries a
+marker; they are removed afterwards. Bob, a member of project beta,
+calls every route of
 ``ROUTE_DECLARATIONS`` against them: through his own project's URL and
 through alpha's, with alpha's IDs (and names) in the path and in bodies,
 pushed documents and signed internal calls included. Expected: 0 leaks
@@ -67,6 +69,19 @@ def _seed(pair, alpha):
             models.Member.protection_group_id == pg)).first()
     return {"pg": pg, "pg_name": "alpha-pg-%s" % tag,
             "member": member, "op": op, "mapping": mapping, "rows": rows}
+
+
+def _unseed(alpha):
+    rows = alpha["rows"]
+    with rows.session() as s, s.begin():
+        s.execute(sa.delete(models.TenantMapping).where(
+            models.TenantMapping.id == alpha["mapping"]))
+        s.execute(sa.delete(models.OperationStep).where(
+            models.OperationStep.operation_id == alpha["op"]))
+        s.execute(sa.delete(models.Operation).where(
+            models.Operation.id == alpha["op"]))
+        s.execute(sa.delete(models.ProtectionGroup).where(
+            models.ProtectionGroup.id == alpha["pg"]))
 
 
 def _digest(rows):
@@ -155,11 +170,13 @@ def _paths(route, alpha):
     return paths
 
 
-def test_another_project_reads_and_writes_nothing(pair):
+def test_another_project_reads_and_writes_nothing(pair, request):
     env = pair.keystone.env
-    alpha = _seed(pair, env["ALPHA_ID"])
+    victim = env["GAMMA_ID"]
+    alpha = _seed(pair, victim)
+    request.addfinalizer(lambda: _unseed(alpha))
     before = _digest(alpha["rows"])
-    bodies = _bodies(alpha, env["ALPHA_ID"])
+    bodies = _bodies(alpha, victim)
     bob = env["BOB_TOKEN"]
     leaks, writes, errors, calls, statuses = [], [], [], 0, {}
     for full, methods in handler.ROUTE_DECLARATIONS.items():
@@ -171,7 +188,7 @@ def test_another_project_reads_and_writes_nothing(pair):
                 "POST", "PUT") else None)
             if (route, method) == ("/protection-groups", "POST"):
                 continue  # a create in bob's own project is his right
-            for project in (env["BETA_ID"], env["ALPHA_ID"]):
+            for project in (env["BETA_ID"], victim):
                 for path in _paths(route, alpha):
                     signed = route.startswith("/internal/") and \
                         "site-keys" not in route

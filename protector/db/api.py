@@ -3,6 +3,7 @@
 Every database access goes through ``reader``/``writer`` so that connection
 handling, transactions and deadlock retries are uniform.
 """
+import contextlib
 import functools
 import threading
 
@@ -74,9 +75,22 @@ def get_engine():
 
 
 def retry_on_deadlock(fn):
-    """Retry a writer on deadlock (MariaDB/Galera); it must be idempotent."""
-    return oslo_db_api.wrap_db_retry(
+    """Retry a writer on deadlock (MariaDB/Galera); it must be idempotent.
+
+    Only a transaction of its own can be retried: called inside another
+    writer's transaction (e.g. a change pushed to the peer in the same
+    transaction), the deadlock has already rolled that one back, so it
+    propagates and the request answers 409 protector.database.busy
+    (api/handler.py) instead of retrying into a dead session."""
+    retrying = oslo_db_api.wrap_db_retry(
         max_retries=5, retry_on_deadlock=True, inc_retry_interval=True)(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if getattr(_local, "writing", False):
+            return fn(*args, **kwargs)
+        return retrying(*args, **kwargs)
+    return wrapper
 
 
 def _sqlite_write_lock(engine):
@@ -112,6 +126,21 @@ def _sqlite_write_lock(engine):
                 conn.info["in_transaction"] = True
         sa.event.listen(engine, "begin", _begin)
         sa.event.remove(engine, "begin", theirs[0])
+
+
+@contextlib.contextmanager
+def transaction(context):
+    """An outer writer transaction spanning several db calls (and, for a
+    synced change, the push to the peer): the calls inside join it, and
+    their deadlock retry stands aside (retry_on_deadlock)."""
+    _sqlite_write_lock(get_engine())
+    outer = getattr(_local, "writing", False)
+    _local.writing = True
+    try:
+        with context_manager.writer.using(context) as session:
+            yield session
+    finally:
+        _local.writing = outer
 
 
 def _facade_user(kind):

@@ -59,7 +59,7 @@ def synced_change(req, pg, peer):
     ctx = req.context
     failure = None
     try:
-        with db_api.context_manager.writer.using(ctx):
+        with db_api.transaction(ctx):
             def push(version, checksum, document, policy_tokens=None):
                 duration = peer.push_metadata(pg["id"], version, checksum,
                                               document, policy_tokens)
@@ -473,7 +473,7 @@ def receive(ctx, project, pg_id, body, sender):
         raise exception.SyncChecksumMismatch(checksum=body["checksum"],
                                              pg=pg_id, computed=computed)
     _check_sender(ctx, project, pg_id, document, sender)
-    with db_api.context_manager.writer.using(ctx):
+    with db_api.transaction(ctx):
         pg = db.apply_replica(ctx, project, version, body["checksum"],
                               document)
         if pg is not None and document.get("policy"):

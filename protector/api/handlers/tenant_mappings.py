@@ -62,7 +62,7 @@ def create_mapping(req):
         raise exception.TenantMappingSiteIsLocal(site=remote["name"])
     local = peers.local_site([s for s in sites_db.list_all(ctx)
                               if s["id"] != remote["id"]])
-    with db_api.context_manager.writer.using(ctx):
+    with db_api.transaction(ctx):
         mapping = db.create(ctx, values)
         peer = peers.resolve(req, body["local_tenant"], remote,
                              peer_project=body["remote_tenant"])
@@ -82,7 +82,7 @@ def delete_mapping(req):
     mapping = db.get(ctx, req.urlvars["mapping_id"],
                      local_tenant=req.tenant_id)
     remote = sites_db.get(ctx, mapping["remote_site_id"])
-    with db_api.context_manager.writer.using(ctx):
+    with db_api.transaction(ctx):
         db.delete(ctx, mapping["id"])
         peer = peers.resolve(req, mapping["local_tenant"], remote,
                              peer_project=mapping["remote_tenant"])

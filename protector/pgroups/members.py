@@ -77,6 +77,8 @@ def _volumes(cloud, server):
                 "boot_index": 0 if is_root else None,
                 "delete_on_termination": _attr(
                     att, "delete_on_termination", False),
+                "description": _attr(vol, "description"),
+                "metadata": dict(_attr(vol, "metadata", {}) or {}),
             })
     return sorted(out, key=lambda v: (v["boot_index"] is None,
                                       v["device"] or ""))
@@ -149,6 +151,12 @@ def _capture(cloud, server, volumes):
         # volume ID -> the image it was created from, where Cinder says.
         "volume_images": {v["volume_id"]: v["image_name"] for v in volumes
                           if v.get("image_name")},
+        # What a recovered copy of each volume carries over (its name is
+        # the member volume's volume_name): the user finds their own
+        # volumes on the target, not Protector's.
+        "volume_details": {v["volume_id"]: {
+            "description": v.get("description"),
+            "metadata": v.get("metadata") or {}} for v in volumes},
         "ports": ports,
         "networks": networks,
         "security_groups": security_groups,

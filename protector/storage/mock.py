@@ -11,10 +11,11 @@ the same size. If the image is missing the step fails with the seed's
 "Image 'cirros' not found on target site" (code
 ``protector.storage.mock_image_not_found``).
 
-Idempotency: every copy is keyed by (key, source volume) and its Cinder
-volume gets a deterministic name, looked up before creating, so a re-run
-after a crash between "create" and "record" finds the volume instead of
-making a second one.
+The Cinder volume keeps the source volume's name, description and
+metadata (``protector.storage.copies``). Idempotency: every copy is keyed
+by (key, source volume), the key is in the volume's metadata and looked
+up before creating, so a re-run after a crash between "create" and
+"record" finds the volume instead of making a second one.
 """
 from concurrent import futures
 import contextlib
@@ -29,6 +30,7 @@ from oslo_config import cfg
 
 from protector import exception
 from protector.storage import base
+from protector.storage import copies
 
 CONF = cfg.CONF
 
@@ -178,12 +180,9 @@ class MockStorageDriver(base.StorageDriver):
                                               site=self.site["name"])
         return image
 
-    def _existing(self, name):
+    def _existing(self, name, ckey):
         with self.cloud.guard("block-storage"):
-            for vol in self.cloud.conn.block_storage.volumes(name=name):
-                if vol.name == name and vol.status != "error":
-                    return vol
-        return None
+            return copies.find(self.cloud.conn, name, ckey)
 
     def promote_volumes(self, snapshot, key, purpose="failover"):
         # In parallel (bounded like instance rebuilds): each copy is a
@@ -203,21 +202,19 @@ class MockStorageDriver(base.StorageDriver):
             return [job.result() for job in jobs]
 
     def _promote_one(self, snapshot, vol, key, purpose):
-        ckey = "%s:%s" % (key, vol["volume_id"])
+        ckey = copies.copy_key(key, vol["volume_id"])
+        # The "array" name of the copy; in Cinder it keeps the source's.
         name = ("protector-%s-%s" % (purpose, ckey.replace(":", "-")))[:255]
+        attrs = copies.attributes(vol, key)
         with self._db() as db:
             db.execute(
                 "INSERT OR IGNORE INTO copies VALUES (?,?,?,?,?,?,?,?,?)",
                 (ckey, self.group["id"], self.site["id"], snapshot["id"],
                  vol["volume_id"], name, None, purpose, "creating"))
         conn = self.cloud.conn
-        existing = self._existing(name)
+        existing = self._existing(attrs["name"], ckey)
         if existing is None:
-            attrs = {"name": name, "size": vol.get("size_gb") or 1,
-                     "description": "Protector %s copy of volume %s "
-                     "(snapshot %s)" % (purpose, vol["volume_id"],
-                                        snapshot["name"]),
-                     "metadata": {"protector_copy_key": ckey}}
+            attrs["size"] = vol.get("size_gb") or 1
             if vol.get("bootable") or vol.get("boot_index") == 0:
                 image_name = vol.get("image_name") or \
                     CONF.storage.mock_image_name
@@ -270,8 +267,8 @@ class MockStorageDriver(base.StorageDriver):
         vol_id = row["cinder_volume_id"]
         if not vol_id and self.cloud is not None:
             # Made in Cinder but failed before 'available' was recorded:
-            # the deterministic name carries this key.
-            found = self._existing(row["backend_ref"])
+            # its metadata carries this key (any name: the source's).
+            found = self._existing(None, ckey)
             vol_id = found.id if found is not None else None
         return {"source_volume_id": source_volume_id,
                 "backend_ref": row["backend_ref"],

@@ -157,6 +157,13 @@ def test_planned_failover_and_failback(lab, sites, workload):
     for server_id in workload["servers"]:
         assert a.conn.compute.get_server(server_id).status == "SHUTOFF"
     servers = _check_on(b.conn, op, workload, "m2.small", "net-b")
+    # The user finds their own volumes on B: the copies keep the source
+    # volumes' names, Protector's marker is in their metadata.
+    promoted = op["result_data"]["promote_volumes"]["volumes"]
+    for src, copy in promoted.items():
+        made = b.conn.block_storage.get_volume(copy)
+        assert made.name == a.conn.block_storage.get_volume(src).name
+        assert made.metadata["protector_operation"] == op["id"]
     # Site A was reached through an application credential made from the
     # caller's token (kept, secret encrypted, in the operation's
     # parameters; the token itself is not kept); the engine deletes it
@@ -281,6 +288,14 @@ def _parameters(lab, site, op_id):
             return json.loads(cur.fetchone()[0])
     finally:
         conn.close()
+
+
+def _copies(conn, op_id):
+    """Copy keys of the volumes the operation made (their names are the
+    source volumes'; the marker is in the metadata)."""
+    return [(v.metadata or {}).get("protector_copy_key")
+            for v in conn.block_storage.volumes()
+            if (v.metadata or {}).get("protector_operation") == op_id]
 
 
 def _protector_credentials(conn):
@@ -438,8 +453,7 @@ def test_engine_killed_mid_step_resumes_without_duplicates(lab, sites,
     names = [s.name for s in b.conn.compute.servers()]
     for name in _names(b.conn, servers.values()):
         assert names.count(name) == 1, name
-    copies = [v.name for v in b.conn.block_storage.volumes()
-              if op_id in (v.name or "")]
+    copies = _copies(b.conn, op_id)
     assert len(copies) == len(set(copies)) == 6, copies
 
     # The failback, with site A's engine killed while it rebuilds and
@@ -678,8 +692,7 @@ def test_failover_failing_midway_is_rolled_back_or_retried(lab, sites,
         names = [s.name for s in b.conn.compute.servers()]
         for server_name in _names(b.conn, servers.values()):
             assert names.count(server_name) == 1, server_name
-        copies = [v.name for v in b.conn.block_storage.volumes()
-                  if op["id"] in (v.name or "")]
+        copies = _copies(b.conn, op["id"])
         assert len(copies) == len(set(copies)) == 6, copies
 
         # Back to site A, so the module's next test starts as this one did.

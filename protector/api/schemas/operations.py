@@ -18,6 +18,7 @@ ACTIONS = {
             "type": {"type": "string", "enum": ["planned", "unplanned"]},
             "network_mapping": MAPPING,
             "flavor_mapping": MAPPING,
+            "keep_fixed_ips": {"type": "boolean"},
         },
         "additionalProperties": False,
     },
@@ -28,6 +29,7 @@ ACTIONS = {
             "reverse_replication": {"type": "boolean"},
             "network_mapping": MAPPING,
             "flavor_mapping": MAPPING,
+            "keep_fixed_ips": {"type": "boolean"},
         },
         "additionalProperties": False,
     },
@@ -36,6 +38,7 @@ ACTIONS = {
         "properties": {
             "network_mapping": MAPPING,
             "auto_network": {"type": "boolean"},
+            "keep_fixed_ips": {"type": "boolean"},
         },
         "additionalProperties": False,
     },

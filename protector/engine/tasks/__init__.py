@@ -76,8 +76,20 @@ def volume_image(member, vol):
         vol["volume_id"]) or config.get("image_name")
 
 
+def volume_details(member, vol):
+    """The source volume's description and metadata (captured at member
+    add), for its recovered copy; empty for a member captured before."""
+    config = member["instance_config"] or {}
+    details = (config.get("volume_details") or {}).get(vol["volume_id"])
+    details = details or {}
+    return {"description": details.get("description"),
+            "metadata": dict(details.get("metadata") or {})}
+
+
 def member_volumes(members):
-    """Every member volume, flat, with its member and image name."""
+    """Every member volume, flat, with its member, image name, and the
+    description and metadata its copy keeps."""
     return [dict(vol, member_id=member["id"],
-                 image_name=volume_image(member, vol))
+                 image_name=volume_image(member, vol),
+                 **volume_details(member, vol))
             for member in members for vol in member["volumes"]]

@@ -8,6 +8,7 @@ Instances are rebuilt in parallel, at most ``[engine]
 max_parallel_instances`` at a time.
 """
 from concurrent import futures
+import ipaddress
 
 from openstack import exceptions as sdk_exc
 from oslo_config import cfg
@@ -53,21 +54,71 @@ def _find_server(conn, rec, name, op_id):
     return None
 
 
-def _networks(conn, config, mapping, test_network):
+def _free_fixed_ip(conn, network_id, port):
+    """The port's original fixed IP if a subnet of the target network
+    contains it and no port there holds it, else None (Neutron picks).
+    Not on a shared network: the ports of other projects that may hold
+    the address are invisible to this one, and a taken address would
+    fail the build on every retry."""
+    net = conn.network.get_network(network_id)
+    if getattr(net, "is_shared", False):
+        return None
+    for fixed in port.get("fixed_ips") or []:
+        address = fixed.get("ip_address")
+        if not address:
+            continue
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            continue
+        for subnet in conn.network.subnets(network_id=network_id):
+            try:
+                inside = ip in ipaddress.ip_network(subnet.cidr)
+            except (TypeError, ValueError):
+                inside = False
+            if inside and not list(conn.network.ports(
+                    network_id=network_id,
+                    fixed_ips=["ip_address=%s" % address])):
+                return address
+    return None
+
+
+def _networks(conn, config, mapping, test_network, keep_ips=True):
+    """Nova's ``networks`` of the rebuilt server: one NIC per captured
+    port, on the mapped network (or the test network), keeping the port's
+    fixed IP where the target subnet has it free (``keep_fixed_ips``)."""
     nets = []
     for port in config.get("ports") or []:
         if test_network:
-            nets.append({"uuid": test_network})
-            continue
-        src = port.get("network_name")
-        dst = mapping.get(src, src)
-        net = conn.network.find_network(dst, ignore_missing=True)
-        if net is None:
-            raise exception.PreconditionUnmapped(
-                what="network", names=src, pg="(this group)",
-                site="target")
-        nets.append({"uuid": net.id})
+            net_id = test_network
+        else:
+            src = port.get("network_name")
+            dst = mapping.get(src, src)
+            net = conn.network.find_network(dst, ignore_missing=True)
+            if net is None:
+                raise exception.PreconditionUnmapped(
+                    what="network", names=src, pg="(this group)",
+                    site="target")
+            net_id = net.id
+        nic = {"uuid": net_id}
+        address = _free_fixed_ip(conn, net_id, port) if keep_ips else None
+        if address:
+            nic["fixed_ip"] = address
+        nets.append(nic)
     return nets
+
+
+def _delete_on_termination(config, volume_id, purpose):
+    """A recovered device keeps the original's flag (deleting the
+    recovered server then does what deleting the original did); a drill's
+    copies are Protector's, removed by test cleanup, so they never go with
+    the server."""
+    if purpose == "test":
+        return False
+    for dev in config.get("block_device_mapping") or []:
+        if dev.get("volume_id") == volume_id:
+            return bool(dev.get("delete_on_termination"))
+    return False
 
 
 def _target_image(cloud, config, name):
@@ -111,7 +162,8 @@ def _build_one(ctx, store, cloud, member, volumes, purpose):
                         "destination_type": "volume",
                         "boot_index": vol["boot_index"]
                         if vol["boot_index"] is not None else -1,
-                        "delete_on_termination": False})
+                        "delete_on_termination": _delete_on_termination(
+                            config, vol["volume_id"], purpose)})
         image = None
         if not any(b["boot_index"] == 0 for b in bdm):
             image = _target_image(cloud, config, name)
@@ -131,7 +183,7 @@ def _build_one(ctx, store, cloud, member, volumes, purpose):
             networks = _networks(
                 conn, config, params.get("network_mapping") or {},
                 store["results"].get("create_test_network", {}).get(
-                    "network_id"))
+                    "network_id"), params.get("keep_fixed_ips", True))
             sgs = [{"name": sg["name"]} for sg in
                    config.get("security_groups") or []
                    if conn.network.find_security_group(

@@ -71,27 +71,6 @@ def _stale_servers(ctx, conn, members, keep):
             if sid in present and sid not in keep}
 
 
-def _keep_volumes(cloud, server_id):
-    """Volumes attached to the server, each set to survive its deletion."""
-    conn = cloud.conn
-    volumes = []
-    for att in conn.compute.volume_attachments(server_id):
-        volumes.append(att.volume_id)
-        resp = conn.compute.put(
-            "/servers/%s/os-volume_attachments/%s" % (server_id,
-                                                      att.volume_id),
-            json={"volumeAttachment": {"volumeId": att.volume_id,
-                                       "delete_on_termination": False}},
-            microversion="2.85", raise_exc=False)
-        if resp.status_code >= 400:
-            raise exception.CloudServiceError(
-                service="Nova", site=cloud.site["name"], reason="could not "
-                "keep volume %s of instance %s when deleting it (HTTP %d: "
-                "%s)" % (att.volume_id, server_id, resp.status_code,
-                         resp.text[:200]))
-    return sorted(volumes)
-
-
 def _retire(ctx, store, cloud, row, group):
     conn = cloud.conn
     server_id = row["details"]["server_id"]
@@ -123,7 +102,7 @@ def retire_previous_instances(ctx, store):
         stale = _stale_servers(ctx, conn, members, keep)
     for server_id, member_id in sorted(stale.items()):
         with cloud.guard("compute"):
-            volumes = _keep_volumes(cloud, server_id)
+            volumes = source_tasks.keep_volumes(cloud, server_id)
         # Recorded once, before the delete: a re-run reads the volumes
         # from here once the server is gone.
         dr_db.intend_resource(

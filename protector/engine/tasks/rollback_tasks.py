@@ -21,6 +21,7 @@ from protector.db import operations as ops_db
 from protector.dr import subops
 from protector.engine import flows
 from protector.engine import tasks
+from protector.engine.tasks import source_tasks
 from protector import exception
 
 CONF = cfg.CONF
@@ -125,8 +126,8 @@ def _servers_of(conn, row, op_id):
 def delete_recovered_instances(ctx, store):
     """Delete the servers the rolled-back operation built here (and
     nothing else), waiting for each to be gone. Their volumes survive
-    (``delete_on_termination`` is false on every DR copy); the next step
-    deletes the copies."""
+    (``source_tasks.keep_volumes``): the next step deletes the copies
+    through the storage driver, which also cleans up the array."""
     orig_id = _original_id(store)
     rows = dr_db.resources(ctx, op_id=orig_id, rtype="server",
                            exclude_status="deleted")
@@ -139,6 +140,7 @@ def delete_recovered_instances(ctx, store):
         gone = []
         with cloud.guard("compute"):
             for server in _servers_of(conn, row, orig_id):
+                source_tasks.keep_volumes(cloud, server.id)
                 conn.compute.delete_server(server)
                 conn.compute.wait_for_delete(server, wait=SERVER_TIMEOUT)
                 gone.append(server.id)

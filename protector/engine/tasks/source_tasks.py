@@ -116,9 +116,39 @@ def final_snapshot(ctx, store):
     return {"snapshot": snap, "mode": "final_replicated"}
 
 
+def keep_volumes(cloud, server_id):
+    """Volumes attached to the server, each set to survive its deletion.
+
+    A recovered server keeps its original's ``delete_on_termination``
+    flags, so a step that deletes a server and keeps its volumes (vacate,
+    retire, rollback) turns the flag off first (Nova 2.85; a boot volume
+    cannot be detached from a server, so detaching is no way out). Only
+    attachments Nova reports as deleted with the server are changed.
+    """
+    conn = cloud.conn
+    volumes = []
+    for att in conn.compute.volume_attachments(server_id):
+        volumes.append(att.volume_id)
+        if getattr(att, "delete_on_termination", None) is False:
+            continue
+        resp = conn.compute.put(
+            "/servers/%s/os-volume_attachments/%s" % (server_id,
+                                                      att.volume_id),
+            json={"volumeAttachment": {"volumeId": att.volume_id,
+                                       "delete_on_termination": False}},
+            microversion="2.85", raise_exc=False)
+        if resp.status_code >= 400:
+            raise exception.CloudServiceError(
+                service="Nova", site=cloud.site["name"], reason="could not "
+                "keep volume %s of instance %s when deleting it (HTTP %d: "
+                "%s)" % (att.volume_id, server_id, resp.status_code,
+                         resp.text[:200]))
+    return sorted(volumes)
+
+
 def delete_instances(ctx, store):
-    """The vacated side's instances (their volumes are kept:
-    ``delete_on_termination`` is False on every DR copy)."""
+    """The vacated side's instances; their volumes are kept
+    (``keep_volumes``) for the next step to unmanage."""
     cloud = tasks.target_cloud(ctx, store)
     conn = cloud.conn
 
@@ -128,6 +158,7 @@ def delete_instances(ctx, store):
             server = conn.compute.find_server(server_id, ignore_missing=True)
             if server is None:
                 return None
+            keep_volumes(cloud, server.id)
             conn.compute.delete_server(server)
             conn.compute.wait_for_delete(server, wait=SERVER_TIMEOUT)
         return server_id

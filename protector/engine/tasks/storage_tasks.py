@@ -11,6 +11,7 @@ from protector.dr import subops
 from protector.engine import flows
 from protector.engine import tasks
 from protector import exception
+from protector.storage import copies
 
 
 def _volumes(ctx, store):
@@ -121,36 +122,55 @@ def _manage_host(cloud, copy):
     return hosts[0] + "#" + hosts[0].split("@")[-1]
 
 
-def _manage(cloud, grp, copy, name, bootable=False):
-    """Bring an array volume into Cinder (Cinder policy needs: seed 004).
+def _manage(cloud, grp, copy, source, operation_id, purpose):
+    """Bring an array volume into Cinder (Cinder policy needs: seed 004),
+    named, described and tagged like its source volume (storage/copies).
 
-    ``bootable``: the source volume was bootable, so the copy must be too
-    (Nova refuses to boot from a volume Cinder does not mark bootable).
-    Drivers that already made a Cinder volume return its ID instead.
+    A bootable source makes a bootable copy (Nova refuses to boot from a
+    volume Cinder does not mark bootable). Drivers that already made a
+    Cinder volume return its ID instead.
     """
     conn = cloud.conn
+    attrs = copies.attributes(source, operation_id)
+    bootable = bool(source.get("bootable") or source.get("boot_index") == 0)
+    key = attrs["metadata"][copies.COPY_KEY]
     with cloud.guard("block-storage"):
-        for vol in conn.block_storage.volumes(name=name):
-            if vol.name == name:
-                if bootable and not vol.is_bootable:
-                    conn.block_storage.set_volume_bootable_status(vol, True)
-                return vol.id
+        vol = copies.find(conn, attrs["name"], key, skip_error=False,
+                          legacy_name="protector-%s-%s" % (
+                              purpose, source["volume_id"]))
+        if vol is not None:
+            if bootable and not vol.is_bootable:
+                conn.block_storage.set_volume_bootable_status(vol, True)
+            return vol.id
         host = _manage_host(cloud, copy)
         try:
             vol = conn.block_storage.manage_volume(
-                host=host,
-                ref=_manage_ref(copy), name=name,
-                volume_type=grp.get("volume_type_name"),
-                bootable=bool(bootable))
+                host=host, ref=_manage_ref(copy),
+                volume_type=grp.get("volume_type_name"), bootable=bootable,
+                **attrs)
         except sdk_exc.HttpException as exc:
             raise exception.StorageError(driver="cinder",
                                          reason="manage failed: %s" % exc)
     return vol.id
 
 
+def _sources(ctx, store, snap):
+    """Each snapshot volume with what its copy keeps of the source (name,
+    description, metadata), from this site's members: a snapshot taken
+    by a peer of an older version does not carry them."""
+    known = {v["volume_id"]: v for v in _volumes(ctx, store)}
+    out = []
+    for vol in snap["volumes"]:
+        member_vol = known.get(vol["volume_id"], {})
+        out.append(dict(vol, **{k: member_vol.get(k, vol.get(k)) for k in (
+            "volume_name", "description", "metadata")}))
+    return out
+
+
 def _promote(ctx, store, purpose):
     operation = tasks.op(store)
     snap = store["results"]["snapshot_consistency_group"]["snapshot"]
+    snap = dict(snap, volumes=_sources(ctx, store, snap))
     grp = tasks.group(ctx, store)
     records = {}
     for vol in snap["volumes"]:
@@ -166,16 +186,13 @@ def _promote(ctx, store, purpose):
         return cloud[0]
 
     driver = tasks.driver(ctx, store, cloud_factory=factory)
-    copies = driver.promote_volumes(snap, operation["id"], purpose=purpose)
-    bootable = {vol["volume_id"]: bool(vol.get("bootable") or
-                                       vol.get("boot_index") == 0)
-                for vol in snap["volumes"]}
+    made = driver.promote_volumes(snap, operation["id"], purpose=purpose)
+    sources = {vol["volume_id"]: vol for vol in snap["volumes"]}
     mapping = {}
-    for copy in copies:
+    for copy in made:
         vol_id = copy.get("cinder_volume_id") or _manage(
-            factory(), grp, copy, "protector-%s-%s" % (
-                purpose, copy["source_volume_id"]),
-            bootable=bootable.get(copy["source_volume_id"]))
+            factory(), grp, copy, sources[copy["source_volume_id"]],
+            operation["id"], purpose)
         rec = records[copy["source_volume_id"]]
         dr_db.record_resource(ctx, rec["id"], vol_id, details=dict(
             rec["details"], backend_ref=copy["backend_ref"],

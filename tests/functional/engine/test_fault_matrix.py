@@ -72,7 +72,7 @@ def _servers(inv, op_id=None, status=None, test=False):
 
 
 def _copies(inv, op_id):
-    return [v for v in inv["volumes"] if op_id in (v["name"] or "")]
+    return [v for v in inv["volumes"] if v["operation"] == op_id]
 
 
 def _source_volumes(h):

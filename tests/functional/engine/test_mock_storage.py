@@ -23,11 +23,11 @@ class FakeBlockStorage:
 
     def volumes(self, name=None):
         return [v for v in self.volumes_by_id.values()
-                if name is None or v.name == name]
+                if name is None or getattr(v, "name", None) == name]
 
     def create_volume(self, **attrs):
         vol = types.SimpleNamespace(id=str(uuid.uuid4()), status="available",
-                                    **attrs)
+                                    **dict({"metadata": {}}, **attrs))
         self.volumes_by_id[vol.id] = vol
         self.created.append(attrs)
         return vol
@@ -71,7 +71,9 @@ def _driver(engine_db, cloud):
 
 VOLUMES = [
     {"volume_id": "boot-1", "size_gb": 2, "bootable": True,
-     "boot_index": 0, "member_id": "m1"},
+     "boot_index": 0, "member_id": "m1", "volume_name": "web-boot",
+     "description": "the web server's root disk",
+     "metadata": {"tier": "web"}},
     {"volume_id": "data-1", "size_gb": 5, "bootable": False,
      "boot_index": None, "member_id": "m1"},
 ]
@@ -108,16 +110,35 @@ def test_promotion_is_idempotent_per_key(engine_db):
         {c["cinder_volume_id"] for c in first})
 
 
-def test_a_volume_created_before_a_crash_is_found_by_name(engine_db):
+def test_a_volume_created_before_a_crash_is_found_by_its_key(engine_db):
     cloud = FakeCloud()
     driver = _driver(engine_db, cloud)
     snap = driver.latest_replicated_snapshot(VOLUMES[:1])
-    name = "protector-failover-op-4-boot-1"
-    made = cloud.block.create_volume(name=name, size=2)
+    # The source's own volume of the same name (a failback's target
+    # still holds it) is not the copy; the one with the key is.
+    cloud.block.create_volume(name="web-boot", size=2, metadata={})
+    made = cloud.block.create_volume(
+        name="web-boot", size=2,
+        metadata={"protector_copy_key": "op-4:boot-1"})
     cloud.block.created.clear()
     copies = driver.promote_volumes(snap, "op-4")
     assert copies[0]["cinder_volume_id"] == made.id
     assert cloud.block.created == []
+
+
+def test_copies_keep_the_source_name_description_and_metadata(engine_db):
+    cloud = FakeCloud()
+    driver = _driver(engine_db, cloud)
+    snap = driver.latest_replicated_snapshot(VOLUMES)
+    driver.promote_volumes(snap, "op-7")
+    boot, data = cloud.block.created
+    assert boot["name"] == "web-boot" and data["name"] is None
+    assert boot["description"] == "the web server's root disk"
+    assert boot["metadata"] == {"tier": "web",
+                                "protector_copy_key": "op-7:boot-1",
+                                "protector_operation": "op-7"}
+    assert data["metadata"] == {"protector_copy_key": "op-7:data-1",
+                                "protector_operation": "op-7"}
 
 
 def test_delete_copies_removes_only_those(engine_db):

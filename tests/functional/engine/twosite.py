@@ -41,6 +41,7 @@ import contextlib
 import copy
 import datetime
 import functools
+import ipaddress
 import itertools
 import json
 import re
@@ -65,6 +66,7 @@ CONF = cfg.CONF
 FAULTS = ("http_413", "http_500", "timeout", "lost_response")
 FLAVOR = {"name": "m1.small", "vcpus": 1, "ram": 512, "disk": 1}
 NETWORK = "net-web"
+SUBNET = "10.0.0.0/24"
 IMAGE = "cirros"
 REPLICATED_TYPE = "5e1f2b4a-0000-4000-8000-00000000a51c"
 
@@ -232,13 +234,20 @@ class Compute(_Proxy):
                 raise http_error(400, "Network %s could not be found" %
                                  net.get("uuid"),
                                  sdk_exc.BadRequestException)
-            ports.append(net["uuid"])
+            address = net.get("fixed_ip")
+            if address and cloud.address_taken(net["uuid"], address):
+                raise http_error(409, "Fixed IP address %s is already in "
+                                 "use on instance" % address,
+                                 sdk_exc.ConflictException)
+            ports.append((net["uuid"], address or cloud.next_address(
+                net["uuid"])))
         for vid in attached:
             cloud.volumes[vid]["status"] = "in-use"
             cloud.volumes[vid]["attachments"] = [sid]
-        for net_id in ports:
-            cloud.ports[str(uuid.uuid4())] = {"network_id": net_id,
-                                              "device_id": sid}
+        for net_id, address in ports:
+            cloud.ports[str(uuid.uuid4())] = {
+                "network_id": net_id, "device_id": sid,
+                "fixed_ips": [{"ip_address": address}] if address else []}
         srv = {"id": sid, "name": attrs["name"], "status": "BUILD",
                "pending": "ACTIVE", "flavor_id": flavor["id"],
                "metadata": dict(attrs.get("metadata") or {}),
@@ -441,7 +450,9 @@ class BlockStorage(_Proxy):
         self._check_quota(1)
         ref = attrs.get("ref") or {}
         vol = self._new(attrs.get("name"), 1,
-                        metadata={"managed_ref": json.dumps(ref)},
+                        description=attrs.get("description"),
+                        metadata=dict(attrs.get("metadata") or {},
+                                      managed_ref=json.dumps(ref)),
                         volume_type=attrs.get("volume_type"),
                         host=attrs.get("host"),
                         is_bootable=bool(attrs.get("bootable")))
@@ -616,9 +627,20 @@ class Network(_Proxy):
         self.cloud.deleted.append(("network", nid))
 
     @api
-    def ports(self, **query):
+    def get_network(self, network):
+        net = self.cloud.networks.get(_id(network))
+        if net is None:
+            raise http_error(404, "Network %s could not be found" %
+                             _id(network), sdk_exc.NotFoundException)
+        return Obj(**net)
+
+    @api
+    def ports(self, fixed_ips=None, **query):
+        # Neutron's filter: fixed_ips=["ip_address=10.0.0.5"].
+        wanted = {f.partition("=")[2] for f in fixed_ips or []}
         return [Obj(id=pid, **p) for pid, p in self.cloud.ports.items()
-                if all(p.get(k) == v for k, v in query.items())]
+                if all(p.get(k) == v for k, v in query.items()) and
+                wanted <= {ip["ip_address"] for ip in p["fixed_ips"]}]
 
     @api
     def get_quota(self, project, details=False, **query):
@@ -701,7 +723,12 @@ class FakeCloud:
             "network": {"networks": 10, "subnets": 10, "ports": 50}}
         nid = "net-" + self.name
         self.networks[nid] = {"id": nid, "name": NETWORK,
-                              "description": "", "seq": -1}
+                              "description": "", "seq": -1,
+                              "is_shared": False}
+        self.subnets["subnet-" + self.name] = {
+            "id": "subnet-" + self.name, "name": NETWORK,
+            "network_id": nid, "cidr": SUBNET}
+        self.base_network = nid
         self.compute = Compute(self)
         self.block_storage = BlockStorage(self)
         self.network = Network(self)
@@ -767,11 +794,27 @@ class FakeCloud:
         return Obj(id=vol["id"], name=vol["name"], status=vol["status"],
                    size=vol["size"], is_bootable=vol["is_bootable"],
                    bootable=str(vol["is_bootable"]).lower(),
+                   description=vol.get("description"),
                    metadata=copy.deepcopy(vol["metadata"]),
                    attachments=[{"server_id": s}
                                 for s in vol["attachments"]],
                    volume_type=vol.get("volume_type"),
                    host=vol.get("host"))
+
+    def address_taken(self, network_id, address):
+        return any(p["network_id"] == network_id and address in
+                   {ip["ip_address"] for ip in p["fixed_ips"]}
+                   for p in self.ports.values())
+
+    def next_address(self, network_id):
+        """What Neutron's IPAM would give: the first free host address of
+        the network's first subnet (None on a network without one)."""
+        for sub in self.subnets.values():
+            if sub["network_id"] == network_id and sub.get("cidr"):
+                for host in ipaddress.ip_network(sub["cidr"]).hosts():
+                    if not self.address_taken(network_id, str(host)):
+                        return str(host)
+        return None
 
     def compute_usage(self):
         flavors = [self.flavors[s["flavor_id"]]
@@ -785,10 +828,17 @@ class FakeCloud:
                 "gigabytes": sum(v["size"] for v in self.volumes.values()),
                 "snapshots": 0}
 
-    def add_server(self, name, volumes, status="ACTIVE", metadata=None):
-        """A workload server (not made by Protector) with its volumes."""
+    def add_server(self, name, volumes, status="ACTIVE", metadata=None,
+                   address=None):
+        """A workload server (not made by Protector) with its volumes
+        (the boot volume deleted with it, data volumes not) and, with
+        ``address``, its port on the site's network."""
         with self.lock:
             sid = str(uuid.uuid4())
+            if address:
+                self.ports[str(uuid.uuid4())] = {
+                    "network_id": self.base_network, "device_id": sid,
+                    "fixed_ips": [{"ip_address": address}]}
             for vol in volumes:
                 self.volumes[vol["id"]] = {
                     "id": vol["id"], "name": vol["name"],
@@ -800,7 +850,8 @@ class FakeCloud:
                 "id": sid, "name": name, "status": status, "pending": None,
                 "flavor_id": "flavor-small", "metadata": dict(
                     metadata or {}),
-                "attachments": {v["id"]: True for v in volumes},
+                "attachments": {v["id"]: bool(v["bootable"])
+                                for v in volumes},
                 "image_id": None, "seq": next(self.seq)}
             return sid
 
@@ -821,7 +872,9 @@ class FakeCloud:
                              "status": v["status"],
                              "copy_of": (v["metadata"].get(
                                  "protector_copy_key") or "").rpartition(
-                                 ":")[2] or None}
+                                 ":")[2] or None,
+                             "operation": v["metadata"].get(
+                                 "protector_operation")}
                             for v in sorted(self.volumes.values(),
                                             key=lambda v: v["seq"])],
                 "networks": [{"id": n["id"], "name": n["name"]}
@@ -829,7 +882,8 @@ class FakeCloud:
                              if n["name"] != NETWORK],
                 "subnets": [{"id": s["id"], "name": s["name"],
                              "network_id": s["network_id"]}
-                            for s in self.subnets.values()],
+                            for s in self.subnets.values()
+                            if s["network_id"] != self.base_network],
                 "unmanaged": list(self.unmanaged)}
 
 
@@ -1097,13 +1151,27 @@ class TwoSite:
                 vols = [{"id": str(uuid.uuid4()),
                          "name": "vm-%d-disk-%d" % (i, j), "size": j + 1,
                          "bootable": j == 0} for j in range(n_volumes)]
-                sid = self.a.add_server("vm-%d" % i, vols)
+                sid = self.a.add_server("vm-%d" % i, vols,
+                                        address="10.0.0.%d" % (100 + i))
                 member_id = str(uuid.uuid4())
+                # As members.add captures it: the port's address, each
+                # device's delete_on_termination (the boot volume goes
+                # with the server, data volumes stay), each volume's
+                # description and metadata.
                 config = {"name": "vm-%d" % i, "boot_from_volume": True,
                           "flavor": dict(FLAVOR, original_name="m1.small"),
-                          "ports": [{"network_name": NETWORK}],
+                          "ports": [{"network_name": NETWORK, "fixed_ips": [
+                              {"ip_address": "10.0.0.%d" % (100 + i)}]}],
                           "security_groups": [{"name": "default"}],
-                          "metadata": {"app": "web"}}
+                          "metadata": {"app": "web"},
+                          "block_device_mapping": [{
+                              "volume_id": vol["id"],
+                              "delete_on_termination": vol["bootable"]}
+                              for vol in vols],
+                          "volume_details": {vol["id"]: {
+                              "description": "disk of %s" % vol["name"],
+                              "metadata": {"owner": "team-%d" % i}}
+                              for vol in vols}}
                 s.add(models.Member(
                     id=member_id, protection_group_id=pg_id,
                     project_id=self.project, instance_id=sid,
@@ -1264,7 +1332,8 @@ class TwoSite:
             seen = {}
             for vol in inv["volumes"]:
                 if vol["copy_of"]:
-                    tag = (vol["copy_of"], "-test-" in (vol["name"] or ""))
+                    tag = (vol["copy_of"], self.operation(vol["operation"])[
+                        "operation_type"] == "test_failover")
                     seen[tag] = seen.get(tag, 0) + 1
             dup["volumes"] += sum(n - 1 for n in seen.values() if n > 1)
             seen = {}
@@ -1287,7 +1356,7 @@ class TwoSite:
             left = [("server", s["id"]) for s in inv["servers"]
                     if s["operation"] == op_id or s["id"] in recorded]
             left += [("volume", v["id"]) for v in inv["volumes"]
-                     if v["id"] in recorded or op_id in (v["name"] or "")]
+                     if v["id"] in recorded or v["operation"] == op_id]
             left += [("network", n["id"]) for n in inv["networks"]
                      if n["id"] in recorded or op_id[:8] in n["name"]]
             left += [("subnet", n["id"]) for n in inv["subnets"]

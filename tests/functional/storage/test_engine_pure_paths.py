@@ -143,7 +143,7 @@ class _Volumes:
         self.services_forbidden = services_forbidden
 
     def volumes(self, name=None):
-        return []
+        return []  # nothing managed yet (a re-run would find it by key)
 
     def services(self, binary=None):
         if self.services_forbidden:
@@ -173,12 +173,21 @@ def test_pure_copies_are_managed_by_source_name_and_stay_bootable(env):
     snap = drv.create_replicated_snapshot(env.volumes, "final:op-3")
     copies = drv.promote_volumes(snap, "op-3")
     cinder = _Volumes()
-    boot = {v["volume_id"]: v["bootable"] for v in env.volumes}
+    sources = {v["volume_id"]: dict(v, description="d-" + v["volume_name"],
+                                    metadata={"app": "web"})
+               for v in env.volumes}
     for copy in copies:
         storage_tasks._manage(_Cloud(cinder), {"volume_type_name":
                                                "replicated-async"},
-                              copy, "protector-failover-x",
-                              bootable=boot[copy["source_volume_id"]])
+                              copy, sources[copy["source_volume_id"]],
+                              "op-3", "failover")
+    # The Cinder volume keeps the source's name, description and
+    # metadata; Protector's marker is in the metadata, not the name.
+    assert [(m["name"], m["description"]) for m in cinder.managed] == [
+        ("vol-0", "d-vol-0"), ("vol-1", "d-vol-1")]
+    assert [m["metadata"] for m in cinder.managed] == [
+        {"app": "web", "protector_copy_key": "op-3:" + c["source_volume_id"],
+         "protector_operation": "op-3"} for c in copies]
     # Cinder's Pure driver (manage_existing) reads only 'source-name'.
     assert [m["ref"] for m in cinder.managed] == [
         {"source-name": c["backend_ref"]} for c in copies]

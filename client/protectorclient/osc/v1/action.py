@@ -40,6 +40,23 @@ def _add_mapping_options(parser, what="failover"):
              "(repeatable)")
 
 
+def _add_keep_ips_option(parser):
+    parser.add_argument(
+        "--no-keep-fixed-ips", action="store_false", default=True,
+        dest="keep_fixed_ips",
+        help="Let Neutron choose the recovered ports' addresses. By "
+             "default a port keeps its original fixed IP where the "
+             "target subnet contains it and it is free")
+
+
+def _keep_ips(params, parsed_args):
+    # Sent only when turned off: a server of an older version knows no
+    # such field, and the default is the server's.
+    if not parsed_args.keep_fixed_ips:
+        params["keep_fixed_ips"] = False
+    return params
+
+
 def _add_wait_option(parser):
     parser.add_argument("--wait", action="store_true", default=False,
                         help="Follow the operation until it completes or "
@@ -140,6 +157,7 @@ class Failover(_ActionCommand):
                                  "gracefully first (default); unplanned: "
                                  "the primary site is lost")
         _add_mapping_options(parser)
+        _add_keep_ips_option(parser)
         _add_wait_option(parser)
         _add_dry_run_option(parser)
         return parser
@@ -205,7 +223,8 @@ class Failover(_ActionCommand):
         secondary = self._secondary(parsed_args, peer)
         mode = (protector_client.PEER_OPTIONAL if unplanned
                 else protector_client.PEER_REQUIRED)
-        return self._submit(parsed_args, secondary, params, mode)
+        return self._submit(parsed_args, secondary,
+                            _keep_ips(params, parsed_args), mode)
 
 
 class Failback(_ActionCommand):
@@ -227,6 +246,7 @@ class Failback(_ActionCommand):
                                  "back to the original primary before "
                                  "cutting over")
         _add_mapping_options(parser)
+        _add_keep_ips_option(parser)
         _add_wait_option(parser)
         _add_dry_run_option(parser)
         return parser
@@ -244,7 +264,8 @@ class Failback(_ActionCommand):
             params["network_mapping"] = networks
         if flavors:
             params["flavor_mapping"] = flavors
-        return self._submit(parsed_args, self.client, params,
+        return self._submit(parsed_args, self.client,
+                            _keep_ips(params, parsed_args),
                             protector_client.PEER_REQUIRED)
 
 
@@ -265,6 +286,7 @@ class TestFailover(_ActionCommand):
         networks.add_argument(
             "--auto-network", action="store_true", default=False,
             help="Let Protector create isolated temporary test networks")
+        _add_keep_ips_option(parser)
         _add_wait_option(parser)
         _add_dry_run_option(parser)
         return parser
@@ -277,7 +299,8 @@ class TestFailover(_ActionCommand):
             params["network_mapping"] = networks
         primary = sites.SessionSite(self.app.client_manager.session)
         secondary = self._secondary(parsed_args, primary)
-        return self._submit(parsed_args, secondary, params,
+        return self._submit(parsed_args, secondary,
+                            _keep_ips(params, parsed_args),
                             protector_client.PEER_REQUIRED)
 
 

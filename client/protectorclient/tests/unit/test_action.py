@@ -165,6 +165,15 @@ class TestFailback(ActionTest):
             peer=protector_client.PEER_REQUIRED)
         self.secondary_factory.assert_not_called()
 
+    def test_no_keep_fixed_ips(self):
+        self.client.pg_action.return_value = dict(
+            fakes.OPERATION, operation_type="failback")
+        self.take(action.Failback, ["pg", "--no-keep-fixed-ips"])
+        self.assertEqual(
+            {"type": "planned", "reverse_replication": False,
+             "keep_fixed_ips": False},
+            self.client.pg_action.call_args[0][2])
+
     def test_unplanned_is_not_offered(self):
         # Issue 14 item 10: the API takes planned failbacks only; the
         # client used to offer unplanned and send it to a certain 400.
@@ -190,6 +199,12 @@ class TestTestFailover(ActionTest):
     def test_auto_network(self):
         self.take(action.TestFailover, ["pg", "--auto-network"])
         self.assertEqual({"auto_network": True},
+                         self.secondary_client.pg_action.call_args[0][2])
+
+    def test_no_keep_fixed_ips(self):
+        self.take(action.TestFailover, ["pg", "--auto-network",
+                                        "--no-keep-fixed-ips"])
+        self.assertEqual({"auto_network": True, "keep_fixed_ips": False},
                          self.secondary_client.pg_action.call_args[0][2])
 
     def test_test_active_is_four(self):

@@ -32,7 +32,6 @@ from protector.db import dr as dr_db
 from protector.db import protection_groups as pg_db
 from protector.engine import tasks
 from protector.engine.tasks import source_tasks
-from protector import exception
 from protector import volume_groups
 
 CONF = cfg.CONF

@@ -88,6 +88,24 @@ class SiteNameExists(Conflict):
                "or delete the existing site first.")
 
 
+class SiteIdMismatch(Conflict):
+    code = "protector.site.id_mismatch"
+    msg_fmt = ("Site '%(name)s' is already registered on this site under "
+               "another ID (%(existing)s, not %(id)s), so the two sites "
+               "cannot hold it under one ID. Either keep the separate "
+               "registrations (register it on each site on its own, "
+               "without --secondary-cloud), or delete it here ('openstack "
+               "dr site delete %(name)s' against this site) and try "
+               "again.")
+
+
+class SiteIdExists(Conflict):
+    code = "protector.site.duplicate_id"
+    msg_fmt = ("A site with ID %(id)s is already registered on this site "
+               "under another name. Register the new site under its own "
+               "ID, or delete that site here first.")
+
+
 class SiteInUse(Conflict):
     code = "protector.site.in_use"
     msg_fmt = ("Site %(site)s cannot be deleted: it is referenced by "
@@ -202,10 +220,19 @@ class ProtectionGroupBusy(Conflict):
 class VolumeTypeNotFound(Invalid):
     code = "protector.volume_type.not_found"
     msg_fmt = ("Volume type %(volume_type)s does not exist on site "
-               "%(site)s. Create it there with the same name and "
-               "properties (replication_enabled='<is> True', "
-               "replication_type='<in> %(replication_type)s'), then run "
-               "'openstack protector site validate %(site)s'.")
+               "%(site)s. Create a type there with the properties "
+               "replication_enabled='<is> True' and "
+               "replication_type='<in> %(replication_type)s', then run "
+               "'openstack protector site validate %(site)s'.%(hint)s")
+
+
+class VolumeTypeAmbiguous(Invalid):
+    code = "protector.volume_type.ambiguous"
+    msg_fmt = ("Site %(site)s has no volume type named %(volume_type)s, "
+               "and several of its replicated types match it "
+               "(replication_type '%(replication_type)s', a comparable "
+               "backend): %(candidates)s. Name the one to use with "
+               "--secondary-volume-type (REST: secondary_volume_type).")
 
 
 class VolumeTypeNotReplicated(Invalid):

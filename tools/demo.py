@@ -66,19 +66,7 @@ def main():
         run(["volume", "type", "list", "--long", "-c", "Name", "-c",
              "Properties"], cloud=s.admin_cloud)
 
-    print("\n== Register both sites with each site's Protector")
-    for here, peer in ((a, b), (b, a)):
-        existing = json.loads(run(["dr", "site", "list", "-f", "json"],
-                                  cloud=here.admin_cloud).stdout or "[]")
-        names = {row["Name"] for row in existing}
-        for s, kind in ((a, "primary"), (b, "secondary")):
-            if s.name not in names:
-                run(["dr", "site", "create", "--name", s.name,
-                     "--site-type", kind, "--auth-url", s.auth_url,
-                     "--region-name", s.region,
-                     "--description", "lab %s" % s.name],
-                    cloud=here.admin_cloud)
-        run(["dr", "site", "list"], cloud=here.admin_cloud)
+    register_sites(a, b)
     print("\n== Pair the sites (the key their Protectors sign internal "
           "calls with)")
     run(["dr", "site", "pair", "site-b"], cloud=a.admin_cloud,
@@ -95,6 +83,32 @@ def main():
           "  eval \"$(.venv/bin/protector-lab env)\"\n"
           "  openstack --os-cloud site-a server list\n"
           "Remove it with: make lab-down")
+
+
+def register_sites(a, b):
+    """Seed 000: both sites registered once, from site-a, with site-b as
+    the secondary cloud, so both sites hold them under the same IDs."""
+    print("\n== Register both sites once, from site-a (site-b gets the "
+          "same IDs)")
+    names = {}
+    for here in (a, b):
+        existing = json.loads(run(["dr", "site", "list", "-f", "json"],
+                                  cloud=here.admin_cloud).stdout or "[]")
+        names[here.name] = {row["Name"] for row in existing}
+    for s, kind in ((a, "primary"), (b, "secondary")):
+        create = ["dr", "site", "create", "--name", s.name,
+                  "--site-type", kind, "--auth-url", s.auth_url,
+                  "--region-name", s.region,
+                  "--description", "lab %s" % s.name]
+        missing = [here for here in (a, b) if s.name not in names[here.name]]
+        if len(missing) == 2:
+            run(create, cloud=a.admin_cloud, secondary=b.admin_cloud)
+        elif missing:
+            # On one site only (an earlier run stopped half-way):
+            # register it on the other alone, as older demos did.
+            run(create, cloud=missing[0].admin_cloud)
+    for here in (a, b):
+        run(["dr", "site", "list"], cloud=here.admin_cloud)
 
 
 def _exists(args, cloud):

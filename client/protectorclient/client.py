@@ -20,6 +20,8 @@ PEER_TOKEN_HEADER = "X-Protector-Peer-Token"
 SERVICE_TYPE = "protector"
 DEFAULT_API_VERSION = "1.2"
 MIN_API_VERSION = "1.1"
+# POST /sites takes the site's ID from this microversion on.
+SITE_ID_API_VERSION = "1.3"
 
 # How a request uses the peer token.
 PEER_NONE = None          # never sent
@@ -29,6 +31,13 @@ PEER_REQUIRED = "required"  # the command cannot run without it
 
 def _quote(value):
     return parse.quote(str(value), safe="")
+
+
+def _older(version, than):
+    """``"1.2"`` < ``"1.10"``: compare as numbers."""
+    def parts(text):
+        return tuple(int(p) for p in str(text).split("."))
+    return parts(version) < parts(than)
 
 
 class Client:
@@ -58,10 +67,11 @@ class Client:
             return None
         return self.peer.token()
 
-    def request(self, method, path, body=None, params=None, peer=PEER_NONE):
+    def request(self, method, path, body=None, params=None, peer=PEER_NONE,
+                api_version=None):
         url = self.endpoint + path
-        headers = {API_VERSION_HEADER: "%s %s" % (SERVICE_TYPE,
-                                                  self.api_version),
+        version = api_version or self.api_version
+        headers = {API_VERSION_HEADER: "%s %s" % (SERVICE_TYPE, version),
                    "Accept": "application/json"}
         peer_token = self.peer_token(peer)
         log = True
@@ -136,10 +146,16 @@ class Client:
     def site_show(self, site):
         return self.get("/sites/%s" % _quote(site))["site"]
 
-    def site_create(self, site, peer=PEER_OPTIONAL):
-        return self.post("/sites", {"site": site}, peer=peer)["site"]
+    # Sites are registered on each site by its own protector-api (see
+    # protectorclient.registration): no peer token goes along.
+    def site_create(self, site, peer=PEER_NONE):
+        version = None
+        if "id" in site and _older(self.api_version, SITE_ID_API_VERSION):
+            version = SITE_ID_API_VERSION
+        return self.request("POST", "/sites", body={"site": site},
+                            peer=peer, api_version=version)["site"]
 
-    def site_delete(self, site, peer=PEER_OPTIONAL):
+    def site_delete(self, site, peer=PEER_NONE):
         return self.delete("/sites/%s" % _quote(site), peer=peer)
 
     def site_validate(self, site):
@@ -268,4 +284,13 @@ class Client:
     # -- health ---------------------------------------------------------------
 
     def health(self):
-        return self.get("/health")["health"]
+        # The peer token lets the server find the peer's protector-api in
+        # the peer's Keystone catalog. A peer we cannot authenticate to is
+        # what the report is for, so then the request goes without it.
+        peer = PEER_OPTIONAL
+        try:
+            self.peer_token(peer)
+        except exceptions.ProtectorClientError as exc:
+            LOG.debug("health without the peer token: %s", exc)
+            peer = PEER_NONE
+        return self.request("GET", "/health", peer=peer)["health"]

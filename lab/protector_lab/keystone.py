@@ -150,6 +150,28 @@ class StandaloneKeystone:
         _request("PUT", "%s/projects/%s/users/%s/roles/%s" % (
             self.auth_url, project_id, user_id, role_id), token=token)
 
+    def add_endpoint(self, service_type, service_name, url, region,
+                     interface="public", token=None):
+        """Put ``url`` in the catalog as ``service_type``'s endpoint in
+        ``region`` (both made if missing)."""
+        token = token or self.admin_token()
+        _, regions = _request("GET", self.auth_url + "/regions", token=token)
+        if region not in {r["id"] for r in regions["regions"]}:
+            _request("POST", self.auth_url + "/regions",
+                     {"region": {"id": region}}, token)
+        _, services = _request("GET", self.auth_url + "/services?type=" +
+                               service_type, token=token)
+        if services["services"]:
+            service_id = services["services"][0]["id"]
+        else:
+            _, made = _request("POST", self.auth_url + "/services",
+                               {"service": {"type": service_type,
+                                            "name": service_name}}, token)
+            service_id = made["service"]["id"]
+        _request("POST", self.auth_url + "/endpoints", {"endpoint": {
+            "service_id": service_id, "interface": interface,
+            "region_id": region, "url": url}}, token)
+
     def authtoken_options(self, username, password,
                           project="service"):
         """[keystone_authtoken] settings for a service using this Keystone."""

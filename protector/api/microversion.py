@@ -1,12 +1,15 @@
 """Microversions: ``OpenStack-API-Version: protector X.Y``.
 
-1.1 is the minimum (and what a request without the header gets); 1.2 is the
-current version. A malformed value is 400, one outside the range is 406.
+1.1 is the minimum (and what a request without the header gets); the last of
+``VERSIONS`` is the current version. A malformed value is 400, one outside
+the range is 406.
 History (keep in step with doc/api-ref.md):
 
 * 1.1 - initial API.
 * 1.2 - sites show ``status_reason`` and ``last_checked_at``; operations
   show per-step detail.
+* 1.3 - ``POST /sites`` takes an optional ``id``, so both sites can hold a
+  site under one ID (``site create --secondary-cloud``).
 """
 import re
 
@@ -18,7 +21,7 @@ SERVICE_TYPE = "protector"
 HEADER = "OpenStack-API-Version"
 ENV_KEY = "protector.microversion"
 
-VERSIONS = ["1.1", "1.2"]
+VERSIONS = ["1.1", "1.2", "1.3"]
 MIN_VERSION_STRING = VERSIONS[0]
 MAX_VERSION_STRING = VERSIONS[-1]
 

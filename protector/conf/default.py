@@ -21,12 +21,10 @@ default_opts = [
         help="Simulate Cinder consistency-group operations in SQLite instead "
         "of calling Cinder's generic volume group API. For end-to-end tests "
         "on clouds without a group-capable Cinder backend; never enable it "
-        "in production. The simulated Cinder keeps its groups and volume "
-        "types in ``$state_path/mock_storage/cinder.sqlite``; it starts "
-        "with the volume types 'replicated-async' (async), "
-        "'replicated-sync' (sync) and 'standard' (not replicated), the "
-        "same on every site. Volumes and instances still come from the "
-        "real Nova and Cinder.",
+        "in production. The simulated groups are kept in "
+        "``$state_path/mock_storage/cinder.sqlite``. Only the group "
+        "operations are simulated: volume types, volumes and instances "
+        "still come from the real Cinder and Nova of each site.",
     ),
     cfg.StrOpt(
         "site_name",

@@ -91,6 +91,22 @@ engine_opts = [
         "fails and removes what it made). 'protection-group show' quotes "
         "it in next_action.",
     ),
+    cfg.IntOpt(
+        "site_check_interval",
+        default=60,
+        min=0,
+        help="Seconds between two checks, by protector-engine, of every "
+        "registered site, which keep the sites' status (active, "
+        "unreachable, error), status_reason and last_checked_at current "
+        "between 'openstack dr site validate' runs. The check is cheap: "
+        "a GET of the site's Keystone root and of its protector-api's "
+        "versions document (at its protector_url), each with a short "
+        "timeout. It runs when the engine starts, then every this many "
+        "seconds; 0 turns it off (only 'site validate' then sets the "
+        "status). A site that 'site validate' found in error (Nova, "
+        "Cinder or Neutron failing) keeps that status until the next "
+        "validate.",
+    ),
 ]
 
 

@@ -33,14 +33,37 @@ def _find(session, ident):
     return row
 
 
+def _check_id_free(session, site_id, name):
+    """A caller-chosen ID (the peer site's, so both hold one ID): say
+    which registration is in the way, before the insert fails."""
+    by_name = session.scalars(sa.select(models.Site).where(
+        models.Site.name == name)).first()
+    if by_name is not None and by_name.id != site_id:
+        raise exception.SiteIdMismatch(name=name, existing=by_name.id,
+                                       id=site_id)
+    if by_name is not None:
+        raise exception.SiteNameExists(name=name)
+    by_id = session.get(models.Site, site_id)
+    if by_id is not None:
+        raise exception.SiteIdExists(id=site_id)
+
+
 @db_api.write
 def create(context, session, values):
-    row = models.Site(id=uuidutils.generate_uuid(), status="active",
-                      **values)
+    """``values`` may hold ``id``; a new UUID otherwise."""
+    values = dict(values)
+    site_id = values.pop("id", None)
+    if site_id:
+        _check_id_free(session, site_id, values["name"])
+    row = models.Site(id=site_id or uuidutils.generate_uuid(),
+                      status="active", **values)
     session.add(row)
     try:
         session.flush()
-    except db_exc.DBDuplicateEntry:
+    except db_exc.DBDuplicateEntry as exc:
+        # A concurrent create got there first.
+        if site_id and "name" not in (exc.columns or ()):
+            raise exception.SiteIdExists(id=site_id)
         raise exception.SiteNameExists(name=values["name"])
     return _to_dict(row)
 

@@ -164,18 +164,16 @@ def check_images(pc):
 
 
 def check_volume_type(pc):
-    from protector.pgroups import groups
-    from protector import volume_groups
+    from protector.pgroups import volume_types
     pg, target = pc.pg, pc.target
     ident = pg["volume_type_id"] if target["id"] == pg["primary_site_id"] \
         else (pg["remote_volume_type_id"] or pg["volume_type_name"])
     try:
-        vt = volume_groups.for_site(target, pc.cloud).find_volume_type(
-            ident)
+        vt = volume_types.find(pc.cloud(), ident)
     except Exception as exc:
         return [row("volume_type", WARN, "not checked: %s" % _message(exc))]
     try:
-        groups._check_volume_type(target, vt, ident, pg["replication_type"])
+        volume_types.check(target, vt, ident, pg["replication_type"])
     except exception.ProtectorException as exc:
         # The group-create errors are 400s; an operation refused for its
         # target's type is a precondition (412).

@@ -19,6 +19,11 @@ operations of one group, whatever the database says.
 The poll loop also reconciles, at its first look and then every ``[engine]
 lifecycle_stale_after`` seconds, protection groups that protector-api left
 ``creating`` or ``deleting`` (``engine/reconcile.py``).
+
+A site-check loop keeps every site's status current, at start and then
+every ``[engine] site_check_interval`` seconds (``engine/site_status.py``).
+A cleanly stopped engine removes its row from the services table, so that
+the health report says at once that it is not running.
 """
 import datetime
 import threading
@@ -34,6 +39,7 @@ from protector.db import services as services_db
 from protector.engine import locks
 from protector.engine import reconcile
 from protector.engine import runner
+from protector.engine import site_status
 from protector import rpc
 from protector import version
 
@@ -95,6 +101,11 @@ class Engine:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        if self.conf.engine.site_check_interval:
+            # Not joined at stop: a check may wait for its timeouts, and
+            # nothing it does needs finishing (one UPDATE per site).
+            threading.Thread(target=self._site_check_loop, name="sites",
+                             daemon=True).start()
         LOG.info("protector-engine %s started", self.host)
 
     def stop(self):
@@ -109,6 +120,11 @@ class Engine:
         self.pool.shutdown(wait=True)
         for thread in self._threads:
             thread.join(timeout=30)
+        try:
+            services_db.delete(self.ctx, self.host, BINARY)
+        except Exception:  # the row then goes stale; health still tells
+            LOG.exception("Removing this engine from the services table "
+                          "failed")
         self.locks.stop()
         rpc.cleanup()
 
@@ -148,6 +164,20 @@ class Engine:
                 LOG.exception("Looking for work failed")
             self._wake.wait(self.conf.engine.poll_interval)
             self._wake.clear()
+
+    def check_sites(self):
+        """Bring every site's status up to date (engine/site_status.py)."""
+        written = site_status.run(self.ctx)
+        LOG.debug("Checked sites: %s", written)
+        return written
+
+    def _site_check_loop(self):
+        while not self._stop.is_set():
+            try:
+                self.check_sites()
+            except Exception:  # e.g. the database is down: try again later
+                LOG.exception("Checking the sites failed")
+            self._stop.wait(self.conf.engine.site_check_interval)
 
     def reconcile_groups(self, force=False):
         """Finish or undo stale group creates/deletes (at start, then

@@ -15,7 +15,6 @@ import contextlib
 
 from oslo_log import log as logging
 
-from protector.cloud import checks
 from protector.cloud import tokens
 from protector.cloud import trusts
 from protector.common import crypto
@@ -27,6 +26,7 @@ from protector import exception
 from protector.pgroups import metadata
 from protector.pgroups import peers
 from protector.pgroups import remedies
+from protector.pgroups import volume_types
 from protector import volume_groups
 
 LOG = logging.getLogger(__name__)
@@ -78,28 +78,6 @@ def synced_change(req, pg, peer):
                            error=failure[1].message)
 
 
-def _check_volume_type(site, vt, ident, replication_type):
-    if vt is None:
-        raise exception.VolumeTypeNotFound(
-            volume_type=ident, site=site["name"],
-            replication_type=replication_type)
-    kind = checks.replication_type_of(vt["extra_specs"])
-    reason = None
-    if kind is None:
-        reason = "replication_enabled is not '<is> True'"
-    elif kind == "unknown":
-        reason = ("its replication_type is missing or hidden from this user "
-                  "(Cinder policy volume_extension:types_extra_specs:"
-                  "read_sensitive must allow project members to read it)")
-    elif kind != replication_type:
-        reason = "replication_type is '%s', the group asks for '%s'" % (
-            kind, replication_type)
-    if reason:
-        raise exception.VolumeTypeNotReplicated(
-            volume_type=vt["name"], site=site["name"], reason=reason,
-            replication_type=replication_type)
-
-
 def create(req, body):
     ctx, project = req.context, req.tenant_id
     primary = sites_db.get(ctx, body["primary_site_id"])
@@ -110,12 +88,15 @@ def create(req, body):
     # Everything that can be checked is checked before anything is made.
     peer = peers.resolve(req, project, peer_site)
     rtype = body["replication_type"]
-    drivers = {"primary": driver(req, primary),
-               "secondary": driver(req, secondary)}
-    vt = drivers["primary"].find_volume_type(body["volume_type_id"])
-    _check_volume_type(primary, vt, body["volume_type_id"], rtype)
-    remote_vt = drivers["secondary"].find_volume_type(vt["name"])
-    _check_volume_type(secondary, remote_vt, vt["name"], rtype)
+    # One cloud per site for the types and the groups (each is a Keystone
+    # round trip); types come from the real Cinder also in mock mode.
+    clouds = (tokens.cloud_for(req, primary),
+              tokens.cloud_for(req, secondary))
+    vt, remote_vt = volume_types.resolve((primary, secondary), clouds, body)
+    drivers = {"primary": volume_groups.for_site(primary,
+                                                 lambda: clouds[0]),
+               "secondary": volume_groups.for_site(secondary,
+                                                   lambda: clouds[1])}
     # This site's engine acts for the tenant through a trust.
     trusts.ensure(req, local)
 

@@ -26,6 +26,16 @@ def attributes(vol, operation_id):
             "metadata": metadata}
 
 
+def volume_type(group, site_id):
+    """The group's volume type on ``site_id`` (a name or ID Cinder takes):
+    the secondary site's may have another name (seed 003), chosen at
+    group create (``remote_volume_type_id``)."""
+    if site_id == group.get("secondary_site_id") and \
+            group.get("remote_volume_type_id"):
+        return group["remote_volume_type_id"]
+    return group.get("volume_type_name") or group.get("volume_type_id")
+
+
 def find(conn, name, key, legacy_name=None, skip_error=True):
     """The Cinder volume (not in error) that is the copy ``key``, or None.
     Listed by the copy's name (the source's, shared with the original on

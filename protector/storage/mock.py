@@ -169,7 +169,7 @@ class MockStorageDriver(base.StorageDriver):
     # -- copies on this site -------------------------------------------------
 
     def _volume_type(self):
-        return self.group.get("volume_type_name") or None
+        return copies.volume_type(self.group, self.site["id"]) or None
 
     def _find_image(self, name):
         with self.cloud.guard("image"):

@@ -1,4 +1,8 @@
-"""The interface of a site's consistency-group driver."""
+"""The interface of a site's consistency-group driver.
+
+Volume types are not part of it: they are always read from the site's
+real Cinder (``pgroups/volume_types.py``), the mock driver included.
+"""
 import abc
 
 # Group spec that makes a generic volume group a consistency group.
@@ -12,11 +16,6 @@ class VolumeGroups(abc.ABC):
 
     def __init__(self, site):
         self.site = site
-
-    @abc.abstractmethod
-    def find_volume_type(self, ident):
-        """``{"id", "name", "extra_specs"}`` of a type by ID or name, or
-        None when the site has no such type."""
 
     @abc.abstractmethod
     def create_group(self, name, volume_type_id, description=None):

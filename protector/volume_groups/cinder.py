@@ -7,7 +7,6 @@ the terminal status; a group that ends in ``error`` is reported, not kept.
 """
 import time
 
-from openstack import exceptions as sdk_exc
 from oslo_log import log as logging
 
 from protector import exception
@@ -43,17 +42,6 @@ class CinderGroups(base.VolumeGroups):
                 reason="Cinder answered HTTP %s: %s" % (
                     resp.status_code, resp.text[:300]))
         return resp.json() if resp.content else {}
-
-    def find_volume_type(self, ident):
-        with self.cloud.guard("block-storage"):
-            try:
-                vt = self.api.find_type(ident, ignore_missing=True)
-            except sdk_exc.NotFoundException:
-                vt = None
-        if vt is None:
-            return None
-        return {"id": vt.id, "name": vt.name,
-                "extra_specs": dict(vt.extra_specs or {})}
 
     def _group_type(self):
         types = self._call("get", "/group_types", "listed")["group_types"]

@@ -1,15 +1,15 @@
 """Simulated Cinder consistency groups in SQLite (``use_mock_cinder``).
 
-Seed 004's mock mode for clouds without a group-capable Cinder backend.
+Seed 004's mock mode for clouds without a group-capable Cinder backend: it
+simulates the consistency-group operations only. Volume types are not
+simulated: they are read from the site's real Cinder, as without the mock
+(``pgroups/volume_types.py``), so the types a user names are the site's.
 The state lives in ``$state_path/mock_storage/cinder.sqlite``, shared by
-the API workers of this site (SQLite serialises the writers). It holds the
-volume types (seeded with the three the lab and the tests use, identical on
-every site so that the peer's type is found by the same name) and the
-groups with their volumes, keyed by site name because one service creates
-the groups of both sites.
+the API workers of this site (SQLite serialises the writers): the groups
+with their volumes, keyed by site name because one service creates the
+groups of both sites.
 """
 import contextlib
-import json
 import os
 import sqlite3
 import uuid
@@ -18,22 +18,9 @@ from oslo_config import cfg
 
 from protector.volume_groups import base
 
-# Fixed IDs, so tests and operators can refer to the seeded types.
-SEEDED_TYPES = (
-    ("5e1f2b4a-0000-4000-8000-00000000a51c", "replicated-async",
-     {"replication_enabled": "<is> True", "replication_type": "<in> async",
-      "volume_backend_name": "mock"}),
-    ("5e1f2b4a-0000-4000-8000-0000000005ec", "replicated-sync",
-     {"replication_enabled": "<is> True", "replication_type": "<in> sync",
-      "volume_backend_name": "mock"}),
-    ("5e1f2b4a-0000-4000-8000-00000000057d", "standard",
-     {"volume_backend_name": "mock"}),
-)
 MOCK_GROUP_TYPE_ID = "5e1f2b4a-0000-4000-8000-000000000c90"
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS volume_types (
-    id TEXT PRIMARY KEY, name TEXT UNIQUE NOT NULL, extra_specs TEXT);
 CREATE TABLE IF NOT EXISTS groups (
     id TEXT PRIMARY KEY, site TEXT NOT NULL, name TEXT,
     volume_type_id TEXT, status TEXT NOT NULL);
@@ -54,9 +41,6 @@ def connect():
     conn = sqlite3.connect(path, timeout=30)
     try:
         conn.executescript(_SCHEMA)
-        conn.executemany(
-            "INSERT OR IGNORE INTO volume_types VALUES (?, ?, ?)",
-            [(i, n, json.dumps(s)) for i, n, s in SEEDED_TYPES])
         yield conn
         conn.commit()
     finally:
@@ -64,17 +48,6 @@ def connect():
 
 
 class MockCinderGroups(base.VolumeGroups):
-
-    def find_volume_type(self, ident):
-        with connect() as conn:
-            row = conn.execute(
-                "SELECT id, name, extra_specs FROM volume_types "
-                "WHERE id = ? OR name = ? ORDER BY id = ? DESC",
-                (ident, ident, ident)).fetchone()
-        if row is None:
-            return None
-        return {"id": row[0], "name": row[1],
-                "extra_specs": json.loads(row[2] or "{}")}
 
     def create_group(self, name, volume_type_id, description=None):
         group_id = str(uuid.uuid4())

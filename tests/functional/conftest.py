@@ -19,6 +19,7 @@ from protector_lab import keystone as ks_mod
 from tests import conftest as top
 from tests import services
 from tests.functional import apiserver
+from tests.functional import fakecinder
 from tests.functional.engine import fixtures
 
 USERS = {
@@ -57,6 +58,8 @@ def keystone(tmp_path_factory):
     ks.env = env
     ks.projects = projects
     yield ks
+    if getattr(ks, "fake_cinder", None):
+        ks.fake_cinder.stop()
     ks.stop()
 
 
@@ -107,10 +110,18 @@ class SitePair:
     """Servers ``a`` and ``b`` (own databases, mock Cinder) whose sites
     ``site-a``/``site-b`` are registered on both, with ``protector_url``
     pointing at each other. Both share the test Keystone, so each server
-    is told which site it is (``[DEFAULT] site_name``)."""
+    is told which site it is (``[DEFAULT] site_name``).
+
+    Mock Cinder simulates only the consistency groups: the volume types
+    are the sites' own, served by ``fakecinder`` (site-a in its region A,
+    site-b in region B, reached through the catalog's internal
+    interface)."""
+
+    REGIONS = {"site-a": fakecinder.REGION_A, "site-b": fakecinder.REGION_B}
 
     def __init__(self, keystone, workdir, db_urls):
         self.keystone = keystone
+        self.cinder = fakecinder.for_keystone(keystone)
         self.servers = {}
         for name, db_url in zip(("a", "b"), db_urls):
             work = os.path.join(workdir, "site-" + name)
@@ -124,7 +135,8 @@ class SitePair:
                                    "site_name": "site-" + name},
                        "storage": {"token_encryption_key":
                                    PAIR_KEYS[name]},
-                       "cloud": {"connect_retries": "0"}})
+                       "cloud": {"connect_retries": "0",
+                                 "interface": "internal"}})
         self.a, self.b = self.servers["a"], self.servers["b"]
         self.dead_url = "http://127.0.0.1:%d" % ks_mod.free_port()
 
@@ -139,6 +151,7 @@ class SitePair:
                 ids[site] = self.request(key, "POST", "/sites", {"site": {
                     "name": site, "site_type": "primary",
                     "auth_url": self.keystone.auth_url,
+                    "region_name": self.REGIONS.get(site),
                     "protector_url": url}})[1]["site"]["id"]
             self.site_ids[key] = ids
         # Pair the two sites (one key, installed on both), and give each
@@ -210,7 +223,6 @@ class SitePair:
 
     def export(self):
         """Environment for the gabbi files of gabbits/pair/."""
-        from protector.volume_groups import mock as mock_cinder
         env = {"PAIR_A_URL": self.a.url, "PAIR_B_URL": self.b.url,
                "PAIR_DEAD_URL": self.dead_url}
         for key in ("a", "b"):
@@ -218,8 +230,7 @@ class SitePair:
                 env["PAIR_%s_%s_ID" % (key.upper(),
                                        site.replace("-", "_").upper())] = \
                     site_id
-        for type_id, name, _ in mock_cinder.SEEDED_TYPES:
-            env["MOCK_TYPE_" + name.replace("-", "_").upper()] = type_id
+        env.update(fakecinder.export_types())
         os.environ.update(env)
 
 

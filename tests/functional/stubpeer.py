@@ -55,3 +55,46 @@ class StubPeer:
     def stop(self):
         self._server.shutdown()
         self._server.server_close()
+
+
+def versions(low, high):
+    """A Protector versions document (api/handlers/root.py) of ``low`` to
+    ``high``."""
+    return {"versions": [{"id": "v1.0", "status": "CURRENT",
+                          "min_version": low, "max_version": high}]}
+
+
+class DocServer:
+    """Answers every GET with ``body`` (JSON); ``gets`` counts them. For
+    the health and site checks that read a peer's versions document."""
+
+    def __init__(self, body):
+        server = self
+        self.gets = 0
+        data = json.dumps(body).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                server.gets += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                       Handler)
+        self.url = "http://127.0.0.1:%d" % self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()

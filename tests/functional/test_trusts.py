@@ -21,6 +21,7 @@ from protector.cloud import auth
 from protector.common import config
 from tests.functional import apiserver
 from tests.functional import conftest as fconf
+from tests.functional import fakecinder
 
 pytestmark = pytest.mark.keystone
 
@@ -177,14 +178,16 @@ def test_deleted_trust_is_recreated(pair):
 
 @pytest.fixture(scope="module")
 def odd_roles_api(keystone, tmp_path_factory):
-    """A site-a server whose default_trust_roles no user holds."""
+    """A site-a server whose default_trust_roles no user holds (its
+    sites' volume types: the fake Cinder's, as in ``SitePair``)."""
+    fakecinder.for_keystone(keystone)
     work = str(tmp_path_factory.mktemp("trust-roles"))
     server = apiserver.APIServer(
         work, "sqlite:///%s/protector.sqlite" % work,
         authtoken=fconf.authtoken_for(keystone),
         extra={"DEFAULT": {"use_mock_cinder": "True",
                            "site_name": "site-a"},
-               "cloud": {"connect_retries": "0"},
+               "cloud": {"connect_retries": "0", "interface": "internal"},
                "service_credentials": {
                    "default_trust_roles": "dr_operator,_member_"}})
     server.start()
@@ -208,7 +211,6 @@ def _call(server, method, path, token, project, body=None):
 
 def test_missing_role_gives_the_troubleshooting_error(keystone,
                                                       odd_roles_api):
-    from protector.volume_groups import mock as mock_cinder
     env = keystone.env
     admin = env["ADMIN_TOKEN"]
     ids = {}
@@ -217,6 +219,8 @@ def test_missing_role_gives_the_troubleshooting_error(keystone,
                              env["ADMIN_PROJECT_ID"], {"site": {
                                  "name": name, "site_type": "primary",
                                  "auth_url": keystone.auth_url,
+                                 "region_name": fconf.SitePair.REGIONS[
+                                     name],
                                  "protector_url": odd_roles_api.url}})
         assert status == 201, body
         ids[name] = body["site"]["id"]
@@ -226,8 +230,7 @@ def test_missing_role_gives_the_troubleshooting_error(keystone,
     from tests.functional.engine import fixtures
     fixtures.Rows(odd_roles_api.db_url).pair(
         ids["site-b"], fernet.Fernet.generate_key().decode())
-    type_id = [t for t, name, _ in mock_cinder.SEEDED_TYPES
-               if name == "replicated-async"][0]
+    type_id = fakecinder.export_types()["MOCK_TYPE_REPLICATED_ASYNC"]
     status, body = _call(
         odd_roles_api, "POST", "/protection-groups", env["ALICE_TOKEN"],
         env["ALPHA_ID"], {"protection_group": {

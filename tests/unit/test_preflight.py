@@ -353,6 +353,19 @@ def test_a_missing_volume_type_fails_and_the_primary_uses_its_own():
     assert rows[0]["result"] == "ok"
 
 
+def test_mock_cinder_still_reads_the_sites_volume_type(tmp_path):
+    """use_mock_cinder simulates the consistency groups only: the type
+    comes from the target's own Cinder (not fixed mock types)."""
+    cfg.CONF.set_override("use_mock_cinder", True)
+    cfg.CONF.set_override("state_path", str(tmp_path))
+    try:
+        rows = target_checks.check_volume_type(context(
+            cloud=type_cloud({"vt-b": vtype("vt-b", REPLICATED)})))
+    finally:
+        cfg.CONF.clear_override("state_path")
+    assert rows[0]["result"] == "ok", rows
+
+
 def test_an_unreadable_volume_type_warns():
     rows = target_checks.check_volume_type(context(
         cloud=Cloud(block_storage=NS(find_type=fails))))

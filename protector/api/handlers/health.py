@@ -2,9 +2,12 @@
 
 Components: protector-api (answering this request), protector-engine (its
 heartbeat in the services table), the database (a query and its dialect),
-and every registered site (unauthenticated GETs of its Keystone root and
-protector-api root; "version compatible" when the peer's microversion
-range overlaps ours). Sites are probed in parallel with a short timeout.
+and every registered site (``cloud/probe.check``: its Keystone root, then
+its protector-api's versions document at its ``protector_url`` or at the
+``protector`` endpoint of its Keystone catalog, read with the caller's
+token for a site sharing this Keystone, else with the request's
+``X-Protector-Peer-Token``). Sites are probed in parallel with a short
+timeout.
 The project's protection groups with a replication policy add a
 ``replication-rpo`` component (``warning`` when an RPO is breached).
 """
@@ -16,6 +19,7 @@ import sqlalchemy as sa
 
 from protector.api import util
 from protector.cloud import probe
+from protector.cloud import tokens
 from protector.db import api as db_api
 from protector.db import protection_groups as pg_db
 from protector.db import replication_policies as policy_db
@@ -30,16 +34,23 @@ CONF = cfg.CONF
 def _engine(ctx):
     rows = services_db.list_binary(ctx, manager.BINARY)
     if not rows:
+        # A stopped engine removes its row (engine/manager.py).
         return "down", "Not running (no engine heartbeat recorded)"
     now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
     ages = {r["host"]: int((now - r["last_seen_at"]).total_seconds())
             for r in rows if r["last_seen_at"]}
     alive = sorted(h for h, age in ages.items()
                    if age <= CONF.engine.stale_after)
+    if len(alive) == 1:
+        return "ok", "Running"  # seed 000's wording
     if alive:
-        return "ok", "Running (%s)" % ", ".join(alive)
+        return "ok", "Running (%d engines: %s)" % (len(alive),
+                                                   ", ".join(alive))
+    if not ages:
+        return "down", "Not running (no engine heartbeat recorded)"
     host, age = min(ages.items(), key=lambda kv: kv[1])
-    return "down", "No heartbeat for %ds (last: %s)" % (age, host)
+    return "down", "Not running (no heartbeat for %ds; last: %s)" % (
+        age, host)
 
 
 @db_api.read
@@ -52,18 +63,26 @@ def _database(ctx, session):
     return {"sqlite": "SQLite"}.get(dialect.name, dialect.name)
 
 
-def _site(site):
-    report = probe.probe(site)
-    if report["keystone"]:
-        return "unreachable", report["keystone"]
-    if report["protector"] == "unset":
-        return "ok", "Reachable (Keystone); no protector_url registered"
-    if report["protector"]:
-        return "unreachable", report["protector"]
-    if not report["compatible"]:
-        return "error", ("Reachable, version incompatible (no common "
-                         "microversion)")
-    return "ok", "Reachable, version compatible"
+def _catalog_token(req, site):
+    """A token of ``site`` to read its catalog with, if the request has
+    one (only needed without a protector_url)."""
+    if site.get("protector_url"):
+        return None
+    if tokens.is_local(site):
+        return req.context.auth_token
+    return req.headers.get(tokens.PEER_TOKEN_HEADER)
+
+
+def _site(site, token):
+    try:
+        state, detail = probe.check(site, token=token)
+    except Exception as exc:  # report, do not fail the health request
+        return "unknown", "Not checked: %s" % exc
+    if state == "unchecked":
+        if token is None and not tokens.is_local(site):
+            detail += " (the CLI sends one with --secondary-cloud)"
+        return "unknown", detail
+    return state, detail
 
 
 def _rpo(ctx, project_id):
@@ -115,7 +134,8 @@ def show_health(req):
     if sites:
         with futures.ThreadPoolExecutor(max_workers=min(8, len(sites))) \
                 as pool:
-            results = list(pool.map(_site, sites))
+            results = list(pool.map(
+                _site, sites, [_catalog_token(req, s) for s in sites]))
         for site, (status, detail) in zip(sites, results):
             components.append({"component": site["name"], "status": status,
                                "detail": detail})

@@ -26,6 +26,9 @@ def serialize(pg, ctx=None):
         "current_primary_site_id", "current_primary_site", "volume_type_id",
         "volume_type_name", "consistency_group_id", "member_count",
         "failover_count", "metadata_version")}
+    # Additive, every microversion (as next_action): the type chosen on
+    # the secondary site, which may have another name (seed 003).
+    data["secondary_volume_type_id"] = pg["remote_volume_type_id"]
     data["last_failover_at"] = util.isotime(pg["last_failover_at"])
     data["created_at"] = util.isotime(pg["created_at"])
     data["updated_at"] = util.isotime(pg["updated_at"])

@@ -54,6 +54,15 @@ def show_site(req):
 def create_site(req):
     util.authorize(req, "protector:sites:create")
     body = util.extract_json(req, schema.CREATE)["site"]
+    if "id" in body:
+        # The peer site's ID, so that both sites hold the site under one
+        # ID (the CLI's site create --secondary-cloud).
+        if not req.microversion.matches(schema.ID_VERSION):
+            raise exception.Invalid(
+                reason="'id' needs microversion %s or later (send "
+                "'OpenStack-API-Version: protector %s')" %
+                (schema.ID_VERSION, schema.ID_VERSION))
+        body["id"] = body["id"].lower()
     site = db.create(req.context, body)
     location = "%s/%s" % (req.path_url.rstrip("/"), site["id"])
     return util.json_response(req, {"site": _serialize(req, site)},

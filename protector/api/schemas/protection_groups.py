@@ -14,6 +14,12 @@ CREATE = {
                 "primary_site_id": schemas.UUID,
                 "secondary_site_id": schemas.UUID,
                 "volume_type_id": schemas.UUID,
+                # Seed 003: the two sites may name their types apart.
+                "secondary_volume_type": dict(schemas.NAME, description=(
+                    "The secondary site's volume type (name or ID). "
+                    "Default: the type of the primary type's name there, "
+                    "else the one replicated type there whose "
+                    "replication_type matches on a comparable backend.")),
             },
             "required": ["name", "replication_type", "primary_site_id",
                          "secondary_site_id", "volume_type_id"],
@@ -28,7 +34,9 @@ CREATE = {
 IMMUTABLE = ("id", "project_id", "status", "status_reason",
              "replication_type", "primary_site_id", "primary_site",
              "secondary_site_id", "secondary_site", "current_primary_site_id",
-             "current_primary_site", "volume_type_id", "consistency_group_id",
+             "current_primary_site", "volume_type_id",
+             "secondary_volume_type", "secondary_volume_type_id",
+             "consistency_group_id",
              "member_count", "failover_count", "last_failover_at",
              "created_at", "updated_at", "metadata_version",
              "remote_sync_status", "remote_sync_version")

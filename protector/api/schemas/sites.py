@@ -1,12 +1,19 @@
 """Request schemas for sites."""
 from protector.api import schemas
 
+# From this microversion a new site may be given its ID.
+ID_VERSION = "1.3"
+
 CREATE = {
     "type": "object",
     "properties": {
         "site": {
             "type": "object",
             "properties": {
+                "id": dict(schemas.UUID, description=(
+                    "Microversion 1.3 or later: register the site under "
+                    "this ID (the one the peer site holds it under); a new "
+                    "UUID otherwise.")),
                 "name": schemas.NAME,
                 "description": schemas.DESCRIPTION,
                 "site_type": {"type": "string",

@@ -146,7 +146,8 @@ def _manage(cloud, grp, copy, source, operation_id, purpose):
         try:
             vol = conn.block_storage.manage_volume(
                 host=host, ref=_manage_ref(copy),
-                volume_type=grp.get("volume_type_name"), bootable=bootable,
+                volume_type=copies.volume_type(grp, cloud.site["id"]),
+                bootable=bootable,
                 **attrs)
         except sdk_exc.HttpException as exc:
             raise exception.StorageError(driver="cinder",

@@ -210,3 +210,35 @@ def test_two_engines_never_run_two_operations_of_one_group(sqlite_env,
     spans = sorted((o["started_at"], o["completed_at"]) for o in ops)
     for (_, end), (start, _) in zip(spans, spans[1:]):
         assert end <= start, "two operations of one group overlapped"
+
+
+def test_engine_checks_the_sites_at_start(env, keystone):
+    """[engine] site_check_interval: the first check runs at start."""
+    dead = env.rows.site("eng-dead-" + uuid.uuid4().hex[:6],
+                         keystone.env["DEAD_AUTH_URL"])
+    eng = env.engine()
+
+    def site_row():
+        with env.rows.session() as s:
+            row = s.get(models.Site, dead)
+            return row if row.status != "active" else None
+    row = process.wait_for(site_row, "the site check", procs=[eng])
+    assert row.status == "unreachable"
+    assert row.status_reason.startswith(
+        "protector-engine check: Keystone unreachable")
+    assert row.last_checked_at is not None
+
+
+def test_stopped_engine_leaves_the_services_table(env):
+    """So that health says at once that it is not running."""
+    eng = env.engine()
+
+    def hosts():
+        with env.rows.session() as s:
+            return s.scalars(sa.select(models.Service.host).where(
+                models.Service.binary == "protector-engine")).all()
+    process.wait_for(lambda: eng.host in hosts(), "the heartbeat",
+                     procs=[eng])
+    eng.stop()
+    assert eng.proc.returncode == 0, eng.log()[-2000:]
+    assert eng.host not in hosts()

@@ -191,3 +191,21 @@ def test_a_boot_volume_is_replicated_from_its_own_image(engine_db):
     # configured default.
     member["instance_config"] = {"image_name": "centos"}
     assert tasks.member_volumes([member])[0]["image_name"] == "centos"
+
+
+def test_copies_on_the_secondary_get_its_own_volume_type(engine_db):
+    cloud = FakeCloud()
+    group = {"id": str(uuid.uuid4()), "name": "pg",
+             "volume_type_name": "replicated-async",
+             "secondary_site_id": "site-b", "remote_volume_type_id": "vt-b"}
+    cfg.CONF.set_override("use_mock_storage", True)
+    try:
+        driver = storage.get_driver({"pure_pg_name": "pg-y"}, group,
+                                    {"id": "site-b", "name": "site-b"},
+                                    lambda: cloud)
+    finally:
+        cfg.CONF.clear_override("use_mock_storage")
+    snap = driver.latest_replicated_snapshot(VOLUMES)
+    driver.promote_volumes(snap, "op-8")
+    assert [c["volume_type"] for c in cloud.block.created] == ["vt-b"] * 2
+

@@ -377,6 +377,20 @@ class Compute(_Proxy):
 class BlockStorage(_Proxy):
     service = "block_storage"
 
+    @api
+    def types(self):
+        return [Obj(**t) for t in self.cloud.volume_types.values()]
+
+    @api
+    def find_type(self, name_or_id, ignore_missing=True):
+        types = self.cloud.volume_types
+        found = types.get(name_or_id) or next(
+            (t for t in types.values() if t["name"] == name_or_id), None)
+        if found is None and not ignore_missing:
+            raise http_error(404, "No Type found for %s" % name_or_id,
+                             sdk_exc.NotFoundException)
+        return Obj(**found) if found else None
+
     def _volume(self, ident, missing_ok=True):
         cloud = self.cloud
         cloud.settle()
@@ -715,6 +729,12 @@ class FakeCloud:
         self.networks, self.subnets, self.ports = {}, {}, {}
         self.flavors = {"flavor-small": dict(FLAVOR, id="flavor-small")}
         self.images = {"img-cirros": {"id": "img-cirros", "name": IMAGE}}
+        # The group's type: Protector reads types from the site's Cinder,
+        # mock Cinder (which simulates only the groups) or not.
+        self.volume_types = {REPLICATED_TYPE: {
+            "id": REPLICATED_TYPE, "name": "replicated-async",
+            "extra_specs": {"replication_enabled": "<is> True",
+                            "replication_type": "<in> async"}}}
         self.keypairs = set()
         self.quotas = {
             "compute": {"instances": 20, "cores": 40, "ram": 51200},
@@ -1141,7 +1161,7 @@ class TwoSite:
                 name="pg-%s" % pg_id[:8], status="active",
                 replication_type="async", primary_site_id=a,
                 secondary_site_id=b, current_primary_site_id=a,
-                # The mock Cinder's seeded replicated type, on both sites.
+                # Each fake cloud's replicated type (FakeCloud.volume_types).
                 volume_type_id=REPLICATED_TYPE,
                 remote_volume_type_id=REPLICATED_TYPE,
                 volume_type_name="replicated-async", failover_count=0,

@@ -158,7 +158,8 @@ class _Volumes:
 
 
 class _Cloud:
-    site = {"name": "site-b", "auth_url": "http://127.0.0.1:6100/v3"}
+    site = {"id": "site-b-id", "name": "site-b",
+            "auth_url": "http://127.0.0.1:6100/v3"}
 
     def __init__(self, block_storage):
         self.conn = types.SimpleNamespace(block_storage=block_storage)
@@ -194,6 +195,25 @@ def test_pure_copies_are_managed_by_source_name_and_stay_bootable(env):
     assert [m["bootable"] for m in cinder.managed] == [True, False]
     assert cinder.managed[0]["host"] == "site-b-cinder@lab-b#lab-b"
     assert cinder.managed[0]["volume_type"] == "replicated-async"
+
+
+def test_copies_on_the_secondary_get_its_own_volume_type(env):
+    """Seed 003: the type may have another name on the secondary; the
+    one chosen at group create (remote_volume_type_id) is used there."""
+    drv = env.driver(site=SITE_B)
+    snap = drv.create_replicated_snapshot(env.volumes, "final:op-4")
+    copy = drv.promote_volumes(snap, "op-4")[0]
+    grp = {"volume_type_name": "replicated-async", "volume_type_id": "vt-a",
+           "secondary_site_id": "site-b-id", "remote_volume_type_id": "vt-b"}
+    cinder = _Volumes()
+    storage_tasks._manage(_Cloud(cinder), grp, copy, env.volumes[0],
+                          "op-4", "failover")
+    # On the primary (a failback), the group's own type.
+    storage_tasks._manage(_Cloud(cinder), dict(
+        grp, secondary_site_id="site-a-id"), copy, env.volumes[0], "op-5",
+        "failover")
+    assert [m["volume_type"] for m in cinder.managed] == [
+        "vt-b", "replicated-async"]
 
 
 def test_a_copy_without_a_manage_ref_uses_source_name():

@@ -10,6 +10,9 @@ class ShowHealth(base.Lister):
     """Health of protector-api, protector-engine, database and sites.
 
     Exits 0 even when degraded: this is a report; read the Status column.
+    With --secondary-cloud the server also finds the peer site's
+    protector-api in the peer's service catalog (when the site has no
+    protector URL registered) and checks its version.
     """
 
     def take_action(self, parsed_args):

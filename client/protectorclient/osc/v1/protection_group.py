@@ -51,6 +51,12 @@ class CreateProtectionGroup(base.ShowOne):
         base.add_required(parser, "--volume-type", metavar="<volume-type>",
                           help="Replication-enabled Cinder volume type of "
                                "the primary cloud (name or ID)")
+        parser.add_argument(
+            "--secondary-volume-type", metavar="<volume-type>",
+            help="The secondary cloud's volume type, when its name differs "
+                 "(name or ID, looked up by the server on the secondary "
+                 "site). Default: the type of the same name there, else "
+                 "the one replicated type there that matches")
         return parser
 
     def take_action(self, parsed_args):
@@ -71,6 +77,10 @@ class CreateProtectionGroup(base.ShowOne):
         }
         if parsed_args.description is not None:
             body["description"] = parsed_args.description
+        if parsed_args.secondary_volume_type is not None:
+            # Sent as given: the server looks a name or an ID up on the
+            # secondary site and refuses a bad one before making anything.
+            body["secondary_volume_type"] = parsed_args.secondary_volume_type
         pg = client.pg_create(body)
         return base.show_columns(pg, parsed_args, SHOW_COLUMNS)
 

@@ -1,6 +1,7 @@
 """``openstack dr site ...`` / ``openstack protector site ...``."""
 from protectorclient import exceptions
 from protectorclient.osc.v1 import base
+from protectorclient import registration
 
 SITE_TYPES = ("primary", "secondary")
 STATUSES = ("active", "unreachable", "error")
@@ -21,7 +22,13 @@ SHOW_COLUMNS = ("id", "name", "description", "site_type", "auth_url",
 
 
 class CreateSite(base.ShowOne):
-    """Register a site (an OpenStack cloud) with Protector (admin)."""
+    """Register a site (an OpenStack cloud) with Protector (admin).
+
+    With --secondary-cloud (or OS_SECONDARY_CLOUD; an admin there too)
+    the site is registered on both sites under one ID; if the secondary
+    site refuses, nothing is left registered. Without it, on this site
+    only (then register it on the other site separately).
+    """
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
@@ -51,7 +58,8 @@ class CreateSite(base.ShowOne):
             value = getattr(parsed_args, key)
             if value is not None:
                 body[key] = value
-        site = self.client.site_create(body)
+        peer = registration.peer_client(self.client)
+        site = registration.create(self.client, body, peer)
         return base.show_columns(site, parsed_args, CREATE_COLUMNS)
 
 
@@ -97,7 +105,10 @@ class ShowSite(base.ShowOne):
 
 
 class DeleteSite(base.Command):
-    """Remove site registration(s); refused while referenced."""
+    """Remove site registration(s); refused while referenced.
+
+    With --secondary-cloud the site is removed on both sites.
+    """
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
@@ -108,10 +119,11 @@ class DeleteSite(base.Command):
     def take_action(self, parsed_args):
         failures = []
         last_exc = None
+        peer = registration.peer_client(self.client)
         for site in parsed_args.sites:
             try:
-                self.client.site_delete(site)
-            except exceptions.APIError as exc:
+                registration.delete(self.client, site, peer)
+            except exceptions.ProtectorClientError as exc:
                 failures.append("%s: %s" % (site, exc))
                 last_exc = exc
         if not failures:

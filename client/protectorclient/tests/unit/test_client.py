@@ -229,3 +229,27 @@ class TestClient(testtools.TestCase):
             call()
             self.assertEqual("peer-token",
                              m.last_request.headers["X-Protector-Peer-Token"])
+
+    def test_health_sends_the_peer_token(self):
+        # The server reads the peer's Keystone catalog with it (the peer's
+        # protector-api when the site has no protector_url).
+        m = self._mocker()
+        m.get(BASE + "/health", json={"health": {"status": "ok"}})
+        self.assertEqual({"status": "ok"}, self.client.health())
+        self.assertEqual("peer-token",
+                         m.last_request.headers["X-Protector-Peer-Token"])
+
+    def test_health_goes_without_a_peer_it_cannot_reach(self):
+        # An unreachable peer is what the report is about: no exit 3.
+        self.peer.error = exceptions.PeerUnreachable("site-b is down")
+        m = self._mocker()
+        m.get(BASE + "/health", json={"health": {"status": "degraded"}})
+        self.assertEqual({"status": "degraded"}, self.client.health())
+        self.assertNotIn("X-Protector-Peer-Token", m.last_request.headers)
+
+    def test_health_without_a_peer(self):
+        client = protector_client.Client(self.session, BASE, peer=None)
+        m = self._mocker()
+        m.get(BASE + "/health", json={"health": {}})
+        client.health()
+        self.assertNotIn("X-Protector-Peer-Token", m.last_request.headers)

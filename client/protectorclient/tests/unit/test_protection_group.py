@@ -50,6 +50,17 @@ class TestProtectionGroup(fakes.TestProtectorCommand):
         self.assertEqual(VT_ID, self.client.pg_create.call_args[0][0]
                          ["volume_type_id"])
 
+    def test_create_names_the_secondary_volume_type(self):
+        # Seed 003: the sites may name their types apart; the server looks
+        # the secondary's up (name or ID), so it is sent as given.
+        self.take(pg_cmd.CreateProtectionGroup, self.CREATE_ARGS + [
+            "--secondary-volume-type", "replicated-ssd-b"])
+        self.sdk.block_storage.find_type.assert_called_once_with(
+            "replicated-ssd", ignore_missing=False)
+        body = self.client.pg_create.call_args[0][0]
+        self.assertEqual("replicated-ssd-b", body["secondary_volume_type"])
+        self.assertEqual(VT_ID, body["volume_type_id"])
+
     def test_create_unknown_volume_type(self):
         self.sdk.block_storage.find_type.side_effect = Exception("No type")
         rc = self.run_command(pg_cmd.CreateProtectionGroup, self.CREATE_ARGS)

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 RESULTS ?= test-results
 
-.PHONY: venv test test-fast demo lab-down samples clean
+.PHONY: venv lint test test-fast demo lab-down samples clean
 
 $(BIN)/.installed: pyproject.toml lab/pyproject.toml client/pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,11 @@ $(BIN)/.installed: pyproject.toml lab/pyproject.toml client/pyproject.toml const
 	touch $@
 
 venv: $(BIN)/.installed
+
+# Style and errors of every package (one ruff configuration:
+# pyproject.toml). CI runs it first.
+lint: venv
+	$(BIN)/ruff check protector client lab tests tools
 
 # The whole suite: unit, functional (real Keystone, SQLite + MariaDB,
 # RabbitMQ), the FlashArray simulator, the CLI, and the integration tests in

@@ -62,18 +62,21 @@ def create(site, token, purpose):
     expires = timeutils.utcnow() + datetime.timedelta(
         seconds=CONF.engine.peer_credential_lifetime)
     name = "protector-%s-%s" % (purpose, uuid.uuid4().hex[:12])
-    resp = auth.keystone_request(site, "POST", "/users/%s/application_credentials" %
-                     auth_ref.user_id, token, {"application_credential": {
-                         "name": name,
-                         "description": "Made by Protector for a %s of "
-                         "project %s; deleted when the operation ends, "
-                         "expires by itself otherwise" % (
-                             purpose, auth_ref.project_id),
-                         "expires_at": expires.strftime(
-                             "%Y-%m-%dT%H:%M:%S"),
-                         "unrestricted": True}})
+    resp = auth.keystone_request(
+        site, "POST",
+        "/users/%s/application_credentials" % auth_ref.user_id,
+        token, {"application_credential": {
+            "name": name,
+            "description": "Made by Protector for a %s of "
+            "project %s; deleted when the operation ends, "
+            "expires by itself otherwise" % (
+                purpose, auth_ref.project_id),
+            "expires_at": expires.strftime(
+                "%Y-%m-%dT%H:%M:%S"),
+            "unrestricted": True}})
     if resp.status_code != 201:
-        raise CredentialRefused(site=site["name"], reason=auth.keystone_error(resp))
+        raise CredentialRefused(site=site["name"],
+                                reason=auth.keystone_error(resp))
     cred = resp.json()["application_credential"]
     LOG.info("Application credential %s (%s) made in site %s for user %s, "
              "expires %s", cred["id"], name, site["name"], auth_ref.user_id,
@@ -122,9 +125,11 @@ def delete(site, kept):
     """Delete the credential with a token of its own. Best effort: one
     that cannot be deleted now expires by itself; never raises."""
     try:
-        resp = auth.keystone_request(site, "DELETE", "/users/%s/application_credentials"
-                         "/%s" % (kept["user_id"], kept["id"]),
-                         token(site, kept))
+        resp = auth.keystone_request(
+            site, "DELETE",
+            "/users/%s/application_credentials/%s" % (kept["user_id"],
+                                                      kept["id"]),
+            token(site, kept))
     except exception.ProtectorException as exc:
         LOG.warning("Application credential %s in site %s not deleted "
                     "(%s); it expires at %s", kept["id"], site["name"],

@@ -17,7 +17,8 @@ from protector_lab.flasharray import Simulator
 from protector_lab.flasharray.openapi_check import SpecValidator, load_spec
 
 HERE = os.path.dirname(__file__)
-DEFAULT_SPEC = os.path.join(HERE, "data", "flasharray-rest-2.56.openapi.yaml.gz")
+DEFAULT_SPEC = os.path.join(HERE, "data",
+                            "flasharray-rest-2.56.openapi.yaml.gz")
 
 # The client logs a retry warning per attempt when an array is "down",
 # and warns on every unverified HTTPS request (the default, as with Cinder).
@@ -36,7 +37,8 @@ STATS = {"validated": 0}
 @pytest.fixture(scope="session")
 def spec_validator(pytestconfig):
     path = os.environ.get("FLASHARRAY_OPENAPI_SPEC", DEFAULT_SPEC)
-    cache = getattr(pytestconfig, "cache", None)  # None with -p no:cacheprovider
+    # None with -p no:cacheprovider
+    cache = getattr(pytestconfig, "cache", None)
     cache_dir = str(cache.mkdir("flasharray-openapi")) if cache else None
     return SpecValidator(load_spec(path, cache_dir=cache_dir))
 

@@ -67,15 +67,18 @@ def test_volume_lifecycle(sim, fa1):
 
 
 def test_destroyed_volume_is_eradicated_after_a_day(sim, fa1):
-    fa1.post_volumes(names=["v"], volume=flasharray.VolumePost(provisioned=GiB))
-    fa1.patch_volumes(names=["v"], volume=flasharray.VolumePatch(destroyed=True))
+    fa1.post_volumes(names=["v"],
+                     volume=flasharray.VolumePost(provisioned=GiB))
+    fa1.patch_volumes(names=["v"],
+                      volume=flasharray.VolumePatch(destroyed=True))
     sim.fabric.advance(86_400)
     assert names(fa1.get_volumes()) == []
 
 
 def test_snapshots_and_copies_carry_data_version(sim, fa1):
     fab = sim.fabric
-    fa1.post_volumes(names=["src"], volume=flasharray.VolumePost(provisioned=GiB))
+    fa1.post_volumes(names=["src"],
+                     volume=flasharray.VolumePost(provisioned=GiB))
     assert fab.write("array1", "src") == 1
     r = fa1.post_volume_snapshots(
         source_names=["src"],
@@ -94,8 +97,9 @@ def test_snapshots_and_copies_carry_data_version(sim, fa1):
     assert "already exists" in err(fa1.post_volumes(
         names=["src"], volume=flasharray.VolumePost(
             source=flasharray.Reference(name="src.snap-1"))))
-    fa1.post_volumes(names=["src"], overwrite=True, volume=flasharray.VolumePost(
-        source=flasharray.Reference(name="src.snap-1")))
+    fa1.post_volumes(names=["src"], overwrite=True,
+                     volume=flasharray.VolumePost(
+                         source=flasharray.Reference(name="src.snap-1")))
     assert fab.data_version("array1", "src") == 1
     snaps = fa1.get_volume_snapshots(source_names=["src"])
     assert names(snaps) == ["src.snap-1"]
@@ -114,7 +118,8 @@ def test_filters_sort_and_pagination(sim, fa1):
     assert names(fa1.get_volumes(filter="name='v[1-3]'")) == []  # '*' only
     assert names(fa1.get_volumes(filter="name='v*' and not name='v0'",
                                  sort=["name-"]))[:2] == ["v6", "v5"]
-    assert names(fa1.get_volumes(filter='name="v2" or name="v4"')) == ["v2", "v4"]
+    assert names(fa1.get_volumes(
+        filter='name="v2" or name="v4"')) == ["v2", "v4"]
     r = fa1.get_volumes(limit=3)
     assert r.total_item_count == 7 and r.continuation_token
     page2 = fa1.get_volumes(limit=3, continuation_token=r.continuation_token)
@@ -123,10 +128,12 @@ def test_filters_sort_and_pagination(sim, fa1):
 
 
 def test_tags(sim, fa1):
-    fa1.post_volumes(names=["v"], volume=flasharray.VolumePost(provisioned=GiB))
+    fa1.post_volumes(names=["v"],
+                     volume=flasharray.VolumePost(provisioned=GiB))
     ns = "openstack-integration.purestorage.com"
     r = fa1.put_volumes_tags_batch(resource_names=["v"], tag=[
-        flasharray.TagBatch(namespace=ns, key="VmId", value="x", copyable=False)])
+        flasharray.TagBatch(namespace=ns, key="VmId", value="x",
+                            copyable=False)])
     assert r.status_code == 200
     tags = list(fa1.get_volumes_tags(resource_names=["v"]).items)
     assert [(t.key, t.value) for t in tags] == [("VmId", "x")]
@@ -136,13 +143,15 @@ def test_tags(sim, fa1):
 
 def test_hosts_connections_ports(sim, fa1):
     iqn = "iqn.1993-08.org.debian:01:abc"
-    fa1.post_volumes(names=["v1", "v2"], volume=flasharray.VolumePost(provisioned=GiB))
+    fa1.post_volumes(names=["v1", "v2"],
+                     volume=flasharray.VolumePost(provisioned=GiB))
     fa1.post_hosts(names=["h1-cinder"], host=flasharray.HostPost(iqns=[iqn]))
     assert "already exists" in err(fa1.post_hosts(
         names=["h1-cinder"], host=flasharray.HostPost(iqns=["iqn.x"])))
     assert "already in use" in err(fa1.post_hosts(
         names=["h2"], host=flasharray.HostPost(iqns=[iqn])))
-    assert names(fa1.get_hosts(filter=f"iqns='{iqn}' and is_local")) == ["h1-cinder"]
+    assert names(fa1.get_hosts(
+        filter=f"iqns='{iqn}' and is_local")) == ["h1-cinder"]
     assert names(fa1.get_hosts(filter=f"iqns='{iqn}' and not is_local")) == []
     luns = [list(fa1.post_connections(host_names=["h1-cinder"],
                                       volume_names=[v]).items)[0].lun
@@ -186,11 +195,13 @@ def test_array_space_performance_and_connections(sim, fa1, fa2):
     # connect anew with the real API: delete, then POST with the remote key
     fa1.delete_array_connections(names=["array2"])
     assert list(fa1.get_array_connections().items) == []
-    key = list(fa2.get_array_connections_connection_key().items)[0].connection_key
+    key = list(
+        fa2.get_array_connections_connection_key().items)[0].connection_key
     assert key == sim.fabric.arrays["array2"].connection_key
-    r = fa1.post_array_connections(array_connection=flasharray.ArrayConnectionPost(
-        management_address=sim.endpoint("array2"), connection_key=key,
-        type="async-replication", replication_transport="ip"))
+    r = fa1.post_array_connections(
+        array_connection=flasharray.ArrayConnectionPost(
+            management_address=sim.endpoint("array2"), connection_key=key,
+            type="async-replication", replication_transport="ip"))
     assert names(r) == ["array2"]
     assert [c.type for c in fa2.get_array_connections().items] == \
         ["async-replication"]

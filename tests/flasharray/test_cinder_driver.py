@@ -37,7 +37,8 @@ def test_cinder_pure_driver(sim, cinder_python):
             "control_url": sim.control_url}
     proc = subprocess.run([cinder_python, HARNESS, json.dumps(args)],
                           capture_output=True, text=True, timeout=240)
-    lines = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
+    lines = [line for line in proc.stdout.splitlines()
+             if line.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stderr[-4000:]
     out = json.loads(lines[-1][len("RESULT "):])
     assert out["setup"] == {"array": "array1", "targets": ["array2"]}

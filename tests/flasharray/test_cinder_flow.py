@@ -25,40 +25,51 @@ def setup_async(fa1, fa2):
         arr = ok(fa.get_arrays())[0]
         assert arr.version >= "6.1.0"
     ok(fa1.post_protection_groups(names=[PG]))
-    ok(fa1.patch_protection_groups(names=[PG], protection_group=flasharray.ProtectionGroup(
-        target_retention=flasharray.RetentionPolicy(all_for_sec=14400, per_day=3,
-                                                    days=7))))
-    ok(fa1.patch_protection_groups(names=[PG], protection_group=flasharray.ProtectionGroup(
-        replication_schedule=flasharray.ReplicationSchedule(frequency=3600 * 1000))))
-    ok(fa1.post_protection_groups_targets(group_names=[PG], member_names=["array2"]))
-    ok(fa2.get_protection_groups(names=[f"array1:{PG}"]))     # exists on target
+    ok(fa1.patch_protection_groups(
+        names=[PG], protection_group=flasharray.ProtectionGroup(
+            target_retention=flasharray.RetentionPolicy(
+                all_for_sec=14400, per_day=3, days=7))))
+    ok(fa1.patch_protection_groups(
+        names=[PG], protection_group=flasharray.ProtectionGroup(
+            replication_schedule=flasharray.ReplicationSchedule(
+                frequency=3600 * 1000))))
+    ok(fa1.post_protection_groups_targets(group_names=[PG],
+                                          member_names=["array2"]))
+    # exists on target
+    ok(fa2.get_protection_groups(names=[f"array1:{PG}"]))
     fa2.patch_protection_groups_targets(
         group_names=[f"array1:{PG}"],
         target=flasharray.TargetProtectionGroupPostPatch(allowed=True))
     assert ok(fa1.get_protection_groups_targets(group_names=[PG]))[0].allowed
-    ok(fa1.patch_protection_groups(names=[PG], protection_group=flasharray.ProtectionGroup(
-        replication_schedule=flasharray.ReplicationSchedule(enabled=True))))
+    ok(fa1.patch_protection_groups(
+        names=[PG], protection_group=flasharray.ProtectionGroup(
+            replication_schedule=flasharray.ReplicationSchedule(
+                enabled=True))))
 
 
 def create_volume(fa, name, pg=PG):
     vol = ok(fa.post_volumes(names=[name], with_default_protection=False,
                              volume=flasharray.VolumePost(provisioned=GiB)))[0]
     if pg:
-        ok(fa.post_protection_groups_volumes(group_names=[pg], member_names=[name]))
+        ok(fa.post_protection_groups_volumes(group_names=[pg],
+                                             member_names=[name]))
         assert ok(fa.get_protection_groups_volumes(member_names=[name]))
-    ok(fa.put_volumes_tags_batch(resource_names=[name], tag=[flasharray.TagBatch(
-        namespace="openstack-integration.purestorage.com", key="VolType",
-        value="replicated", copyable=False)]))
+    ok(fa.put_volumes_tags_batch(resource_names=[name], tag=[
+        flasharray.TagBatch(
+            namespace="openstack-integration.purestorage.com",
+            key="VolType", value="replicated", copyable=False)]))
     return vol
 
 
-def initialize_connection(fa, vol_name, host="compute1-0123456789abcdef-cinder"):
+def initialize_connection(fa, vol_name,
+                          host="compute1-0123456789abcdef-cinder"):
     hosts = ok(fa.get_hosts(filter=f"iqns='{IQN}' and is_local"))
     if not hosts:
         ok(fa.post_hosts(names=[host], host=flasharray.HostPost(iqns=[IQN])))
     else:
         host = hosts[0].name
-    conn = ok(fa.post_connections(host_names=[host], volume_names=[vol_name]))[0]
+    conn = ok(fa.post_connections(host_names=[host],
+                                  volume_names=[vol_name]))[0]
     assert conn.lun
     portals = []
     for ct in ok(fa.get_controllers(filter="status='ready'")):
@@ -140,4 +151,5 @@ def test_sync_setup_and_failover(sim, fa1, fa2):
     assert {a.name: a.status for a in pod.arrays}["array1"] == "offline"
     # after failover, deletes go to the secondary
     ok(fa2.get_connections(volume_names=[name]))
-    ok(fa2.patch_volumes(names=[name], volume=flasharray.VolumePatch(destroyed=True)))
+    ok(fa2.patch_volumes(names=[name],
+                         volume=flasharray.VolumePatch(destroyed=True)))

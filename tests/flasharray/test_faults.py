@@ -21,7 +21,8 @@ def items(resp):
 
 
 def control(sim_or_url, method, path, body=None):
-    base = sim_or_url if isinstance(sim_or_url, str) else sim_or_url.control_url
+    base = (sim_or_url if isinstance(sim_or_url, str)
+            else sim_or_url.control_url)
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(base + path, data=data, method=method)
     with urllib.request.urlopen(req, timeout=10) as resp:
@@ -61,30 +62,37 @@ def test_injected_error_and_latency(sim, fa1):
 
 
 def test_down_array_skips_schedules_and_catches_up_once(sim, fa1, fa2):
-    fa1.post_volumes(names=["v"], volume=flasharray.VolumePost(provisioned=GiB))
+    fa1.post_volumes(names=["v"],
+                     volume=flasharray.VolumePost(provisioned=GiB))
     fa1.post_protection_groups(names=["pg"])
     fa1.post_protection_groups_volumes(group_names=["pg"], member_names=["v"])
-    fa1.patch_protection_groups(names=["pg"], protection_group=flasharray.ProtectionGroup(
-        snapshot_schedule=flasharray.SnapshotSchedule(enabled=True,
-                                                      frequency=3_600_000)))
+    fa1.patch_protection_groups(
+        names=["pg"], protection_group=flasharray.ProtectionGroup(
+            snapshot_schedule=flasharray.SnapshotSchedule(
+                enabled=True, frequency=3_600_000)))
     sim.fabric.advance(7200)
-    assert len(items(fa1.get_protection_group_snapshots(source_names=["pg"]))) == 2
+    assert len(items(fa1.get_protection_group_snapshots(
+        source_names=["pg"]))) == 2
     sim.fabric.faults.array_down("array1")
     sim.fabric.advance(5 * 3600)
     sim.fabric.faults.array_up("array1")
     sim.fabric.advance(1)
-    assert len(items(fa1.get_protection_group_snapshots(source_names=["pg"]))) == 3
+    assert len(items(fa1.get_protection_group_snapshots(
+        source_names=["pg"]))) == 3
 
 
 def test_control_endpoints(sim, fa1, fa2):
     info = control(sim, "GET", "/_sim/info")
     assert info["arrays"]["array1"]["endpoint"] == sim.endpoint("array1")
     assert info["arrays"]["array2"]["api_token"] == sim.token("array2")
-    fa1.post_volumes(names=["v"], volume=flasharray.VolumePost(provisioned=GiB))
-    assert control(sim, "POST", "/_sim/arrays/array1/write/v", {})["data_version"] == 1
+    fa1.post_volumes(names=["v"],
+                     volume=flasharray.VolumePost(provisioned=GiB))
+    assert control(sim, "POST", "/_sim/arrays/array1/write/v",
+                   {})["data_version"] == 1
     assert control(sim, "POST", "/_sim/arrays/array1/write/v",
                    {"data_version": 42})["data_version"] == 42
-    assert control(sim, "GET", "/_sim/arrays/array1/data/v")["data_version"] == 42
+    assert control(sim, "GET",
+                   "/_sim/arrays/array1/data/v")["data_version"] == 42
     before = control(sim, "GET", "/_sim/clock")["now"]
     assert control(sim, "POST", "/_sim/clock/advance",
                    {"seconds": 90})["now"] == before + 90_000
@@ -127,7 +135,8 @@ def test_cli_process(tmp_path):
          "--cert-dir", str(tmp_path / "cert"), "--info-file", str(info_file)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        for _ in range(200):                      # wait for startup, not timing
+        # wait for startup, not timing
+        for _ in range(200):
             if info_file.exists() or proc.poll() is not None:
                 break
             time.sleep(0.05)
@@ -138,8 +147,8 @@ def test_cli_process(tmp_path):
         fa = flasharray.Client(target=a["endpoint"], api_token="tok-a")
         items(fa.post_volumes(names=["v"], volume=flasharray.VolumePost(
             provisioned=GiB)))
-        assert control(info["control_url"], "POST", "/_sim/arrays/fa-a/write/v",
-                       {})["data_version"] == 1
+        assert control(info["control_url"], "POST",
+                       "/_sim/arrays/fa-a/write/v", {})["data_version"] == 1
         assert os.path.exists(info["cert"])
     finally:
         proc.terminate()

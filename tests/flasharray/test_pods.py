@@ -43,9 +43,11 @@ def test_stretched_pod_serves_the_same_volumes(sim, fa1, fa2):
     fab.write("array1", "pod1::vol-1", data_version=7)
     assert fab.data_version("array2", "pod1::vol-1") == 7
     # move an existing volume into the pod
-    fa2.post_volumes(names=["loose"], volume=flasharray.VolumePost(provisioned=GiB))
-    moved = items(fa2.patch_volumes(names=["loose"], volume=flasharray.VolumePatch(
-        pod=flasharray.Reference(name="pod1"))))[0]
+    fa2.post_volumes(names=["loose"],
+                     volume=flasharray.VolumePost(provisioned=GiB))
+    moved = items(fa2.patch_volumes(
+        names=["loose"], volume=flasharray.VolumePatch(
+            pod=flasharray.Reference(name="pod1"))))[0]
     assert moved.name == "pod1::loose"
     assert "pod1::loose" in names(fa1.get_volumes(filter="pod.name='pod1'"))
     cdp = items(fa1.get_container_default_protections(names=["pod1"]))[0]
@@ -55,7 +57,8 @@ def test_stretched_pod_serves_the_same_volumes(sim, fa1, fa2):
 def test_array_down_leaves_pod_online_on_the_survivor(sim, fa1, fa2):
     fa1.post_pods(names=["pod1"], pod=flasharray.PodPost())
     fa1.post_pods_arrays(group_names=["pod1"], member_names=["array2"])
-    fa1.post_volumes(names=["pod1::v"], volume=flasharray.VolumePost(provisioned=GiB))
+    fa1.post_volumes(names=["pod1::v"],
+                     volume=flasharray.VolumePost(provisioned=GiB))
     sim.fabric.faults.array_down("array1")
     pod = items(fa2.get_pods(names=["pod1"]))[0]
     assert {a.name: a.status for a in pod.arrays} == \
@@ -64,8 +67,9 @@ def test_array_down_leaves_pod_online_on_the_survivor(sim, fa1, fa2):
     # unstretch while the peer is gone needs with_unknown
     assert "with_unknown" in err(fa2.delete_pods_arrays(
         group_names=["pod1"], member_names=["array1"]))
-    assert fa2.delete_pods_arrays(group_names=["pod1"], member_names=["array1"],
-                                  with_unknown=True).status_code == 200
+    assert fa2.delete_pods_arrays(
+        group_names=["pod1"], member_names=["array1"],
+        with_unknown=True).status_code == 200
     sim.fabric.faults.array_up("array1")
     assert "does not exist" in err(fa1.get_pods(names=["pod1"]))
     assert items(fa2.get_pods(names=["pod1"]))[0].array_count == 1
@@ -74,15 +78,19 @@ def test_array_down_leaves_pod_online_on_the_survivor(sim, fa1, fa2):
 
 def test_promote_demote_unstretched_pod(sim, fa1, fa2):
     fa1.post_pods(names=["pod1"], pod=flasharray.PodPost())
-    fa1.post_volumes(names=["pod1::v"], volume=flasharray.VolumePost(provisioned=GiB))
+    fa1.post_volumes(names=["pod1::v"],
+                     volume=flasharray.VolumePost(provisioned=GiB))
     fa1.post_pods_members(pod_names=["pod1"], member_names=["array2"])
-    assert "stretched" in err(fa1.patch_pods(names=["pod1"], pod=flasharray.PodPatch(
-        requested_promotion_state="demoted")))
+    assert "stretched" in err(fa1.patch_pods(
+        names=["pod1"], pod=flasharray.PodPatch(
+            requested_promotion_state="demoted")))
     fa1.delete_pods_members(pod_names=["pod1"], member_names=["array2"])
-    pod = items(fa1.patch_pods(names=["pod1"], quiesce=True, pod=flasharray.PodPatch(
-        requested_promotion_state="demoted")))[0]
+    pod = items(fa1.patch_pods(
+        names=["pod1"], quiesce=True, pod=flasharray.PodPatch(
+            requested_promotion_state="demoted")))[0]
     assert pod.promotion_status == "demoted"
-    assert items(fa1.get_volumes(names=["pod1::v"]))[0].promotion_status == "demoted"
+    assert items(fa1.get_volumes(
+        names=["pod1::v"]))[0].promotion_status == "demoted"
     try:
         sim.fabric.write("array1", "pod1::v")
         raise AssertionError("write to a demoted pod succeeded")
@@ -102,7 +110,8 @@ def test_pod_needs_sync_connection_and_lifecycle(sim, fa1, fa2):
     fa1.post_pods(names=["pod1"], pod=flasharray.PodPost())
     assert "sync-replication" in err(fa1.post_pods_members(
         pod_names=["pod1"], member_names=["array2"]))
-    fa1.post_volumes(names=["pod1::v"], volume=flasharray.VolumePost(provisioned=GiB))
+    fa1.post_volumes(names=["pod1::v"],
+                     volume=flasharray.VolumePost(provisioned=GiB))
     assert "contains volumes" in err(fa1.patch_pods(
         names=["pod1"], pod=flasharray.PodPatch(destroyed=True)))
     fa1.patch_pods(names=["pod1"], destroy_contents=True,
@@ -114,7 +123,8 @@ def test_pod_needs_sync_connection_and_lifecycle(sim, fa1, fa2):
 
 def test_pod_protection_group_replicates_as_pod_colon_pg(sim, fa1, fa2):
     fa1.post_pods(names=["pod1"], pod=flasharray.PodPost())
-    fa1.post_volumes(names=["pod1::v"], volume=flasharray.VolumePost(provisioned=GiB))
+    fa1.post_volumes(names=["pod1::v"],
+                     volume=flasharray.VolumePost(provisioned=GiB))
     fa1.post_protection_groups(names=["pod1::pg"])
     fa1.post_protection_groups_volumes(group_names=["pod1::pg"],
                                        member_names=["pod1::v"])

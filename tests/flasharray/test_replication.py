@@ -43,7 +43,8 @@ def pg(sim, fa1, fa2):
     assert "already allowed on" in err(fa2.patch_protection_groups_targets(
         group_names=[f"array1:{PG}"],
         target=flasharray.TargetProtectionGroupPostPatch(allowed=True)))
-    assert items(fa1.get_protection_groups_targets(group_names=[PG]))[0].allowed
+    assert items(fa1.get_protection_groups_targets(
+        group_names=[PG]))[0].allowed
     return PG
 
 
@@ -52,7 +53,8 @@ def test_pg_membership_queries(sim, fa1, pg):
     assert [(m.group.name, m.member.name) for m in got] == [(PG, "vol-a")]
     assert "already belongs to" in err(fa1.post_protection_groups_volumes(
         group_names=[PG], member_names=["vol-a"]))
-    fa1.delete_protection_groups_volumes(group_names=[PG], member_names=["vol-b"])
+    fa1.delete_protection_groups_volumes(group_names=[PG],
+                                         member_names=["vol-b"])
     got = items(fa1.get_protection_groups_volumes(group_names=[PG]))
     assert [m.member.name for m in got] == ["vol-a"]
     pgi = items(fa1.get_protection_groups(names=[PG]))[0]
@@ -171,13 +173,18 @@ def test_link_down_stops_replication(sim, fa1, fa2, pg):
 
 def test_scheduled_replication_and_target_retention(sim, fa1, fa2, pg):
     fab = sim.fabric
-    fa1.patch_protection_groups(names=[PG], protection_group=flasharray.ProtectionGroup(
-        target_retention=flasharray.RetentionPolicy(all_for_sec=3600, per_day=2,
-                                                    days=1)))
-    fa1.patch_protection_groups(names=[PG], protection_group=flasharray.ProtectionGroup(
-        replication_schedule=flasharray.ReplicationSchedule(frequency=600_000)))
-    fa1.patch_protection_groups(names=[PG], protection_group=flasharray.ProtectionGroup(
-        replication_schedule=flasharray.ReplicationSchedule(enabled=True)))
+    fa1.patch_protection_groups(
+        names=[PG], protection_group=flasharray.ProtectionGroup(
+            target_retention=flasharray.RetentionPolicy(
+                all_for_sec=3600, per_day=2, days=1)))
+    fa1.patch_protection_groups(
+        names=[PG], protection_group=flasharray.ProtectionGroup(
+            replication_schedule=flasharray.ReplicationSchedule(
+                frequency=600_000)))
+    fa1.patch_protection_groups(
+        names=[PG], protection_group=flasharray.ProtectionGroup(
+            replication_schedule=flasharray.ReplicationSchedule(
+                enabled=True)))
     pgi = items(fa1.get_protection_groups(names=[PG]))[0]
     assert pgi.replication_schedule.enabled
     assert pgi.replication_schedule.frequency == 600_000
@@ -187,13 +194,15 @@ def test_scheduled_replication_and_target_retention(sim, fa1, fa2, pg):
     assert items(fa2.get_protection_group_snapshots(
         source_names=[f"array1:{PG}"])) == []
     fab.advance(1)
-    snaps = names(fa2.get_protection_group_snapshots(source_names=[f"array1:{PG}"]))
+    snaps = names(fa2.get_protection_group_snapshots(
+        source_names=[f"array1:{PG}"]))
     assert snaps == [f"array1:{PG}.1"]
     assert fab.data_version("array2", f"array1:{PG}.1.vol-a") == 5
     # After two days of 10-minute replication: 6 snapshots in the last hour,
     # plus per_day=2 for the one retained day; older ones are eradicated.
     fab.advance(2 * 86_400)
-    snaps = items(fa2.get_protection_group_snapshots(source_names=[f"array1:{PG}"]))
+    snaps = items(fa2.get_protection_group_snapshots(
+        source_names=[f"array1:{PG}"]))
     assert len(snaps) == 6 + 2
     newest = max(s.created for s in snaps)
     assert newest == fab.now()
@@ -213,11 +222,14 @@ def test_replica_endpoint_resends_an_existing_snapshot(sim, fa1, fa2, pg):
 
 
 def test_not_allowed_target_gets_nothing(sim, fa1, fa2):
-    fa1.post_volumes(names=["v"], volume=flasharray.VolumePost(provisioned=GiB))
+    fa1.post_volumes(names=["v"],
+                     volume=flasharray.VolumePost(provisioned=GiB))
     fa1.post_protection_groups(names=["pg2"])
     fa1.post_protection_groups_volumes(group_names=["pg2"], member_names=["v"])
-    fa1.post_protection_groups_targets(group_names=["pg2"], member_names=["array2"])
-    fa1.post_protection_group_snapshots(source_names=["pg2"], replicate_now=True)
+    fa1.post_protection_groups_targets(group_names=["pg2"],
+                                       member_names=["array2"])
+    fa1.post_protection_group_snapshots(source_names=["pg2"],
+                                        replicate_now=True)
     assert items(fa2.get_protection_group_snapshots(
         source_names=["array1:pg2"])) == []
     assert "can only be allowed on its target" in err(
@@ -231,14 +243,16 @@ def test_pg_snapshot_and_pg_destroy_eradicate(sim, fa1, fa2, pg):
     snap = f"{PG}.1"
     assert names(fa1.get_protection_group_snapshots(names=[snap])) == [snap]
     fa1.patch_protection_group_snapshots(
-        names=[snap], protection_group_snapshot=flasharray.ProtectionGroupSnapshotPatch(
+        names=[snap],
+        protection_group_snapshot=flasharray.ProtectionGroupSnapshotPatch(
             destroyed=True))
     assert items(fa1.get_protection_group_snapshots(destroyed=False)) == []
     fa1.delete_protection_group_snapshots(names=[snap])
     assert items(fa1.get_volume_snapshots(filter=f"name='{snap}.*'")) == []
     # target copy is independent of the source copy
     assert names(fa2.get_protection_group_snapshots()) == [f"array1:{snap}"]
-    fa1.patch_protection_groups(names=[PG], protection_group=flasharray.ProtectionGroup(
-        destroyed=True))
+    fa1.patch_protection_groups(
+        names=[PG], protection_group=flasharray.ProtectionGroup(
+            destroyed=True))
     fa1.delete_protection_groups(names=[PG])
     assert names(fa1.get_protection_groups()) == []

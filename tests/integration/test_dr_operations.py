@@ -258,7 +258,8 @@ def test_planned_failover_and_failback(lab, sites, workload):
     assert status == 202, body
     assert b.wait(body["operation"]["id"])["status"] == "completed"
     again = _failback(sites, pg["id"], lab)
-    second = list(again["result_data"]["recreate_instances"]["servers"].values())
+    second = list(
+        again["result_data"]["recreate_instances"]["servers"].values())
     workload["servers"] += second
     _check_retired(a.conn, again, first, list(
         back["result_data"]["promote_volumes"]["volumes"].values()))

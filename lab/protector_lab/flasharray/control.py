@@ -58,7 +58,8 @@ def _route(sim, method, parts, body):
         fab.arrays[name]            # KeyError -> 404
         if method == "GET" and action == "data":
             obj = "/".join(parts[3:])
-            return _ok({"name": obj, "data_version": fab.data_version(name, obj)})
+            return _ok({"name": obj,
+                        "data_version": fab.data_version(name, obj)})
         if method != "POST":
             return _err(404, "unknown control endpoint")
         if action == "down":

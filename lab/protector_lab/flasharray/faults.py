@@ -39,8 +39,9 @@ class Faults:
             # not for every missed interval.
             now = self.fabric.last_tick
             for pg in arr.all("pgroups"):
-                for attr, sched in (("last_snapshot", pg.snapshot_schedule),
-                                    ("last_replication", pg.replication_schedule)):
+                for attr, sched in (
+                        ("last_snapshot", pg.snapshot_schedule),
+                        ("last_replication", pg.replication_schedule)):
                     last = getattr(pg, attr)
                     if last is not None and sched.get("enabled"):
                         freq = int(sched["frequency"])

@@ -235,7 +235,8 @@ def apply_sort(items, sort):
 
         def keyfn(it, field=field):
             v = _lookup(it, field)
-            return (v is None, v if not isinstance(v, (dict, list)) else str(v))
+            return (v is None,
+                    v if not isinstance(v, (dict, list)) else str(v))
         items = sorted(items, key=keyfn, reverse=desc)
     return items
 

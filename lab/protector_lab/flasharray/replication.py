@@ -28,7 +28,8 @@ class Transfer:
         self.completed = None
         self.fraction = 0.0
         self.remote = None          # target PGSnapshot once started
-        # What the snapshot holds, captured now: vol -> (data_version, size, id)
+        # What the snapshot holds, captured now:
+        # vol -> (data_version, size, id)
         arr = fabric.arrays[src]
         self.payload = {}
         for vol_name, vs_name in snap.members.items():
@@ -36,7 +37,8 @@ class Transfer:
             if vs is not None:
                 self.payload[vol_name] = (vs.data_version, vs.provisioned,
                                           vs.source_id)
-        self.total_bytes = sum(min(p[1], 1 << 30) for p in self.payload.values()) or 1
+        self.total_bytes = sum(min(p[1], 1 << 30)
+                               for p in self.payload.values()) or 1
 
     @property
     def progress(self):
@@ -286,12 +288,14 @@ def _expire(fabric, now):
     for arr in fabric.arrays.values():
         for cont in arr.containers():
             for snap in list(cont.pgsnaps.values()):
-                if snap.destroyed and now - snap.destroyed_at >= ERADICATION_MS:
+                if (snap.destroyed
+                        and now - snap.destroyed_at >= ERADICATION_MS):
                     eradicate_pgsnap(fabric, arr, snap)
             for kind in ("vsnaps", "volumes", "pgroups"):
                 objs = getattr(cont, kind)
                 for name, obj in list(objs.items()):
-                    if obj.destroyed and now - obj.destroyed_at >= ERADICATION_MS:
+                    if (obj.destroyed
+                            and now - obj.destroyed_at >= ERADICATION_MS):
                         del objs[name]
     for name, pod in list(fabric.pods.items()):
         if pod.destroyed and now - pod.destroyed_at >= ERADICATION_MS:

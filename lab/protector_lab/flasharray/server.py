@@ -31,7 +31,8 @@ class Exchange:
 
     def __init__(self, array, method, path, query, req_headers, req_body,
                  status, headers, body):
-        self.array, self.method, self.path, self.query = array, method, path, query
+        self.array, self.method = array, method
+        self.path, self.query = path, query
         self.request_headers, self.request_body = req_headers, req_body
         self.status, self.headers, self.body = status, headers, body
 
@@ -122,7 +123,8 @@ class ArrayService:
             # Several concurrent sessions per array: Cinder, the
             # orchestrator and tests each log in.
             arr.sessions.add(session)
-        return 200, {"x-auth-token": session}, {"items": [{"username": "pureuser"}]}
+        return (200, {"x-auth-token": session},
+                {"items": [{"username": "pureuser"}]})
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -89,8 +89,8 @@ class Simulator:
             arr.management_address = f"{self.host}:{srv.port}"
             self.servers[name] = srv
         if self._control_port is not None:
-            self._control = ThreadingHTTPServer((self.host, self._control_port),
-                                                _ControlHandler)
+            self._control = ThreadingHTTPServer(
+                (self.host, self._control_port), _ControlHandler)
             self._control.daemon_threads = True
             self._control.sim = self
             threading.Thread(target=self._control.serve_forever,
@@ -154,9 +154,10 @@ class Simulator:
                            "api_token": a.token, "id": a.id,
                            "version": a.version, "down": a.down}
                        for n, a in self.fabric.arrays.items()},
-            "links": [{"arrays": list(l.arrays), "type": l.type, "up": l.up,
-                       "transfer_seconds": l.transfer_seconds}
-                      for l in self.fabric.links.values()],
+            "links": [{"arrays": list(link.arrays), "type": link.type,
+                       "up": link.up,
+                       "transfer_seconds": link.transfer_seconds}
+                      for link in self.fabric.links.values()],
             "control_url": self.control_url,
             "cert": self.cert_path,
             "clock": {"now": self.fabric.now(),

@@ -40,14 +40,16 @@ class Clock:
 
     def __init__(self, manual=True, start_ms=None):
         self.manual = manual
-        self._base = start_ms if start_ms is not None else int(time.time() * 1000)
+        self._base = (start_ms if start_ms is not None
+                      else int(time.time() * 1000))
         self._wall0 = time.monotonic()
         self._offset = 0
 
     def now(self):
         if self.manual:
             return self._base + self._offset
-        return self._base + int((time.monotonic() - self._wall0) * 1000) + self._offset
+        return (self._base + int((time.monotonic() - self._wall0) * 1000)
+                + self._offset)
 
     def advance_ms(self, ms):
         self._offset += int(ms)
@@ -95,8 +97,9 @@ class ProtectionGroup:
         self.volumes = []           # member volume names (source side)
         self.hosts = []
         self.targets = {}           # array name -> {"allowed": bool}
-        self.replication_schedule = {"enabled": False, "frequency": 14_400_000,
-                                     "at": 0, "blackout": {"start": 0, "end": 0}}
+        self.replication_schedule = {"enabled": False,
+                                     "frequency": 14_400_000, "at": 0,
+                                     "blackout": {"start": 0, "end": 0}}
         self.snapshot_schedule = {"enabled": False, "frequency": 3_600_000,
                                   "at": 0}
         self.source_retention = {"all_for_sec": 86400, "per_day": 4, "days": 7}
@@ -115,11 +118,13 @@ class PGSnapshot:
         self.pg_name = pg_name
         self.suffix = suffix
         self.created = created
-        self.managed = managed      # subject to retention (scheduled/apply_retention)
+        # subject to retention (scheduled/apply_retention)
+        self.managed = managed
         self.destroyed = False
         self.destroyed_at = None
         self.members = {}           # volume name -> volume snapshot name
-        self.transfer = None        # Transfer, for a replicated copy on a target
+        # Transfer, for a replicated copy on a target
+        self.transfer = None
         self.transfers = []         # Transfers, for a source snapshot
 
 
@@ -165,7 +170,8 @@ class Link:
         self.type = type_
         self.transport = transport
         self.up = True
-        self.transfer_seconds = 0.0  # 0 = instant; else sim seconds per transfer
+        # 0 = instant; else sim seconds per transfer
+        self.transfer_seconds = 0.0
 
 
 class Array:
@@ -238,7 +244,8 @@ class Fabric:
         self.transfers = []
         self._ids = itertools.count(1)
         self.listeners = []         # callables(array, event) for up/down
-        self.observers = []         # callables(server.Exchange), e.g. validators
+        # callables(server.Exchange), e.g. validators
+        self.observers = []
         self.last_tick = self.clock.now()
         from .faults import Faults
         self.faults = Faults(self)

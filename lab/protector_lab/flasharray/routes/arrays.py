@@ -52,19 +52,21 @@ def _link_item(fabric, arr, link):
             "management_address": remote.management_address or other,
             "replication_addresses": ["127.0.0.1"],
             "replication_transport": link.transport,
-            "remote": {"id": remote.id, "name": other, "resource_type": "arrays"},
+            "remote": {"id": remote.id, "name": other,
+                       "resource_type": "arrays"},
             "version": remote.version, "os": "Purity//FA",
             "encryption": "disabled", "encryption_mode": "",
             "throttle": {}}
 
 
 def _links(req):
-    return [l for l in req.fabric.links.values() if req.array.name in l.arrays]
+    return [link for link in req.fabric.links.values()
+            if req.array.name in link.arrays]
 
 
 @route("GET", "/array-connections")
 def get_array_connections(req):
-    items = [_link_item(req.fabric, req.array, l) for l in _links(req)]
+    items = [_link_item(req.fabric, req.array, link) for link in _links(req)]
     names = req.query.list("names") or req.query.list("remote_names")
     if names:
         have = {i["name"] for i in items}

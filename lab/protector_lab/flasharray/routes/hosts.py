@@ -75,7 +75,8 @@ def patch_hosts(req):
             if kind in body:
                 new = list(body[kind] or [])
             new += [x for x in body.get("add_" + kind) or [] if x not in new]
-            new = [x for x in new if x not in (body.get("remove_" + kind) or [])]
+            new = [x for x in new
+                   if x not in (body.get("remove_" + kind) or [])]
             _check_ports(arr, host.name, *(new if k == kind else None
                                            for k in ("iqns", "wwns", "nqns")))
             setattr(host, kind, new)

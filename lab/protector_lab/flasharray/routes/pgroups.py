@@ -153,7 +153,8 @@ def add_member(req, pg_name, vol_name):
     if arr.find("volumes", vol_name) is None:
         raise bad(f"Volume '{vol_name}' does not exist.", vol_name)
     if ("::" in pg_name) != ("::" in vol_name) or (
-            "::" in pg_name and pg_name.split("::")[0] != vol_name.split("::")[0]):
+            "::" in pg_name
+            and pg_name.split("::")[0] != vol_name.split("::")[0]):
         raise bad(f"Volume '{vol_name}' and protection group '{pg_name}' "
                   "are not in the same container.", vol_name)
     if vol_name in pg.volumes:

@@ -38,7 +38,8 @@ def _selected(req):
             elif arr.find("pgroups", n) is not None:
                 snaps += [s for s in all_snaps if s.pg_name == n]
             else:
-                raise bad(f"Protection group snapshot '{n}' does not exist.", n)
+                raise bad(f"Protection group snapshot '{n}' does not exist.",
+                          n)
     else:
         snaps = select(req, all_snaps, "Protection group snapshot")
     srcs = req.query.list("source_names")
@@ -169,7 +170,8 @@ def get_remote_pgsnaps(req):
                 continue
             rname = replication.remote_pg_name(arr.name, pg.name)
             for s in dst.local.pgsnaps.values():
-                if s.pg_name != rname or (s.transfer and s.transfer.completed is None):
+                if s.pg_name != rname or (
+                        s.transfer and s.transfer.completed is None):
                     continue
                 item = {"id": s.id, "name": s.name, "created": s.created,
                         "suffix": s.suffix, "is_local": False,

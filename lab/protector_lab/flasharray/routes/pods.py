@@ -156,7 +156,8 @@ def _unstretch(req, pod, target):
     pod.members.remove(target)
     # Hosts on the removed array lose their connections to pod volumes.
     removed = req.fabric.arrays[target]
-    for key in [k for k in removed.connections if k[1].startswith(pod.name + "::")]:
+    for key in [k for k in removed.connections
+                if k[1].startswith(pod.name + "::")]:
         del removed.connections[key]
 
 

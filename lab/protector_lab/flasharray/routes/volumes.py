@@ -126,7 +126,8 @@ def patch_volumes(req):
             set_destroyed(vol, body["destroyed"], req.now)
         if "provisioned" in body:
             size = int(body["provisioned"])
-            if size < vol.provisioned and not req.query.bool("truncate", False):
+            if (size < vol.provisioned
+                    and not req.query.bool("truncate", False)):
                 raise bad("Cannot shrink a volume without 'truncate=true'.",
                           vol.name)
             vol.provisioned = size
@@ -137,7 +138,8 @@ def patch_volumes(req):
         for pg_name in req.query.list("add_to_protection_group_names") or []:
             from .pgroups import add_member
             add_member(req, pg_name, vol.name)
-        for pg_name in req.query.list("remove_from_protection_group_names") or []:
+        for pg_name in (req.query.list("remove_from_protection_group_names")
+                        or []):
             from .pgroups import remove_member
             remove_member(req, pg_name, vol.name)
         out.append(volume_item(arr, vol, req.now))
@@ -222,7 +224,8 @@ def delete_volume_tags(req):
     keys = req.query.list("keys")
     for vol in _tag_targets(req):
         for k in list(vol.tags):
-            if (spaces is None or k[0] in spaces) and (keys is None or k[1] in keys):
+            if ((spaces is None or k[0] in spaces)
+                    and (keys is None or k[1] in keys)):
                 del vol.tags[k]
     return None
 

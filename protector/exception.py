@@ -169,6 +169,18 @@ class CloudServiceError(ServiceUnavailable):
     msg_fmt = ("%(service)s of site %(site)s failed: %(reason)s")
 
 
+class SiteServiceMissing(PreconditionFailed):
+    """A service the request needs is not in the site's catalog: the
+    site's registration (region, interface) or the catalog is wrong, not
+    the service down, so retrying will not help (412, not 503)."""
+    code = "protector.site.service_missing"
+    msg_fmt = ("Site %(site)s has no %(service)s endpoint in its Keystone "
+               "catalog (%(reason)s). Check the site's region "
+               "('openstack dr site show %(site)s') and [cloud] interface "
+               "against 'openstack endpoint list --service "
+               "%(service_type)s' on that site.")
+
+
 # -- protection groups, members, sync, tenant mappings (issue 4) -------------
 
 class LocalSiteUnknown(Invalid):

@@ -80,10 +80,9 @@ class SiteCloud:
         except (ks_exc.EndpointNotFound,
                 sdk_exc.ServiceDisabledException) as exc:
             # The SDK disables a service it finds no endpoint for.
-            raise exception.CloudServiceError(
+            raise exception.SiteServiceMissing(
                 service=name, site=self.site["name"],
-                reason="no %s endpoint in the catalog (%s)" %
-                (service_type, exc))
+                service_type=service_type, reason=str(exc))
         except sdk_exc.HttpException as exc:
             if exc.status_code and exc.status_code >= 500:
                 raise exception.CloudServiceError(

@@ -45,9 +45,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 SPEC = os.path.join(ROOT, "doc", "api", "openapi.yaml")
 EXAMPLES = int(os.environ.get("PROTECTOR_FUZZ_EXAMPLES", "4"))
 KEY = "8YkVn4lqk8b5cW0H6wz3m5tS0fDq2Jc4xQm3eGm0k2Q="
-# 503s that report the state of a site, whatever the request.
-ENVIRONMENT = ('"protector.site.service_error"',
-               '"protector.site.unreachable"', '"protector.peer.unreachable"')
+# 503s that report the state of a site, whatever the request: its
+# Keystone or its peer down. (A service missing from a site's catalog is
+# a 412, protector.site.service_missing: the registration is wrong.)
+ENVIRONMENT = ('"protector.site.unreachable"', '"protector.peer.unreachable"')
 # Tables that record attempts rather than state.
 VOLATILE = {"peer_nonces", "metadata_sync", "trusts", "services",
             "alembic_version"}
@@ -107,9 +108,9 @@ class Target:
         before, self.last = self.last, self.digest()
         self.stats[status // 100] += 1
         if status == 503 and any(code in text for code in ENVIRONMENT):
-            # The test clouds really lack Nova and Cinder endpoints: that
-            # answer is about the site, not the input.
-            self.stats["503 (no such service on the site)"] += 1
+            # A site or peer the test made unreachable: that answer is
+            # about the site, not the input.
+            self.stats["503 (site or peer unreachable)"] += 1
         elif status >= 500:
             self.problems.append((label, status, text[:300]))
         elif status >= 400 and self.last != before:

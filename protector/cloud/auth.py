@@ -88,7 +88,7 @@ def token_plugin(site, token):
 
     The token validates itself (GET /v3/auth/tokens with the token as both
     the caller and the subject), which gives its scope and service catalog
-    without any service credentials of that site (DESIGN.md 2.1).
+    without any service credentials of that site (doc/architecture.md 1).
     """
     sess = base_session()
     url = keystone_base(site) + "/v3/auth/tokens"

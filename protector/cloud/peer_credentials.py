@@ -10,7 +10,7 @@ hour by default), so keeping it would make such an operation fail half
 way. Instead, while the token is still fresh, the API uses it to create a
 Keystone *application credential* for the caller in the source site's
 Keystone (the only credential a user can delegate without an admin or a
-cross-site trust relationship, DESIGN.md 2):
+cross-site trust relationship, doc/architecture.md):
 
 * named ``protector-<operation kind>-<short id>``, described as made by
   Protector, scoped to the token's project with the token's roles;

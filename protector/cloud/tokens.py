@@ -4,7 +4,7 @@ A site whose Keystone is this service's own (``[keystone_authtoken]
 www_authenticate_uri`` or ``auth_url``) is *local*: the caller's token works
 there. Any other site is reached with the token the caller sent for it in
 ``X-Protector-Peer-Token`` (the CLI's ``--secondary-cloud``), so a site never
-needs another site's passwords (DESIGN.md 2.1).
+needs another site's passwords (doc/architecture.md 1).
 """
 from oslo_config import cfg
 

@@ -2,7 +2,7 @@
 
 The first time a user asks this site's protector-api for something that
 needs background work (a protection group, a member, a DR operation), the
-API creates a trust in this site's own Keystone (DESIGN.md 2): trustor =
+API creates a trust in this site's own Keystone (architecture 1): trustor =
 the caller (with the caller's token), trustee = this site's protector
 service user (``[keystone_authtoken]``), project = the caller's project,
 roles = those of ``[service_credentials] default_trust_roles`` the caller

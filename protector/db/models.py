@@ -127,7 +127,7 @@ class ProtectionGroup(TimestampMixin, Base):
     remote_volume_type_id = sa.Column(ID, nullable=True)
     failover_count = sa.Column(sa.Integer, nullable=False, default=0)
     last_failover_at = sa.Column(sa.DateTime, nullable=True)
-    # Metadata sync (DESIGN.md section 2): every modification bumps the
+    # Metadata sync (doc/architecture.md 4): every modification bumps the
     # version; the checksum covers the synced document.
     metadata_version = sa.Column(sa.Integer, nullable=False, default=0)
     metadata_checksum = sa.Column(sa.String(64), nullable=True)

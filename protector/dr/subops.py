@@ -1,11 +1,11 @@
 """Sub-operations: the source-site half of a planned failover/failback.
 
-DESIGN.md 2: a failover runs on the target site's engine; the steps that
-must happen on the source site (graceful shutdown and the final replicated
-snapshot; after a failback, giving the vacated side's volumes back to the
-array) run as *sub-operations* on the source site, queued through its
-protector-api and run by its engine with its own Keystone trust. No site
-ever acts on the other's cloud directly.
+doc/architecture.md 6: a failover runs on the target site's engine;
+the steps that must happen on the source site (graceful shutdown and the
+final replicated snapshot; after a failback, giving the vacated side's
+volumes back to the array) run as *sub-operations* on the source site,
+queued through its protector-api and run by its engine with its own
+Keystone trust. No site ever acts on the other's cloud directly.
 
 Authentication: the request that queued the parent operation carried the
 caller's token for the source site (``X-Protector-Peer-Token``, the CLI's

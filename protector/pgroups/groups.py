@@ -3,7 +3,7 @@
 Every change follows one pattern: open a writer transaction, make the local
 change and bump the metadata version, push the new document to the peer,
 and commit only if the peer accepted it. If the push fails the transaction
-rolls back, so the request changes nothing on either site (DESIGN.md 2.3);
+rolls back, so the request changes nothing on either site (architecture 3);
 the failed attempt itself is recorded for ``sync-status``.
 
 Create and delete pass through a committed status (``creating``,
@@ -220,8 +220,8 @@ def delete(req, ident):
         peer.push_metadata(pg["id"], pg["metadata_version"] + 1,
                            metadata.checksum(doc), doc)
     except Exception as exc:
-        # The peer kept the group: nothing changed anywhere (DESIGN.md
-        # 2.3), so the group is active again.
+        # The peer kept the group: nothing changed anywhere (architecture
+        # rule 3), so the group is active again.
         db.set_lifecycle(ctx, pg["id"], {"status": "active",
                                          "status_reason": None},
                          expect={"status": "deleting"})

@@ -9,7 +9,7 @@ for the peer. Running it again rotates the key: the old one stops
 working on both sites (a call in flight signed with it fails, and the
 operation that made it can be retried). Secrets are stored encrypted with
 ``[storage] token_encryption_key`` and never shown. Neither site learns
-any password of the other (DESIGN rule 1, doc/architecture.md).
+any password of the other (doc/architecture.md, rule 1).
 """
 import uuid
 

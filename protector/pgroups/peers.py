@@ -1,5 +1,5 @@
 """Which site is this one, how to reach the peer's protector-api, and the
-synchronous metadata push (DESIGN.md section 2).
+synchronous metadata push (doc/architecture.md 3).
 
 The push authenticates with the token the caller sent for the peer site
 (``X-Protector-Peer-Token``; the caller's own token when the peer shares

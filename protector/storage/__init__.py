@@ -1,4 +1,4 @@
-"""Storage drivers (DESIGN.md section 3) behind ``base.StorageDriver``.
+"""Storage drivers (doc/architecture.md) behind ``base.StorageDriver``.
 
 ``[DEFAULT] use_mock_storage = True`` selects the ``mock`` driver (seed
 004); otherwise ``[storage] driver`` names one of ``DRIVERS``: ``pure``

@@ -1,4 +1,4 @@
-"""Cinder consistency groups of protection groups (DESIGN.md section 3).
+"""Cinder consistency groups of protection groups (doc/architecture.md).
 
 A protection group maps 1:1 to a Cinder generic volume group on each site,
 whose group type has ``consistent_group_snapshot_enabled='<is> True'``.

@@ -2,7 +2,7 @@
 
 For single-server fixtures whose groups name a second site: a policy PUT
 (like every protection-group modification) is pushed to the peer and fails
-without one (DESIGN.md 2.3). The server is told which site it is
+without one (doc/architecture.md, 3). The server is told which site it is
 (``[DEFAULT] site_name``) and the other site's ``protector_url`` points
 here. ``pushes`` records (method, path, body) of every request.
 """

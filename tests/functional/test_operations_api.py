@@ -35,7 +35,7 @@ SECRET = "T-12345678-abcd-efgh-ijkl-mnopqrstuvwx"
 
 
 def _server(keystone, work, url):
-    # A policy PUT is pushed to the peer site (DESIGN.md 2.3): this server
+    # A policy PUT is pushed to the peer site (architecture 3): this server
     # is ops-site-a, ops-site-b's protector_url a stub peer (ops_api).
     return apiserver.APIServer(
         work, url, authtoken=fconf.authtoken_for(keystone),

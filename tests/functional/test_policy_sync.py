@@ -1,8 +1,9 @@
-"""A replication policy PUT is a protection-group modification (DESIGN.md
-2.3), shown with two real protector-api servers (``pair``): it bumps the
-group's version and reaches the peer, which stores the policy with the
-array tokens encrypted under its own key; with the peer down it fails with
-503 and changes nothing on either site; sync-force converges afterwards.
+"""A replication policy PUT is a protection-group modification
+(doc/architecture.md rule 3), shown with two real protector-api servers
+(``pair``): it bumps the group's version and reaches the peer, which
+stores the policy with the array tokens encrypted under its own key; with
+the peer down it fails with 503 and changes nothing on either site;
+sync-force converges afterwards.
 """
 import os
 

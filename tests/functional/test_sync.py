@@ -1,6 +1,6 @@
 """Cross-site behaviour with two real protector-api servers (``pair``).
 
-A change is applied on both sites or on neither (DESIGN.md 2.3): with the
+A change is applied on both sites or on neither (architecture rule 3): with the
 peer's protector-api stopped, create, update, delete and member removal
 fail with 503 ``protector.peer.unreachable`` and change nothing on either
 site (database rows and mock Cinder groups); after a restart sync-force

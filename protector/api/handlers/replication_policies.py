@@ -14,7 +14,7 @@ peer as target, the members' volumes; best effort: ``pgroups/replication.py``).
 replication lag against ``rpo_minutes`` (``storage/rpo.py``).
 
 Metadata sync: the policy is part of the group's synced document, so a
-PUT is a protection-group modification (DESIGN.md 2.3): it stores the
+PUT is a protection-group modification (architecture 3): it stores the
 policy, bumps the group's version and pushes the document to the peer,
 with the clear-text tokens beside it for the peer to encrypt with its own
 key, in one transaction that commits only if the peer accepted (503

@@ -33,7 +33,8 @@ def site(ctx, site_id):
 
 def target_cloud(ctx, store):
     """The target site's cloud, acting through the project's trust in
-    that site's Keystone (DESIGN.md 2: the engine acts on its own cloud)."""
+    that site's Keystone (doc/architecture.md 1: an engine acts on its
+    own cloud)."""
     target = site(ctx, op(store)["target_site_id"])
     trust_id = dr_db.find_trust(ctx, target["id"], op(store)["project_id"],
                                 op(store)["user_id"])

@@ -140,7 +140,7 @@ def mark_group_after_failure(ctx, store, step_name, error):
                   "operation show %s), then 'openstack dr operation retry "
                   "%s'." % (what, op_id, op_id))
     elif kind == "test_failover":
-        # A drill never changes the group's status (DESIGN.md); what it
+        # A drill never changes the group's status (architecture 7); what it
         # made (its recovery resources) stays for test-cleanup, as the
         # test marker does (keeps_test_on_failure).
         status = None

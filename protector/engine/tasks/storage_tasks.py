@@ -32,7 +32,7 @@ def snapshot_consistency_group(ctx, store):
         tasks.params(store).get("type", "planned") == "planned"
     if planned:
         # The graceful shutdown and final replication run on the source
-        # site as a sub-operation through its protector-api (DESIGN.md 2,
+        # site as a sub-operation through its protector-api (architecture 1,
         # dr/subops.py); a resumed step re-attaches to the same one.
         sub_id, result = subops.run_on_source(ctx, operation,
                                               "prepare_failover")

@@ -34,7 +34,7 @@ def call(method, url, token, body=None):
 @pytest.fixture
 def pure_api(keystone, sim, tmp_path):
     work = str(tmp_path / "api")
-    # A policy PUT is pushed to the peer site (DESIGN.md 2.3).
+    # A policy PUT is pushed to the peer site (doc/architecture.md rule 3).
     peer = stubpeer.StubPeer().start()
     server = apiserver.APIServer(
         work, "sqlite:///%s/protector.sqlite" % work,

@@ -6,7 +6,7 @@ with the operation (exit 0 = accepted). ``--wait`` follows it with a
 progress bar on stderr and exits 1 if it fails.
 
 Which site receives the request: the operation runs on the site that will
-host the workload (DESIGN.md section 2), so
+host the workload (doc/architecture.md, 6), so
 
 * failover, test-failover and test-cleanup go to the **secondary** site
   (``--secondary-cloud``) with the primary site's token as peer token;

@@ -15,9 +15,11 @@ $(BIN)/.installed: pyproject.toml lab/pyproject.toml client/pyproject.toml const
 venv: $(BIN)/.installed
 
 # Style and errors of every package (one ruff configuration:
-# pyproject.toml). CI runs it first.
+# pyproject.toml), and the release notes (releasenotes/notes, reno). CI runs
+# it first.
 lint: venv
 	$(BIN)/ruff check protector client lab tests tools
+	$(BIN)/reno lint
 
 # The whole suite: unit, functional (real Keystone, SQLite + MariaDB,
 # RabbitMQ), the FlashArray simulator, the CLI, and the integration tests in

@@ -323,6 +323,17 @@ def bump_version(context, session, project_id, pg_id, values=None,
     document)``; the caller pushes the document to the peer inside the
     same transaction.
     """
+    # The row lock is held until the caller's transaction ends, i.e.
+    # across the synchronous push to the peer (up to [cloud]
+    # request_timeout per try). That is what keeps a change "on both sites
+    # or on neither" (doc/architecture.md 3): two changes of one group
+    # must reach the peer in the order of their versions, and a second
+    # change that read the row before the first committed would push a
+    # document built on stale state with the same next version. On
+    # MariaDB other groups are not blocked (a row lock); on SQLite, the
+    # embedded default, the database's one write lock makes every writer
+    # queue behind it (busy timeout, db/api.py). A change that cannot get
+    # the lock in time answers 409 protector.database.busy.
     row = find_row(session, project_id, pg_id, lock=True)
     if when:
         _take(session, row.id, when, action)

@@ -60,6 +60,8 @@ def _free_fixed_ip(conn, network_id, port):
     Not on a shared network: the ports of other projects that may hold
     the address are invisible to this one, and a taken address would
     fail the build on every retry."""
+    if not any(f.get("ip_address") for f in port.get("fixed_ips") or []):
+        return None  # nothing captured to keep: no Neutron call
     net = conn.network.get_network(network_id)
     if getattr(net, "is_shared", False):
         return None

@@ -99,6 +99,15 @@ class FakeCompute:
     def wait_for_delete(self, server, wait=None):
         return server
 
+    def volume_attachments(self, server_id):
+        # What the server was built with; keep_volumes (engine) turns off
+        # any delete_on_termination before a delete.
+        bdm = getattr(self.servers_.get(server_id), "attrs", {}).get(
+            "block_device_mapping") or []
+        return [Obj(volume_id=b["uuid"],
+                    delete_on_termination=b.get("delete_on_termination"))
+                for b in bdm if b.get("source_type") == "volume"]
+
     def stop_server(self, server):
         self.stopped.append(server.id)
         self.servers_[server.id].status = "SHUTOFF"
@@ -159,10 +168,13 @@ class FakeBlock:
         self.deleted = []
 
     def volumes(self, name=None):
-        return [v for v in self.vols.values() if v.name == name]
+        return [v for v in self.vols.values()
+                if name is None or v.name == name]
 
     def create_volume(self, name, size=1, **attrs):
-        vol = Obj(id=_id(), name=name, status="available", size=size)
+        # Cinder keeps the metadata (the copy's key is there).
+        vol = Obj(id=_id(), name=name, status="available", size=size,
+                  metadata=dict(attrs.get("metadata") or {}))
         self.vols[vol.id] = vol
         self.created.append(vol.id)
         return vol

@@ -65,6 +65,7 @@ def _free_fixed_ip(conn, network_id, port):
     net = conn.network.get_network(network_id)
     if getattr(net, "is_shared", False):
         return None
+    subnets = list(conn.network.subnets(network_id=network_id))
     for fixed in port.get("fixed_ips") or []:
         address = fixed.get("ip_address")
         if not address:
@@ -73,7 +74,7 @@ def _free_fixed_ip(conn, network_id, port):
             ip = ipaddress.ip_address(address)
         except ValueError:
             continue
-        for subnet in conn.network.subnets(network_id=network_id):
+        for subnet in subnets:
             try:
                 inside = ip in ipaddress.ip_network(subnet.cidr)
             except (TypeError, ValueError):

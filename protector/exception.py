@@ -299,8 +299,8 @@ class NoVolumes(Invalid):
 
 
 class VolumeTypeMismatch(ProtectorException):
-    # Seed 003 troubleshooting "member-add fails with volume type mismatch":
-    # a 400 whose code says a precondition failed (CLI exit 5).
+    # doc/api-ref.md, "Members": a 400 whose code says a precondition
+    # failed (CLI exit 5, doc/cli.md).
     kind = "invalid"
     code = "protector.precondition.volume_type_mismatch"
     msg_fmt = ("Volume %(volume)s of instance %(instance)s has volume type "

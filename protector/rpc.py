@@ -78,6 +78,7 @@ def get_client(transport, topic=TOPIC_ENGINE, version="1.0"):
 
 def get_server(transport, host, endpoints, topic=TOPIC_ENGINE):
     target = messaging.Target(topic=topic, server=host)
+    # No executor argument (deprecated): oslo.messaging picks threading,
+    # as Protector never monkey-patches with eventlet.
     return messaging.get_rpc_server(transport, target, endpoints,
-                                    executor="threading",
                                     serializer=ContextSerializer())

@@ -24,16 +24,11 @@ import argparse
 import datetime
 import os
 import re
-import sys
 import time
 import uuid
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from protector_lab.info import LabInfo  # noqa: E402
-
-from tests.integration import dr_lab  # noqa: E402
+from protector_lab import client as lab_client
+from protector_lab.info import LabInfo
 
 RUN_LOG = re.compile(r"^(\S+ \S+) .*Operation (\S+)(: step validate_sites "
                      r"\(attempt| \(failover\) completed)")
@@ -71,20 +66,15 @@ def main():
                         help="leave the group failed over on site B")
     args = parser.parse_args()
     lab = LabInfo.load()
-    dr_lab.register_sites(lab)
-    dr_lab.raise_quotas(lab)
-    a = dr_lab.Protector(lab, "site-a", "site-b")
-    b = dr_lab.Protector(lab, "site-b", "site-a")
-    ids = {}
-    for name in ("site-a", "site-b"):
-        _, body = a.call("GET", "/sites/%s" % name)
-        ids[name] = body["site"]["id"]
-    vtype = a.conn.block_storage.find_type("replicated-async").id
+    lab_client.register_sites(lab)
+    lab_client.raise_quotas(lab)
+    pair = lab_client.site_pair(lab)
+    a, b, ids, vtype = pair["a"], pair["b"], pair["ids"], pair["volume_type"]
     prefix = "bench-%s" % uuid.uuid4().hex[:6]
     print("building %d VMs on site-a ..." % args.vms, flush=True)
-    made = dr_lab.make_vms(a.conn, prefix, args.vms)
+    made = lab_client.make_vms(a.conn, prefix, args.vms)
     servers = [s.id for s, _ in made]
-    pg = dr_lab.make_group(a, b, ids, vtype, servers, name=prefix)
+    pg = lab_client.make_group(a, b, ids, vtype, servers, name=prefix)
     try:
         start = time.monotonic()
         status, body = b.action(pg["id"], "failover", {
@@ -125,7 +115,7 @@ def main():
                 "servers"].values())
     finally:
         if not args.keep:
-            dr_lab.delete_servers(a.conn, servers)
+            lab_client.delete_servers(a.conn, servers)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from protector_lab import keystone as ks_mod  # noqa: E402
 
-from protector.pgroups import metadata  # noqa: E402
+from protector.db import metadata  # noqa: E402
 from tests.functional import conftest  # noqa: E402
 
 

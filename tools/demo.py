@@ -86,8 +86,9 @@ def main():
 
 
 def register_sites(a, b):
-    """Seed 000: both sites registered once, from site-a, with site-b as
-    the secondary cloud, so both sites hold them under the same IDs."""
+    """doc/cli.md, "Sites": both sites registered once, from site-a, with
+    site-b as the secondary cloud, so both sites hold them under the same
+    IDs."""
     print("\n== Register both sites once, from site-a (site-b gets the "
           "same IDs)")
     names = {}

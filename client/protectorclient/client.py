@@ -160,7 +160,7 @@ class Client:
 
     def site_validate(self, site):
         # The peer token goes along when configured: validating the peer
-        # site (seed 000, "site validate site-b") needs a token for it.
+        # site (doc/cli.md: "site validate site-b") needs a token for it.
         return self.post("/sites/%s/validate" % _quote(site), {},
                          peer=PEER_OPTIONAL)["validation"]
 

@@ -1,4 +1,4 @@
-"""Client-side errors and the CLI exit codes they map to (seed 000).
+"""Client-side errors and the CLI exit codes they map to (doc/cli.md).
 
 Exit codes are derived from the stable API error ``code`` (doc/api-ref.md),
 never from message text:
@@ -13,7 +13,7 @@ never from message text:
 4     operation conflict (``protector.operation.conflict``,
       ``protector.operation.test_active``)
 5     precondition failed (``protector.precondition.*``, any 412, and
-      the checks seed 000 names: a volume type that is not replicated)
+      a volume type that is not replicated)
 ====  ==========================================================
 """
 
@@ -30,14 +30,14 @@ UNREACHABLE_CODES = frozenset({PEER_UNREACHABLE,
 CONFLICT_CODES = frozenset({"protector.operation.conflict",
                             "protector.operation.test_active"})
 PRECONDITION_PREFIX = "protector.precondition."
-# Checks before anything starts that seed 000 lists under exit 5 although
-# the API answers them with 400.
+# Checks before anything starts that doc/cli.md lists under exit 5
+# although the API answers them with 400.
 PRECONDITION_CODES = frozenset({"protector.volume_type.not_replicated"})
 
 
 def exit_code_for(code, status=None):
     """Map an API error ``code`` (and HTTP status) to the CLI exit code
-    of seed 000."""
+    of doc/cli.md, "Exit codes"."""
     if code in UNREACHABLE_CODES:
         return EXIT_PEER_UNREACHABLE
     if code in CONFLICT_CODES:
@@ -65,7 +65,7 @@ class APIUnreachable(ProtectorClientError):
 class UsageError(ProtectorClientError):
     """A required flag is missing or a value is malformed (exit 1).
 
-    Seed 000 puts "malformed arguments, missing required flags" under exit
+    doc/cli.md puts malformed values and missing required flags under exit
     code 1; exit 2 stays reserved for what argparse itself rejects.
     """
 

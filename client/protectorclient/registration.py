@@ -1,11 +1,11 @@
-"""``site create`` / ``site delete`` on both sites (seed 000, "Register
-sites": both sites are registered once, from site-a).
+"""``site create`` / ``site delete`` on both sites (doc/cli.md, "Sites":
+both sites are registered once, from site-a).
 
 With a secondary cloud (``--secondary-cloud``) the CLI registers the site
 on this site's protector-api, then on the secondary site's, itself, with
 its token for that site, under the ID this site gave it: both sites then
 know the site by one ID, so an ID read on either site works on the other
-(seed 004 example 3). The two servers never call each other for this, so
+(doc/cli.md, "Sites"). The two servers never call each other for this, so
 neither needs the other's credentials nor a new trust. If the secondary
 site refuses, the registration made here is deleted again.
 

@@ -9,7 +9,7 @@ config loader and keystoneauth. Its token travels to the primary site as
 (failover, test failover) the roles swap and the primary token is the peer.
 
 Failing to *reach* the peer's Keystone is reported as
-:class:`~protectorclient.exceptions.PeerUnreachable` (exit 3): seed 000
+:class:`~protectorclient.exceptions.PeerUnreachable` (exit 3): doc/cli.md
 promises exit 3, with no change made, when the peer site cannot be reached.
 """
 import re

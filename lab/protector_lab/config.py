@@ -246,8 +246,9 @@ def cinder_conf(site, fa=None):
     })
 
 
-# Seed 004, installation step 3: the protector service acts for tenants
-# through trusts with the member role, so these must not be admin-only.
+# doc/deployment.md, "Cinder policy on each site": the protector service
+# acts for tenants through trusts with the member role, so these must not
+# be admin-only.
 CINDER_POLICY = {
     "volume_extension:volume_manage": "rule:admin_or_owner",
     "volume_extension:volume_unmanage": "rule:admin_or_owner",
@@ -262,7 +263,8 @@ CINDER_POLICY = {
 
 
 def cinder_policy():
-    return ("# Seed 004, step 3: allow the member role (through a trust) to\n"
+    return ("# Protector (doc/deployment.md): allow the member role "
+            "(through a trust) to\n"
             "# manage/unmanage volumes and list volume services.\n" +
             "".join('"%s": "%s"\n' % kv for kv in CINDER_POLICY.items()))
 

@@ -16,8 +16,11 @@ import re
 import microversion_parse
 
 from protector import exception
+from protector import version
 
-SERVICE_TYPE = "protector"
+# The version vocabulary is below every layer (the cloud probe uses it).
+SERVICE_TYPE = version.SERVICE_TYPE
+Version = version.Version
 HEADER = "OpenStack-API-Version"
 ENV_KEY = "protector.microversion"
 
@@ -25,28 +28,7 @@ VERSIONS = ["1.1", "1.2", "1.3"]
 MIN_VERSION_STRING = VERSIONS[0]
 MAX_VERSION_STRING = VERSIONS[-1]
 
-_VERSION_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 _NAMED_RE = re.compile(r"(^|,)\s*%s(\s|,|$)" % SERVICE_TYPE, re.IGNORECASE)
-
-
-class Version(tuple):
-    def __new__(cls, major, minor):
-        return super().__new__(cls, (major, minor))
-
-    def __str__(self):
-        return "%d.%d" % self
-
-    @classmethod
-    def parse(cls, text):
-        match = _VERSION_RE.match(text.strip())
-        if not match:
-            raise ValueError(text)
-        return cls(int(match.group(1)), int(match.group(2)))
-
-    def matches(self, low=None, high=None):
-        return ((low is None or self >= Version.parse(low)) and
-                (high is None or self <= Version.parse(high)))
-
 
 MIN_VERSION = Version.parse(MIN_VERSION_STRING)
 MAX_VERSION = Version.parse(MAX_VERSION_STRING)

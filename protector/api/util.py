@@ -7,6 +7,8 @@ from oslo_utils import uuidutils
 import webob
 
 from protector.api import microversion
+from protector import caller as caller_mod
+from protector.cloud import tokens
 from protector import exception
 from protector import policy
 
@@ -26,6 +28,16 @@ class Request(webob.Request):
     @property
     def tenant_id(self):
         return self.urlvars.get("tenant_id")
+
+
+def caller(req, peer_site=None):
+    """The plain value the domain layer gets instead of the request:
+    context, the URL's project, the peer token if any and (internal
+    endpoints) the peer site that signed the request."""
+    return caller_mod.Caller(
+        context=req.context, tenant_id=req.tenant_id,
+        peer_token=req.headers.get(tokens.PEER_TOKEN_HEADER) or None,
+        peer_site=peer_site)
 
 
 def json_response(req, body, status=200, headers=None):
@@ -173,10 +185,3 @@ class UnsupportedMediaType(exception.ProtectorException):
 
 def is_uuid(value):
     return uuidutils.is_uuid_like(value)
-
-
-def isotime(value):
-    """Render a naive UTC datetime the way the seeds do (...Z) or None."""
-    if value is None:
-        return None
-    return value.replace(microsecond=0).isoformat() + "Z"

@@ -1,4 +1,5 @@
-"""keystoneauth plugins for a site: from a token, or from a trust."""
+"""keystoneauth plugins for a site: from a token, from a trust, or as the
+protector service user."""
 from http import cookiejar as http_cookiejar
 import os
 import threading
@@ -6,7 +7,7 @@ import threading
 from keystoneauth1 import access
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1.identity import access as access_plugin
-from keystoneauth1.identity import v3
+from keystoneauth1 import loading
 from keystoneauth1 import session as ks_session
 from oslo_config import cfg
 import requests
@@ -61,28 +62,6 @@ CONNECT_ERRORS = (ks_exc.ConnectFailure, ks_exc.ConnectTimeout,
                   ks_exc.RetriableConnectionFailure)
 
 
-def keystone_request(site, method, path, token, body=None):
-    """A raw Keystone v3 call with a token (no raise on HTTP errors);
-    an unreachable Keystone is ``SiteUnreachable``."""
-    url = keystone_base(site) + "/v3" + path
-    try:
-        return base_session().request(
-            url, method, json=body, headers={"X-Auth-Token": token},
-            authenticated=False, raise_exc=False,
-            connect_retries=CONF.cloud.connect_retries)
-    except CONNECT_ERRORS as exc:
-        raise exception.SiteUnreachable(site=site["name"],
-                                        reason="Keystone: %s" % exc)
-
-
-def keystone_error(resp):
-    """The message of a Keystone error response."""
-    try:
-        return resp.json()["error"]["message"]
-    except (ValueError, KeyError, TypeError):
-        return resp.text[:300]
-
-
 def token_plugin(site, token):
     """Plugin for a token issued by the site's Keystone.
 
@@ -97,8 +76,7 @@ def token_plugin(site, token):
                                       "X-Subject-Token": token},
                         authenticated=False, raise_exc=False,
                         connect_retries=CONF.cloud.connect_retries)
-    except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout,
-            ks_exc.RetriableConnectionFailure) as exc:
+    except CONNECT_ERRORS as exc:
         raise exception.SiteUnreachable(site=site["name"],
                                         reason="Keystone: %s" % exc)
     if resp.status_code in (401, 403, 404):
@@ -113,38 +91,52 @@ def token_plugin(site, token):
         auth_ref, auth_url=keystone_base(site) + "/v3")
 
 
-def _authtoken_group():
-    """[keystone_authtoken], registered if nothing did yet.
+# The protector service user is configured once, in [keystone_authtoken]
+# (the section keystonemiddleware reads), and read only here, through
+# keystoneauth's conf loading: the trustee of every trust, the engine's
+# trust-scoped tokens and its own service calls all use it.
+SERVICE_USER_GROUP = "keystone_authtoken"
 
-    protector-api registers it by loading keystonemiddleware; the engine
-    never loads the middleware, so it registers the options (and those of
-    the configured auth plugin, e.g. username/password) itself.
-    """
+# Scope options of keystoneauth's password plugins: cleared for a trust,
+# which carries its own project (Keystone refuses two scopes).
+_NO_SCOPE = ("project_id", "project_name", "project_domain_id",
+             "project_domain_name", "domain_id", "domain_name",
+             "system_scope")
+
+
+def _register_service_user_opts():
+    """protector-api registers [keystone_authtoken] by loading
+    keystonemiddleware; the engine never loads the middleware, so it
+    registers the group (and keystoneauth's auth_type/auth_section)
+    itself."""
     try:
-        CONF.keystone_authtoken.username
-    except (cfg.NoSuchOptError, cfg.NoSuchGroupError, AttributeError):
-        from keystoneauth1 import loading
+        CONF[SERVICE_USER_GROUP].auth_type
+    except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
         from keystonemiddleware import auth_token  # noqa: F401
-        loading.register_auth_conf_options(CONF, "keystone_authtoken")
-        loading.load_auth_from_conf_options(CONF, "keystone_authtoken")
-    return CONF.keystone_authtoken
+        loading.register_auth_conf_options(CONF, SERVICE_USER_GROUP)
 
 
-def service_user_options():
-    """The protector service user's settings from [keystone_authtoken]."""
-    group = _authtoken_group()
-    return {
-        "auth_url": group.auth_url,
-        "username": group.username,
-        "password": group.password,
-        "user_domain_name": group.user_domain_name or "Default",
-    }
+def service_plugin(site, trust_id=None):
+    """The protector service user on ``site``'s Keystone (this site's):
+    scoped as configured, or to ``trust_id``."""
+    _register_service_user_opts()
+    group = CONF[SERVICE_USER_GROUP]
+    name = CONF[group.auth_section or SERVICE_USER_GROUP].auth_type
+    if not name:
+        raise exception.TrustCreateFailed(
+            site=site["name"], reason="[keystone_authtoken] auth_type is "
+            "not set, so the protector service user is unknown")
+    overrides = {"auth_url": keystone_base(site) + "/v3"}
+    if trust_id:
+        overrides.update(dict.fromkeys(_NO_SCOPE), trust_id=trust_id)
+    # Only the options this plugin type has (an unknown one is a
+    # TypeError in its constructor).
+    known = {o.dest for o in loading.get_plugin_options(name)}
+    return loading.load_auth_from_conf_options(
+        CONF, SERVICE_USER_GROUP,
+        **{k: v for k, v in overrides.items() if k in known})
 
 
 def trust_plugin(site, trust_id):
     """Plugin acting through a trust in this site's own Keystone."""
-    opts = service_user_options()
-    return v3.Password(auth_url=keystone_base(site) + "/v3",
-                       username=opts["username"], password=opts["password"],
-                       user_domain_name=opts["user_domain_name"],
-                       trust_id=trust_id)
+    return service_plugin(site, trust_id=trust_id)

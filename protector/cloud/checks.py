@@ -1,4 +1,4 @@
-"""Site validation and volume-type discovery (seed 000 validate, seed 004).
+"""Site validation and volume-type discovery (doc/api-ref.md, "Sites").
 
 ``validate`` calls Keystone, Nova, Cinder and Neutron of a site with a
 token of that site and reports each one, the capabilities found and the
@@ -11,6 +11,7 @@ from keystoneauth1 import exceptions as ks_exc
 from openstack import exceptions as sdk_exc
 from oslo_utils import timeutils
 
+from protector.common import times
 from protector import exception
 
 _TRUE = re.compile(r"^\s*(<is>\s*)?true\s*$", re.IGNORECASE)
@@ -94,8 +95,7 @@ def validate(cloud):
         "services": services,
         "replicated_volume_types": [t["name"] for t in types or []],
         "capabilities": capabilities,
-        "checked_at": timeutils.utcnow().replace(microsecond=0)
-        .isoformat() + "Z",
+        "checked_at": times.isotime(timeutils.utcnow()),
     }
     return report, status, reason
 

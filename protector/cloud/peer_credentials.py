@@ -34,11 +34,13 @@ import uuid
 
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1.identity import v3
+from openstack import exceptions as sdk_exc
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
 from protector.cloud import auth
+from protector.cloud import identity
 from protector.common import crypto
 from protector import exception
 
@@ -58,33 +60,32 @@ def create(site, token, purpose):
     """Create the credential with ``token``; return what to keep (the
     secret encrypted). Raises ``CredentialRefused`` when Keystone says no.
     """
-    auth_ref = auth.token_plugin(site, token).auth_ref
+    caller = auth.token_plugin(site, token)
+    auth_ref = caller.auth_ref
     expires = timeutils.utcnow() + datetime.timedelta(
         seconds=CONF.engine.peer_credential_lifetime)
     name = "protector-%s-%s" % (purpose, uuid.uuid4().hex[:12])
-    resp = auth.keystone_request(
-        site, "POST",
-        "/users/%s/application_credentials" % auth_ref.user_id,
-        token, {"application_credential": {
-            "name": name,
-            "description": "Made by Protector for a %s of "
-            "project %s; deleted when the operation ends, "
-            "expires by itself otherwise" % (
-                purpose, auth_ref.project_id),
-            "expires_at": expires.strftime(
-                "%Y-%m-%dT%H:%M:%S"),
-            "unrestricted": True}})
-    if resp.status_code != 201:
+    try:
+        with identity.keystone(site, caller) as ks:
+            cred = ks.create_application_credential(
+                auth_ref.user_id, name,
+                description="Made by Protector for a %s of project %s; "
+                "deleted when the operation ends, expires by itself "
+                "otherwise" % (purpose, auth_ref.project_id),
+                expires_at=expires.strftime("%Y-%m-%dT%H:%M:%S"),
+                unrestricted=True)
+    except sdk_exc.HttpException as exc:
+        # Any refusal (403 for a trust's or an application credential's
+        # token, a policy, a 5xx): the caller falls back to the token.
         raise CredentialRefused(site=site["name"],
-                                reason=auth.keystone_error(resp))
-    cred = resp.json()["application_credential"]
+                                reason=exc.details or exc.message)
     LOG.info("Application credential %s (%s) made in site %s for user %s, "
-             "expires %s", cred["id"], name, site["name"], auth_ref.user_id,
-             cred.get("expires_at"))
-    return {"id": cred["id"], "name": name, "user_id": auth_ref.user_id,
+             "expires %s", cred.id, name, site["name"], auth_ref.user_id,
+             cred.expires_at)
+    return {"id": cred.id, "name": name, "user_id": auth_ref.user_id,
             "project_id": auth_ref.project_id,
-            "expires_at": cred.get("expires_at"),
-            "secret_encrypted": crypto.encrypt(cred["secret"])}
+            "expires_at": cred.expires_at,
+            "secret_encrypted": crypto.encrypt(cred.secret)}
 
 
 def plugin(site, kept):
@@ -125,20 +126,23 @@ def delete(site, kept):
     """Delete the credential with a token of its own. Best effort: one
     that cannot be deleted now expires by itself; never raises."""
     try:
-        resp = auth.keystone_request(
-            site, "DELETE",
-            "/users/%s/application_credentials/%s" % (kept["user_id"],
-                                                      kept["id"]),
-            token(site, kept))
+        sess = session(site, kept)
+        token(site, kept, sess)  # its own errors say why it was refused
+        with identity.keystone(site, sess.auth) as ks:
+            # Already gone (404) is deleted.
+            ks.delete_application_credential(kept["user_id"], kept["id"])
     except exception.ProtectorException as exc:
+        reason = exc.message
+    except sdk_exc.HttpException as exc:
+        reason = exc.details or exc.message
+    except ks_exc.ClientException as exc:
+        reason = str(exc)
+    else:
+        reason = None
+    if reason is not None:
         LOG.warning("Application credential %s in site %s not deleted "
                     "(%s); it expires at %s", kept["id"], site["name"],
-                    exc.message, kept.get("expires_at"))
-        return False
-    if resp.status_code not in (204, 404):
-        LOG.warning("Application credential %s in site %s not deleted "
-                    "(%s); it expires at %s", kept["id"], site["name"],
-                    auth.keystone_error(resp), kept.get("expires_at"))
+                    reason, kept.get("expires_at"))
         return False
     LOG.info("Application credential %s in site %s deleted", kept["id"],
              site["name"])

@@ -16,13 +16,13 @@ from keystoneauth1 import access
 from keystoneauth1 import exceptions as ks_exc
 from oslo_config import cfg
 
-from protector.api import microversion
 from protector.cloud import auth
+from protector import version
 
 CONF = cfg.CONF
-# pgroups/peers.py calls the peer with "protector 1.1", our minimum: a
-# peer whose range leaves it out refuses every push (406).
-NEEDED = microversion.MIN_VERSION
+# What pgroups/peers.py calls the peer with: a peer whose range leaves it
+# out refuses every push (406).
+NEEDED = version.PEER_VERSION
 
 
 def _timeout():
@@ -79,13 +79,13 @@ def _ranges(doc):
     their maximum ``version``), so they are left out."""
     found = []
     versions = doc.get("versions") if isinstance(doc, dict) else None
-    for version in versions if isinstance(versions, list) else []:
-        if not isinstance(version, dict):
+    for entry in versions if isinstance(versions, list) else []:
+        if not isinstance(entry, dict):
             continue
         try:
             found.append((
-                microversion.Version.parse(version["min_version"]),
-                microversion.Version.parse(version["max_version"])))
+                version.Version.parse(entry["min_version"]),
+                version.Version.parse(entry["max_version"])))
         except (KeyError, ValueError, TypeError, AttributeError):
             continue
     return found
@@ -133,13 +133,13 @@ def _catalog_url(site, token, timeout):
     try:
         catalog = access.create(body=resp.json(),
                                 auth_token=token).service_catalog
-        return catalog.url_for(service_type=microversion.SERVICE_TYPE,
+        return catalog.url_for(service_type=version.SERVICE_TYPE,
                                interface=CONF.cloud.interface,
                                region_name=region), None
     except ks_exc.EndpointNotFound:
         return None, ("error", "Reachable (Keystone), but its catalog has "
                       "no '%s' endpoint (%s) and no protector_url is "
-                      "registered" % (microversion.SERVICE_TYPE, where))
+                      "registered" % (version.SERVICE_TYPE, where))
     except (ValueError, TypeError, AttributeError, ks_exc.ClientException):
         return None, ("error", "Reachable (Keystone), but it answered the "
                       "catalog lookup with no token document")

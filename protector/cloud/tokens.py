@@ -39,16 +39,17 @@ def is_local(site):
     return _normalise(site["auth_url"]) in _own_keystone()
 
 
-def token_for(req, site):
+def token_for(caller, site):
+    """The token of ``caller`` (a ``caller.Caller``) for ``site``."""
     if is_local(site):
-        return req.context.auth_token
-    token = req.headers.get(PEER_TOKEN_HEADER)
+        return caller.context.auth_token
+    token = caller.peer_token
     if not token:
         raise exception.PeerTokenRequired(site=site["name"])
     return token
 
 
-def cloud_for(req, site):
+def cloud_for(caller, site):
     """A SiteCloud for ``site`` authenticated as the caller."""
-    return connection.SiteCloud(site, auth.token_plugin(site,
-                                                        token_for(req, site)))
+    return connection.SiteCloud(
+        site, auth.token_plugin(site, token_for(caller, site)))

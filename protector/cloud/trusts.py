@@ -8,21 +8,24 @@ service user (``[keystone_authtoken]``), project = the caller's project,
 roles = those of ``[service_credentials] default_trust_roles`` the caller
 holds there, impersonation on. The trust is stored in the ``trusts`` table
 and reused; the engine gets a trust-scoped token for it with
-``auth.trust_plugin`` (``db.dr.find_trust``). Each synchronous use checks
+``auth.trust_plugin`` (``db.trusts.find``). Each synchronous use checks
 that Keystone still has the trust and replaces one that was deleted.
+Keystone is called through openstacksdk's identity proxy
+(``cloud/identity.py``).
 """
 import threading
 
 from keystoneauth1 import exceptions as ks_exc
-from keystoneauth1.identity import v3
+from openstack import exceptions as sdk_exc
 from oslo_config import cfg
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
 
 from protector.cloud import auth
+from protector.cloud import identity
+from protector.cloud import sites
 from protector.db import trusts as db
 from protector import exception
-from protector.pgroups import peers
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -36,13 +39,9 @@ def is_this_site(site):
     """Whether ``site`` is the site this service runs on (its Keystone is
     the one trusts can be made in)."""
     try:
-        return peers.local_site([site])["id"] == site["id"]
+        return sites.local_site([site])["id"] == site["id"]
     except exception.LocalSiteUnknown:
         return False
-
-
-_request = auth.keystone_request
-_error = auth.keystone_error
 
 
 def trustee_id(site):
@@ -52,10 +51,7 @@ def trustee_id(site):
     with _LOCK:
         if base in _TRUSTEES:
             return _TRUSTEES[base]
-    opts = auth.service_user_options()
-    plugin = v3.Password(auth_url=base + "/v3", username=opts["username"],
-                         password=opts["password"],
-                         user_domain_name=opts["user_domain_name"])
+    plugin = auth.service_plugin(site)
     try:
         user_id = auth.base_session(plugin).get_user_id()
     except _CONNECT_ERRORS as exc:
@@ -63,32 +59,34 @@ def trustee_id(site):
                                         reason="Keystone: %s" % exc)
     except ks_exc.ClientException as exc:
         raise exception.TrustCreateFailed(
-            site=site["name"], reason="the protector service user %r could "
-            "not log in (%s)" % (opts["username"], exc))
+            site=site["name"], reason="the protector service user "
+            "([keystone_authtoken]) could not log in (%s)" % exc)
     with _LOCK:
         _TRUSTEES[base] = user_id
     return user_id
 
 
 def _still_valid(site, token, trust_id):
-    """False only when Keystone says the trust is gone."""
-    resp = _request(site, "GET", "/OS-TRUST/trusts/%s" % trust_id, token)
-    if resp.status_code == 404:
+    """False only when Keystone says the trust is gone (a deleted or
+    expired trust is a 404)."""
+    try:
+        with identity.keystone(site, auth.token_plugin(site, token)) as ks:
+            ks.get_trust(trust_id)
+    except sdk_exc.NotFoundException:
         return False
-    if resp.status_code >= 400:
-        LOG.warning("Could not check trust %s on site %s (HTTP %d: %s); "
-                    "keeping it", trust_id, site["name"], resp.status_code,
-                    _error(resp))
-        return True
-    trust = resp.json().get("trust") or {}
-    return not trust.get("deleted_at")
+    except sdk_exc.HttpException as exc:
+        LOG.warning("Could not check trust %s on site %s (HTTP %s: %s); "
+                    "keeping it", trust_id, site["name"], exc.status_code,
+                    exc.details or exc.message)
+    return True
 
 
 def _create(site, token, project_id, user_id):
     """Create the trust in Keystone; (trust ID, role names)."""
     wanted = list(CONF.service_credentials.default_trust_roles)
     listed = ", ".join(wanted) or "(none)"
-    auth_ref = auth.token_plugin(site, token).auth_ref
+    plugin = auth.token_plugin(site, token)
+    auth_ref = plugin.auth_ref
     held = dict(zip(auth_ref.role_names or [], auth_ref.role_ids or []))
     roles = [name for name in wanted if name in held]
     if not roles:
@@ -97,39 +95,45 @@ def _create(site, token, project_id, user_id):
             reason="the user holds none of the roles %s on project %s "
             "(it holds: %s)" % (listed, project_id,
                                 ", ".join(sorted(held)) or "none"))
-    body = {"trust": {
-        "trustor_user_id": user_id, "trustee_user_id": trustee_id(site),
-        "project_id": project_id, "impersonation": True,
-        "roles": [{"id": held[name]} for name in roles]}}
-    resp = _request(site, "POST", "/OS-TRUST/trusts", token, body)
-    if resp.status_code == 201:
-        return resp.json()["trust"]["id"], roles
-    detail = "HTTP %d: %s" % (resp.status_code, _error(resp))
-    if resp.status_code in (403, 404) and "role" in detail.lower():
-        raise exception.TrustRoleMissing(site=site["name"], roles=listed,
-                                         project=project_id, reason=detail)
-    if resp.status_code >= 500:
-        raise exception.SiteUnreachable(site=site["name"],
-                                        reason="Keystone: %s" % detail)
-    raise exception.TrustCreateFailed(site=site["name"], reason=detail)
+    trustee = trustee_id(site)
+    try:
+        with identity.keystone(site, plugin) as ks:
+            trust = ks.create_trust(
+                trustor_user_id=user_id, trustee_user_id=trustee,
+                project_id=project_id, is_impersonation=True,
+                roles=[{"id": held[name]} for name in roles])
+    except sdk_exc.HttpException as exc:
+        status = exc.status_code or 0
+        detail = "HTTP %s: %s" % (status, exc.details or exc.message)
+        if status in (403, 404) and "role" in detail.lower():
+            raise exception.TrustRoleMissing(
+                site=site["name"], roles=listed, project=project_id,
+                reason=detail)
+        if status >= 500:
+            raise exception.SiteUnreachable(site=site["name"],
+                                            reason="Keystone: %s" % detail)
+        raise exception.TrustCreateFailed(site=site["name"], reason=detail)
+    return trust.id, roles
 
 
 def _delete_in_keystone(site, token, trust_id):
     try:
-        _request(site, "DELETE", "/OS-TRUST/trusts/%s" % trust_id, token)
-    except exception.ProtectorException:
+        with identity.keystone(site, auth.token_plugin(site, token)) as ks:
+            ks.delete_trust(trust_id)
+    except (exception.ProtectorException, sdk_exc.HttpException):
         LOG.warning("Could not delete surplus trust %s on site %s",
                     trust_id, site["name"])
 
 
-def ensure(req, site):
-    """The trust ID of the caller on ``site`` (this site), created the
-    first time; ``None`` when no trust can be made for this request."""
-    ctx = req.context
+def ensure(caller, site):
+    """The trust ID of the caller (a ``caller.Caller``) on ``site`` (this
+    site), created the first time; ``None`` when no trust can be made for
+    this request."""
+    ctx = caller.context
     if CONF.api.auth_strategy != "keystone" or not ctx.auth_token \
             or not ctx.user_id or not ctx.project_id:
         return None
-    if ctx.project_id != req.tenant_id:
+    if ctx.project_id != caller.tenant_id:
         # An admin acting on another project: the engine uses a trust of
         # that project's own users.
         return None

@@ -69,8 +69,8 @@ def _check(conf, group, name, values):
 def check_values(conf):
     """Read every option once, so a bad value fails here, at start, with a
     message naming it, instead of deep inside a worker with a traceback.
-    oslo.config has no inline comments: ``bind_port = 8788  # port`` (as
-    seed 004's sample has it) reads the comment as part of the value."""
+    oslo.config has no inline comments: ``bind_port = 8788  # port``
+    reads the comment as part of the value (doc/deployment.md)."""
     for name in sorted(conf):
         group = _check(conf, None, name, conf)
         if group is not None:

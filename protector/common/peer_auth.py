@@ -27,7 +27,6 @@ import time
 from oslo_config import cfg
 
 from protector.common import crypto
-from protector.db import site_keys
 from protector import exception
 
 CONF = cfg.CONF
@@ -74,10 +73,11 @@ def _utc(ts):
         ts, datetime.timezone.utc).replace(tzinfo=None)
 
 
-def verify(ctx, method, path, body, token, header, now=None):
-    """The ``site_id`` of the peer that signed the request, or
-    ``PeerAuthFailed``/``PeerRequestReplayed``. Nothing is changed but the
-    nonce record."""
+def parse(header, now):
+    """``(key_id, ts, nonce, sig)`` of a signature header dated within
+    ``[api] peer_signature_max_age`` of ``now``, or ``PeerAuthFailed``.
+    The key lookup and the nonce record are the database's
+    (``pgroups/pairing.verify``): this module stays below it."""
     if not header:
         raise exception.PeerAuthFailed(reason="no %s header" % HEADER)
     match = _FIELDS.match(header.strip())
@@ -85,21 +85,26 @@ def verify(ctx, method, path, body, token, header, now=None):
         raise exception.PeerAuthFailed(reason="malformed %s header" % HEADER)
     key_id, ts, nonce, sig = match.groups()
     ts = int(ts)
-    now = time.time() if now is None else now
     window = CONF.api.peer_signature_max_age
     if abs(now - ts) > window:
         raise exception.PeerAuthFailed(
             reason="the signature is dated %d s from this site's clock "
             "(at most %d s allowed; check both sites' NTP)" % (
                 int(now - ts), window))
-    key = site_keys.by_key_id(ctx, key_id.lower())
-    if key is None:
-        raise exception.PeerAuthFailed(reason="unknown pairing key")
+    return key_id.lower(), ts, nonce, sig
+
+
+def check(key, fields, method, path, body, token):
+    """``PeerAuthFailed`` unless ``fields`` (``parse``) sign the request
+    with ``key`` (a ``db.site_keys`` row)."""
+    _, ts, nonce, sig = fields
     expected = signature(crypto.decrypt(key["secret_encrypted"]),
                          key["key_id"], ts, nonce, method, path, body, token)
     if not hmac.compare_digest(expected, sig):
         raise exception.PeerAuthFailed(reason="bad signature")
-    # Remembered past both ends of the window the timestamp allows.
-    site_keys.remember_nonce(ctx, nonce, key["key_id"],
-                             _utc(max(now, ts) + window))
-    return key["site_id"]
+
+
+def nonce_expiry(fields, now):
+    """Until when the nonce is remembered: past both ends of the window
+    the timestamp allows."""
+    return _utc(max(now, fields[1]) + CONF.api.peer_signature_max_age)

@@ -77,6 +77,17 @@ def get(context, session, pg_id, member_id):
 
 
 @db_api.write
+def set_location(context, session, member_id, values, volumes=None):
+    """Record where a member now runs; ``volumes`` maps volume_id to the
+    current (target-site) volume id."""
+    session.execute(sa.update(M).where(M.id == member_id).values(**values))
+    for volume_id, current in (volumes or {}).items():
+        session.execute(sa.update(MV).where(
+            MV.member_id == member_id, MV.volume_id == volume_id).values(
+            current_volume_id=current))
+
+
+@db_api.write
 def delete(context, session, member_id):
     session.execute(sa.delete(MV).where(MV.member_id == member_id))
     session.execute(sa.delete(M).where(M.id == member_id))

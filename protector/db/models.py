@@ -7,8 +7,8 @@ service heartbeats), so later features fill in behaviour without reshaping
 tables. Constraints and indexes are named explicitly so migrations can refer
 to them on every backend. Changes go through alembic migrations only.
 """
-import datetime
 
+from oslo_utils import timeutils
 import sqlalchemy as sa
 from sqlalchemy import orm
 from sqlalchemy.dialects import mysql
@@ -22,17 +22,17 @@ NAMING = {
 }
 
 
-def _utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-
-
 class Base(orm.DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING)
 
 
 class TimestampMixin:
-    created_at = sa.Column(sa.DateTime, nullable=False, default=_utcnow)
-    updated_at = sa.Column(sa.DateTime, nullable=True, onupdate=_utcnow)
+    # As oslo.db's TimestampMixin (a lambda: SQLAlchemy would pass the
+    # execution context to a callable taking a positional argument).
+    created_at = sa.Column(sa.DateTime, nullable=False,
+                           default=lambda: timeutils.utcnow())
+    updated_at = sa.Column(sa.DateTime, nullable=True,
+                           onupdate=lambda: timeutils.utcnow())
 
 
 ID = sa.String(36)
@@ -259,7 +259,8 @@ class Operation(TimestampMixin, Base):
     # Microseconds on MariaDB too: "the group's newest operation" (what
     # retry and rollback may act on) must not tie when a rollback is
     # queued in the same second as the failure it undoes.
-    created_at = sa.Column(PRECISE_TIME, nullable=False, default=_utcnow)
+    created_at = sa.Column(PRECISE_TIME, nullable=False,
+                           default=lambda: timeutils.utcnow())
     id = sa.Column(ID, primary_key=True)
     project_id = sa.Column(PROJECT, nullable=False)
     user_id = sa.Column(sa.String(64), nullable=True)

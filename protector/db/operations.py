@@ -12,9 +12,9 @@ workers and many engines:
   operation to another engine (it was presumed dead) finds zero rows
   updated and stops (``OperationLost``) instead of overwriting.
 """
-import datetime
 import json
 
+from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -40,10 +40,6 @@ ACTIVE = ("queued", "running")
 
 class OperationLost(Exception):
     """This engine no longer owns the operation (another engine took it)."""
-
-
-def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
 def _loads(text, default=None):
@@ -92,7 +88,7 @@ def create(context, session, pg_id, values, step_names, test=False):
         new["active_test_operation_id"] = op_id
     if session.execute(claim.values(**new)).rowcount != 1:
         _raise_busy(session, pg_id, test)
-    now = utcnow()
+    now = timeutils.utcnow()
     row = OP(id=op_id, status="queued", progress=0, created_at=now,
              parameters=json.dumps(values.pop("parameters", {}),
                                    sort_keys=True), **values)
@@ -173,7 +169,7 @@ def requeue(context, session, op_id, parameters=None, test=False):
         raise exception.OperationNotFound(operation=op_id)
     values = {"status": "queued", "error_code": None, "error_message": None,
               "completed_at": None, "engine_host": None,
-              "heartbeat_at": None, "updated_at": utcnow()}
+              "heartbeat_at": None, "updated_at": timeutils.utcnow()}
     if parameters is not None:
         values["parameters"] = json.dumps(parameters, sort_keys=True)
     changed = session.execute(sa.update(OP).where(
@@ -198,7 +194,7 @@ def requeue(context, session, op_id, parameters=None, test=False):
         STEP.operation_id == op_id,
         STEP.status.in_(("failed", "running"))).values(
         status="pending", error_message=None, started_at=None,
-        completed_at=None, result=None, updated_at=utcnow()))
+        completed_at=None, result=None, updated_at=timeutils.utcnow()))
     session.flush()
     session.expire_all()
     return _to_dict(session, session.get(OP, op_id))
@@ -264,7 +260,7 @@ def orphans(context, session, host, stale_before):
 @db_api.write
 def claim(context, session, op_id, host):
     """queued -> running for ``host``; False if someone else was first."""
-    now = utcnow()
+    now = timeutils.utcnow()
     result = session.execute(sa.update(OP).where(
         OP.id == op_id, OP.status == "queued").values(
         status="running", engine_host=host, heartbeat_at=now,
@@ -282,7 +278,7 @@ def adopt(context, session, op_id, host, old_host, old_heartbeat):
     query = query.where(OP.heartbeat_at.is_(None) if old_heartbeat is None
                         else OP.heartbeat_at == old_heartbeat)
     result = session.execute(query.values(engine_host=host,
-                                          heartbeat_at=utcnow()))
+                                          heartbeat_at=timeutils.utcnow()))
     return result.rowcount == 1
 
 
@@ -294,7 +290,7 @@ def heartbeat(context, session, op_ids, host):
         return []
     session.execute(sa.update(OP).where(
         OP.id.in_(op_ids), OP.engine_host == host,
-        OP.status == "running").values(heartbeat_at=utcnow()))
+        OP.status == "running").values(heartbeat_at=timeutils.utcnow()))
     return [r[0] for r in session.execute(sa.select(OP.id).where(
         OP.id.in_(op_ids), OP.engine_host == host, OP.status == "running"))]
 
@@ -315,7 +311,7 @@ def update_owned(context, session, op_id, host, values):
         if key in ("result", "parameters"):
             value = json.dumps(value, sort_keys=True)
         setattr(row, key, value)
-    row.heartbeat_at = utcnow()
+    row.heartbeat_at = timeutils.utcnow()
     session.flush()
 
 
@@ -334,7 +330,7 @@ def update_step(context, session, op_id, host, name, values):
         elif key == "attempts" and value == "+1":
             value = (row.attempts or 0) + 1
         setattr(row, key, value)
-    row.updated_at = utcnow()
+    row.updated_at = timeutils.utcnow()
     session.flush()
     return _step_dict(row)
 
@@ -345,7 +341,7 @@ def finish(context, session, op_id, host, status, error_code=None,
     """Complete or fail an operation and release its group."""
     row = _owned(session, op_id, host)
     row.status = status
-    row.completed_at = utcnow()
+    row.completed_at = timeutils.utcnow()
     row.error_code = error_code
     row.error_message = error_message
     if status == "completed":

@@ -10,13 +10,15 @@ import datetime
 import json
 
 from oslo_db import exception as db_exc
+from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 
+from protector.common import times
 from protector.db import api as db_api
+from protector.db import metadata
 from protector.db import models
 from protector import exception
-from protector.pgroups import metadata
 
 PG = models.ProtectionGroup
 CG = models.ConsistencyGroup
@@ -36,10 +38,6 @@ SYNC_FIELDS = ("peer_site_id", "remote_version", "status", "last_sync_at",
                "last_attempt_at", "last_duration_ms", "last_error")
 
 
-def _utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-
-
 def _site_names(session):
     return dict(session.execute(
         sa.select(models.Site.id, models.Site.name)).all())
@@ -56,6 +54,9 @@ def _to_dict(session, row, names=None):
     data["member_count"] = session.scalar(
         sa.select(sa.func.count()).select_from(models.Member).where(
             models.Member.protection_group_id == row.id))
+    data["has_policy"] = bool(session.scalar(
+        sa.select(sa.func.count()).select_from(models.ReplicationPolicy)
+        .where(models.ReplicationPolicy.protection_group_id == row.id)))
     sync = session.scalars(sa.select(SYNC).where(
         SYNC.protection_group_id == row.id)).first()
     data["sync"] = {f: getattr(sync, f) for f in SYNC_FIELDS} \
@@ -96,6 +97,16 @@ def create(context, session, values):
 def get(context, session, project_id, ident):
     """By UUID or by name, within ``project_id``."""
     return _to_dict(session, find_row(session, project_id, ident))
+
+
+@db_api.read
+def get_by_id(context, session, pg_id):
+    """By UUID in any project: for the engine and internal callers that
+    already hold a group ID from a checked row."""
+    row = session.get(PG, pg_id)
+    if row is None:
+        raise exception.ProtectionGroupNotFound(pg=pg_id)
+    return _to_dict(session, row)
 
 
 @db_api.read
@@ -162,7 +173,7 @@ def _document(session, row):
         "id", "name", "description", "status", "status_reason",
         "replication_type", "volume_type_id", "volume_type_name",
         "remote_volume_type_id", "failover_count")}
-    doc["last_failover_at"] = metadata.isotime(row.last_failover_at)
+    doc["last_failover_at"] = times.isotime(row.last_failover_at)
     for key in ("primary_site", "secondary_site", "current_primary_site"):
         doc[key] = names.get(getattr(row, key + "_id"))
     cg = session.scalars(sa.select(CG).where(
@@ -223,7 +234,7 @@ def _take(session, pg_id, guard, action, values=None):
     """Conditional UPDATE of the group under ``guard``; 409 if it fails."""
     query = sa.update(PG).where(PG.id == pg_id, *GUARDS[guard]())
     result = session.execute(query.values(
-        updated_at=_utcnow(), **(values or {})))
+        updated_at=timeutils.utcnow(), **(values or {})))
     if result.rowcount != 1:
         _raise_guard(session, pg_id, guard, action)
 
@@ -247,7 +258,8 @@ def begin_delete(context, session, project_id, pg_id, reason):
         PG.id == pg_id, PG.project_id == project_id, *GUARDS["idle"]()).where(
         ~sa.exists().where(models.Member.protection_group_id == pg_id))
     result = session.execute(query.values(
-        status="deleting", status_reason=reason, updated_at=_utcnow()))
+        status="deleting", status_reason=reason,
+        updated_at=timeutils.utcnow()))
     if result.rowcount != 1:
         row = session.get(PG, pg_id)
         count = session.scalar(sa.select(sa.func.count()).select_from(
@@ -262,14 +274,14 @@ def begin_delete(context, session, project_id, pg_id, reason):
 
 
 @db_api.write
-def set_lifecycle(context, session, pg_id, values, expect):
-    """Set ``values`` only if ``expect`` ({column: value}) still holds;
-    whether it did. Used for the deleting/creating transitions."""
+def set_values(context, session, pg_id, values, expect=None):
+    """Set ``values`` on the group; with ``expect`` ({column: value}) only
+    if those still hold. Returns whether the row changed."""
     query = sa.update(PG).where(PG.id == pg_id)
-    for key, value in expect.items():
+    for key, value in (expect or {}).items():
         query = query.where(getattr(PG, key) == value)
     values = dict(values)
-    values.setdefault("updated_at", _utcnow())
+    values.setdefault("updated_at", timeutils.utcnow())
     return session.execute(query.values(**values)).rowcount == 1
 
 
@@ -340,7 +352,7 @@ def bump_version(context, session, project_id, pg_id, values=None,
         session.refresh(row)
     for key, value in (values or {}).items():
         setattr(row, key, value)
-    row.updated_at = _utcnow()
+    row.updated_at = timeutils.utcnow()
     try:
         session.flush()
     except db_exc.DBDuplicateEntry:
@@ -375,7 +387,7 @@ def record_sync(context, session, pg_id, peer_site_id, status,
     if row is None:
         row = SYNC(id=uuidutils.generate_uuid(), protection_group_id=pg_id)
         session.add(row)
-    now = _utcnow()
+    now = timeutils.utcnow()
     row.peer_site_id = peer_site_id
     row.status = status
     row.last_attempt_at = now
@@ -449,7 +461,7 @@ def apply_replica(context, session, project_id, version, checksum,
     else:
         for key, value in values.items():
             setattr(row, key, value)
-        row.updated_at = _utcnow()
+        row.updated_at = timeutils.utcnow()
     try:
         session.flush()
     except db_exc.DBDuplicateEntry:

@@ -1,6 +1,6 @@
 """Service heartbeats (the ``services`` table), read by the health API."""
-import datetime
 
+from oslo_utils import timeutils
 import sqlalchemy as sa
 
 from protector.db import api as db_api
@@ -9,15 +9,11 @@ from protector.db import models
 SVC = models.Service
 
 
-def _utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-
-
 @db_api.retry_on_deadlock
 @db_api.write
 def heartbeat(context, session, host, binary, version=None):
     """Record that ``binary`` on ``host`` is alive now (upsert)."""
-    now = _utcnow()
+    now = timeutils.utcnow()
     result = session.execute(sa.update(SVC).where(
         SVC.host == host, SVC.binary == binary).values(
         last_seen_at=now, version=version, updated_at=now))

@@ -1,9 +1,9 @@
 """Pairing keys shared with peer sites, and the nonces of signed peer
 requests (``common/peer_auth.py``). Secrets stay encrypted here; callers
 decrypt them only to sign or verify."""
-import datetime
 
 from oslo_db import exception as db_exc
+from oslo_utils import timeutils
 import sqlalchemy as sa
 
 from protector.db import api as db_api
@@ -12,10 +12,6 @@ from protector import exception
 
 SK = models.SiteKey
 NONCE = models.PeerNonce
-
-
-def _utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
 def _to_dict(row):
@@ -34,7 +30,7 @@ def set_key(context, session, site_id, key_id, secret_encrypted):
         row = SK(site_id=site_id)
         session.add(row)
     else:
-        row.updated_at = _utcnow()
+        row.updated_at = timeutils.utcnow()
     row.key_id = key_id
     row.secret_encrypted = secret_encrypted
     session.flush()
@@ -59,7 +55,8 @@ def remember_nonce(context, session, nonce, key_id, expires_at):
     """Record a nonce; ``PeerRequestReplayed`` if it was seen already.
     Expired nonces are dropped on the way: a replay of one of those is
     refused for its age instead."""
-    session.execute(sa.delete(NONCE).where(NONCE.expires_at < _utcnow()))
+    session.execute(sa.delete(NONCE).where(
+        NONCE.expires_at < timeutils.utcnow()))
     if session.get(NONCE, nonce) is not None:
         raise exception.PeerRequestReplayed()
     session.add(NONCE(nonce=nonce, key_id=key_id, expires_at=expires_at))

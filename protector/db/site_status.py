@@ -3,18 +3,14 @@
 Apart from ``db/sites.py`` because it is a compare-and-swap on what the
 check saw, not an update of the site's definition.
 """
-import datetime
 
+from oslo_utils import timeutils
 import sqlalchemy as sa
 
 from protector.db import api as db_api
 from protector.db import models
 
 SITE = models.Site
-
-
-def _utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
 @db_api.retry_on_deadlock
@@ -32,6 +28,6 @@ def record(context, session, site_id, seen, status, reason):
         sa.update(SITE)
         .where(SITE.id == site_id, SITE.status == old_status, same_reason)
         .values(status=status, status_reason=reason,
-                last_checked_at=_utcnow(), updated_at=SITE.updated_at)
+                last_checked_at=timeutils.utcnow(), updated_at=SITE.updated_at)
         .execution_options(synchronize_session=False))
     return result.rowcount > 0

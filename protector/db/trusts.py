@@ -1,7 +1,7 @@
 """Database functions for Keystone trusts (one per site, project and user).
 
-The engine reads them through ``db.dr.find_trust``; the API creates and
-replaces them through ``protector.cloud.trusts``.
+The engine reads them through ``find``; the API creates and replaces
+them through ``protector.cloud.trusts``.
 """
 from oslo_utils import uuidutils
 import sqlalchemy as sa
@@ -24,6 +24,20 @@ def get(context, session, site_id, project_id, user_id):
         models.Trust.project_id == project_id,
         models.Trust.user_id == user_id)).first()
     return _to_dict(row) if row else None
+
+
+@db_api.read
+def find(context, session, site_id, project_id, user_id=None):
+    """The trust ID delegated on ``site_id`` by ``user_id`` (preferred) or
+    any user of ``project_id``; None when there is none."""
+    rows = list(session.scalars(sa.select(models.Trust).where(
+        models.Trust.site_id == site_id,
+        models.Trust.project_id == project_id).order_by(
+        models.Trust.created_at)))
+    for row in rows:
+        if row.user_id == user_id:
+            return row.trust_id
+    return rows[0].trust_id if rows else None
 
 
 @db_api.write

@@ -1,7 +1,7 @@
 """Start a DR operation: check everything checkable, then queue it.
 
 Failover, failback and test failover run the preflight first
-(``dr/preflight.py``): an operation already in progress (409
+(``preflight/__init__.py``): an operation already in progress (409
 ``protector.operation.conflict``), a second test (409
 ``protector.operation.test_active``), then the preconditions (412
 ``protector.precondition.*``): group status, policy, members, mappings,
@@ -17,14 +17,16 @@ from oslo_log import log as logging
 from protector.cloud import tokens
 from protector.cloud import trusts
 from protector.common import crypto
-from protector.db import dr as dr_db
+from protector.db import protection_groups as pg_db
 from protector.db import operations as ops_db
 from protector.db import sites as sites_db
-from protector.dr import preflight
-from protector.dr import subops
 from protector.engine import flows
 from protector.engine import rpcapi
+from protector.engine import subops
+from protector.engine.tasks import storage_tasks
 from protector import exception
+from protector.pgroups import peers
+from protector import preflight
 
 LOG = logging.getLogger(__name__)
 
@@ -45,32 +47,10 @@ def _sites(pg, kind):
     return current, _other(pg, current)
 
 
-def _needed_names(members):
-    networks, flavors = set(), set()
-    for member in members:
-        config = member["instance_config"] or {}
-        for port in config.get("ports") or []:
-            if port.get("network_name"):
-                networks.add(port["network_name"])
-        flavor = config.get("flavor") or {}
-        name = flavor.get("original_name") or flavor.get("name")
-        if name:
-            flavors.add(name)
-    return networks, flavors
-
-
-def flavor_shape(flavor):
-    """(vcpus, ram, disk) of a captured or a Nova flavor, or None."""
-    get = flavor.get if isinstance(flavor, dict) else \
-        (lambda k: getattr(flavor, k, None))
-    shape = (get("vcpus"), get("ram"), get("disk"))
-    return None if None in shape else tuple(int(x) for x in shape)
-
-
-def _check(req, pg, kind, args):
+def _check(caller, pg, kind, args):
     """Test cleanup's checks (the other actions run the preflight)."""
     if pg["current_operation_id"]:
-        current = ops_db.get_by_id(req.context, pg["current_operation_id"])
+        current = ops_db.get_by_id(caller.context, pg["current_operation_id"])
         raise exception.OperationConflict(
             pg=pg["name"], operation=pg["current_operation_id"],
             operation_type=(current or {}).get("operation_type", "unknown"),
@@ -79,46 +59,44 @@ def _check(req, pg, kind, args):
         raise exception.PreconditionNoTest(pg=pg["name"])
 
 
-def preflight_context(req, pg, kind, args):
+def preflight_context(caller, pg, kind, args):
     """The preflight's view of an action requested through the API: the
     target's cloud with the caller's token, the source's protector-api
     with the peer token when the request carries one."""
-    from protector.engine.tasks import storage_tasks
-    from protector.pgroups import peers
-    ctx = req.context
+    ctx = caller.context
     source, target = _sites(pg, kind)
     target_site, source_site = sites_db.get(ctx, target), \
         sites_db.get(ctx, source)
     peer = None
     if tokens.is_local(source_site) or \
-            req.headers.get(tokens.PEER_TOKEN_HEADER):
+            caller.peer_token:
         def peer():
-            return peers.resolve(req, req.tenant_id, source_site)
+            return peers.resolve(caller, caller.tenant_id, source_site)
     pc = preflight.Context(
         ctx, pg, kind, args, target_site, source_site,
-        lambda: tokens.cloud_for(req, target_site), peer=peer,
+        lambda: tokens.cloud_for(caller, target_site), peer=peer,
         service_cloud=storage_tasks._service_cloud)
     # What subops.keep_peer_token will keep for the engine: nothing for a
     # source sharing this Keystone or without an encryption key.
-    pc.peer_kept = bool(req.headers.get(tokens.PEER_TOKEN_HEADER)) and \
+    pc.peer_kept = bool(caller.peer_token) and \
         not tokens.is_local(source_site) and crypto.configured()
     return pc
 
 
-def run_preflight(req, pg_ident, kind, args):
+def run_preflight(caller, pg_ident, kind, args):
     """The preflight table of ``kind`` on the group (changes nothing)."""
-    pg = dr_db.get_group(req.context, req.tenant_id, pg_ident)
+    pg = pg_db.get(caller.context, caller.tenant_id, pg_ident)
     return preflight.public(preflight.run(preflight_context(
-        req, pg, kind, dict(args or {}))))
+        caller, pg, kind, dict(args or {}))))
 
 
-def start(req, pg_ident, kind, args):
+def start(caller, pg_ident, kind, args):
     """Queue ``kind`` on the group; return the operation (plain dict)."""
-    ctx = req.context
-    pg = dr_db.get_group(ctx, req.tenant_id, pg_ident)
+    ctx = caller.context
+    pg = pg_db.get(ctx, caller.tenant_id, pg_ident)
     args = dict(args or {})
     if kind == "test_cleanup":
-        _check(req, pg, kind, args)
+        _check(caller, pg, kind, args)
         test = ops_db.get_by_id(ctx, pg["active_test_operation_id"]) or {}
         source = test.get("source_site_id") or pg["current_primary_site_id"]
         target = test.get("target_site_id") or _other(pg, source)
@@ -126,23 +104,23 @@ def start(req, pg_ident, kind, args):
     else:
         source, target = _sites(pg, kind)
         # Everything predictable is checked before anything is queued
-        # (dr/preflight.py); the engine checks again before it acts.
-        report = preflight.run(preflight_context(req, pg, kind, args))
+        # (preflight/__init__.py); the engine checks again before it acts.
+        report = preflight.run(preflight_context(caller, pg, kind, args))
         refusal = preflight.failure(report, pg)
         if refusal is not None:
             raise refusal
         if kind in ("failover", "failback"):
             args.setdefault("type", "planned")
             # Its source-site steps and the metadata push need the
-            # caller's token for that site (dr/subops.py).
-            subops.keep_peer_token(req, sites_db.get(ctx, source), args,
+            # caller's token for that site (engine/subops.py).
+            subops.keep_peer_token(caller, sites_db.get(ctx, source), args,
                                    kind)
     args["previous_status"] = pg["status"]
     # The engine of the target site (this one) acts through the caller's
     # trust in this site's Keystone.
-    trusts.ensure(req, sites_db.get(ctx, target))
+    trusts.ensure(caller, sites_db.get(ctx, target))
     op = ops_db.create(ctx, pg["id"], {
-        "project_id": req.tenant_id, "user_id": ctx.user_id,
+        "project_id": caller.tenant_id, "user_id": ctx.user_id,
         "protection_group_id": pg["id"],
         "protection_group_name": pg["name"], "operation_type": kind,
         "source_site_id": source, "target_site_id": target,

@@ -29,14 +29,13 @@ user what they may do next.
 """
 from oslo_log import log as logging
 
-from protector.cloud import tokens
 from protector.cloud import trusts
-from protector.db import dr as dr_db
+from protector.db import protection_groups as pg_db
 from protector.db import operations as ops_db
 from protector.db import sites as sites_db
-from protector.dr import subops
 from protector.engine import flows
 from protector.engine import rpcapi
+from protector.engine import subops
 from protector import exception
 from protector import storage
 
@@ -69,7 +68,7 @@ def _group(ctx, op, error):
         raise error(operation=op["id"], reason="its protection group no "
                     "longer exists")
     try:
-        return dr_db.get_group_by_id(ctx, op["protection_group_id"])
+        return pg_db.get_by_id(ctx, op["protection_group_id"])
     except exception.ProtectionGroupNotFound:
         raise error(operation=op["id"], reason="its protection group no "
                     "longer exists")
@@ -192,15 +191,15 @@ def _planned(op):
         params.get("type", "planned") == "planned"
 
 
-def _fresh_peer_credential(req, op, params, purpose):
+def _fresh_peer_credential(caller, op, params, purpose):
     """With ``X-Protector-Peer-Token`` in the request, make a new source
     credential into ``params`` (the old one is dropped from them).
     Returns whether one was made."""
-    if not req.headers.get(tokens.PEER_TOKEN_HEADER):
+    if not caller.peer_token:
         return False
     for key in (subops.CREDENTIAL_KEY, subops.TOKEN_KEY):
         params.pop(key, None)
-    subops.keep_peer_token(req, sites_db.get(req.context,
+    subops.keep_peer_token(caller, sites_db.get(caller.context,
                                              op["source_site_id"]),
                            params, purpose)
     return bool(params.get(subops.CREDENTIAL_KEY) or
@@ -216,15 +215,15 @@ def _wake(ctx, op_id):
                       "at the next poll", op_id)
 
 
-def retry(req, op_id):
+def retry(caller, op_id):
     """Re-queue failed operation ``op_id``; return it (plain dict)."""
-    ctx = req.context
-    op = ops_db.get(ctx, req.tenant_id, op_id)
+    ctx = caller.context
+    op = ops_db.get(ctx, caller.tenant_id, op_id)
     check_retry(ctx, op)
     params = dict(op["parameters"] or {})
     fresh = _planned(op) and _fresh_peer_credential(
-        req, op, params, op["operation_type"])
-    trusts.ensure(req, sites_db.get(ctx, op["target_site_id"]))
+        caller, op, params, op["operation_type"])
+    trusts.ensure(caller, sites_db.get(ctx, op["target_site_id"]))
     try:
         queued = ops_db.requeue(
             ctx, op["id"], parameters=params if fresh else None,
@@ -242,11 +241,11 @@ def retry(req, op_id):
     return queued
 
 
-def rollback(req, op_id):
+def rollback(caller, op_id):
     """Queue the rollback of failed operation ``op_id``; return the new
     ``rollback`` operation (plain dict)."""
-    ctx = req.context
-    op = ops_db.get(ctx, req.tenant_id, op_id)
+    ctx = caller.context
+    op = ops_db.get(ctx, caller.tenant_id, op_id)
     pg = check_rollback(ctx, op)
     original = op["parameters"] or {}
     params = {"rolled_back_operation_id": op["id"],
@@ -254,12 +253,12 @@ def rollback(req, op_id):
               "previous_status": original.get("previous_status")}
     if op["operation_type"] in ("failover", "failback"):
         params["type"] = original.get("type", "planned")
-    made = _planned(op) and _fresh_peer_credential(req, op, params,
+    made = _planned(op) and _fresh_peer_credential(caller, op, params,
                                                    "rollback")
-    trusts.ensure(req, sites_db.get(ctx, op["target_site_id"]))
+    trusts.ensure(caller, sites_db.get(ctx, op["target_site_id"]))
     try:
         new = ops_db.create(ctx, pg["id"], {
-            "project_id": req.tenant_id, "user_id": ctx.user_id,
+            "project_id": caller.tenant_id, "user_id": ctx.user_id,
             "protection_group_id": pg["id"],
             "protection_group_name": pg["name"],
             "operation_type": "rollback",

@@ -32,6 +32,7 @@ from concurrent import futures
 
 from oslo_log import log as logging
 import oslo_messaging as messaging
+from oslo_utils import timeutils
 
 from protector import context as protector_context
 from protector.db import operations as ops_db
@@ -199,7 +200,7 @@ class Engine:
             self.reconcile_groups()
         except Exception:  # operations must still be found
             LOG.exception("Reconciling protection groups failed")
-        stale_before = ops_db.utcnow() - datetime.timedelta(
+        stale_before = timeutils.utcnow() - datetime.timedelta(
             seconds=self.conf.engine.stale_after)
         for op_id, pg_id, owner, beat in ops_db.orphans(
                 self.ctx, self.host, stale_before):

@@ -24,26 +24,23 @@ import datetime
 
 from oslo_config import cfg
 from oslo_log import log as logging
+from oslo_utils import timeutils
 
 from protector.cloud import connection
-from protector.db import dr as dr_db
+from protector.cloud import sites
 from protector.db import protection_groups as pg_db
 from protector.db import sites as sites_db
+from protector.db import trusts as trusts_db
 from protector import exception
 from protector.pgroups import groups
-from protector.pgroups import peers
 from protector import volume_groups
 
 LOG = logging.getLogger(__name__)
 
 
-def _utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-
-
 def run(ctx, stale_after, host="protector-engine"):
     """Reconcile every stale group; returns {pg_id: what was done}."""
-    before = _utcnow() - datetime.timedelta(seconds=stale_after)
+    before = timeutils.utcnow() - datetime.timedelta(seconds=stale_after)
     done = {}
     for pg in pg_db.stale_lifecycle(ctx, before):
         try:
@@ -78,9 +75,9 @@ def _interrupted_create(ctx, pg, stale_after):
         "'pg-%s-cg' made just before the interruption may be left, check "
         "both sites), then create the group again." % (
             stale_after, pg["name"], ", ".join(made) or "none", pg["name"]))
-    if not pg_db.set_lifecycle(ctx, pg["id"], {"status": "error",
-                                               "status_reason": reason},
-                               expect=_expect(pg)):
+    if not pg_db.set_values(ctx, pg["id"], {"status": "error",
+                                            "status_reason": reason},
+                            expect=_expect(pg)):
         return "changed meanwhile"
     LOG.warning("Protection group %s (%s): create interrupted; marked "
                 "'error' (delete it to remove what was made)", pg["id"],
@@ -94,9 +91,9 @@ def _undo_delete(ctx, pg, stale_after):
         "'deleting' after %d s); nothing was deleted on this site. Run "
         "'openstack dr protection-group delete %s' again." % (
             stale_after, pg["name"]))
-    if not pg_db.set_lifecycle(ctx, pg["id"], {"status": "active",
-                                               "status_reason": reason},
-                               expect=_expect(pg)):
+    if not pg_db.set_values(ctx, pg["id"], {"status": "active",
+                                            "status_reason": reason},
+                            expect=_expect(pg)):
         return "changed meanwhile"
     LOG.warning("Protection group %s (%s): delete interrupted before the "
                 "peer was told; back to 'active'", pg["id"], pg["name"])
@@ -107,7 +104,7 @@ def _local_site(ctx, pg):
     primary = sites_db.get(ctx, pg["primary_site_id"])
     secondary = sites_db.get(ctx, pg["secondary_site_id"])
     try:
-        return peers.local_site([primary, secondary])
+        return sites.local_site([primary, secondary])
     except (exception.LocalSiteUnknown, cfg.NoSuchOptError):
         # No [DEFAULT] site_name and no [keystone_authtoken] to compare:
         # the peer is the site the group last synced with.
@@ -120,7 +117,7 @@ def _local_site(ctx, pg):
 def driver(ctx, site, project_id):
     """This site's group driver acting through the project's trust."""
     def cloud():
-        trust_id = dr_db.find_trust(ctx, site["id"], project_id)
+        trust_id = trusts_db.find(ctx, site["id"], project_id)
         if not trust_id:
             raise exception.TrustNotFound(project=project_id,
                                           site=site["name"])
@@ -133,8 +130,8 @@ def _finish_delete(ctx, pg, stale_after, host):
     # finds its expectation gone and leaves it.
     claim = "%s; finishing (protector-engine %s)" % (groups.PEER_NOTIFIED,
                                                      host)
-    if not pg_db.set_lifecycle(ctx, pg["id"], {"status_reason": claim},
-                               expect=_expect(pg)):
+    if not pg_db.set_values(ctx, pg["id"], {"status_reason": claim},
+                            expect=_expect(pg)):
         return "changed meanwhile"
     cg = pg_db.get_consistency_group(ctx, pg["id"]) or {}
     site = _local_site(ctx, pg)
@@ -148,7 +145,7 @@ def _finish_delete(ctx, pg, stale_after, host):
             LOG.warning("Protection group %s: deleting consistency group "
                         "%s on site %s failed (%s); trying again in %d s",
                         pg["id"], cg_id, site["name"], message, stale_after)
-            pg_db.set_lifecycle(ctx, pg["id"], {
+            pg_db.set_values(ctx, pg["id"], {
                 "status_reason": "%s; deleting consistency group %s on "
                 "site %s failed: %s; protector-engine tries again every "
                 "%d s" % (groups.PEER_NOTIFIED, cg_id, site["name"],

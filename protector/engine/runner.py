@@ -20,15 +20,18 @@ already completed or skipped, and:
 Every write carries the owner (``engine_host``); an engine that lost its
 operation to another engine gets ``OperationLost`` and stops quietly.
 """
+from collections.abc import Callable
 import time
+from typing import Any, Optional
 
 from oslo_log import log as logging
+from oslo_utils import timeutils
 
 from protector.cloud import timing
 from protector.db import operations as db
-from protector.dr import subops
 from protector.engine import faults
 from protector.engine import flows
+from protector.engine import subops
 from protector import exception
 
 LOG = logging.getLogger(__name__)
@@ -37,13 +40,13 @@ DONE = ("completed", "skipped")
 
 
 class StepFailed(Exception):
-    def __init__(self, step, error):
+    def __init__(self, step: str, error: BaseException) -> None:
         super().__init__(str(error))
         self.step = step
         self.error = error
 
 
-def _store(op):
+def _store(op: dict[str, Any]) -> flows.Store:
     results = {s["name"]: s["result"] for s in op["steps"]
                if s["status"] in DONE}
     operation = {k: op[k] for k in (
@@ -53,21 +56,23 @@ def _store(op):
     return {"operation": operation, "results": results}
 
 
-def _progress(flow, states):
+def _progress(flow: flows.Flow, states: dict[str, dict[str, Any]]) -> int:
     total = sum(s.weight for s in flow.steps) or 1
     done = sum(s.weight for s in flow.steps
                if states.get(s.name, {}).get("status") in DONE)
     return int(100 * done / total)
 
 
-def _error_of(exc):
+def _error_of(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, exception.ProtectorException):
         return exc.code, exc.message
     return "protector.operation.step_error", "%s: %s" % (
         type(exc).__name__, exc)
 
 
-def run_operation(ctx, op_id, host, should_stop=lambda: False):
+def run_operation(ctx: Any, op_id: str, host: str,
+                  should_stop: Callable[[], bool] = lambda: False
+                  ) -> Optional[str]:
     """Run the operation to its end; return its final status (or None
     when stopped early or lost)."""
     op = db.get_by_id(ctx, op_id)
@@ -93,6 +98,10 @@ def run_operation(ctx, op_id, host, should_stop=lambda: False):
                         step.forward_only:
                     raise StepFailed(step.name, exception.StepInterrupted(
                         step=step.name))
+                # What the step declared it reads (flows.read), fresh for
+                # each step: plain data, like the rest of the store.
+                store["step"] = step.name
+                store["inputs"] = flows.inputs_of(flow, step, store)
                 _run_step(ctx, op_id, host, step, store, states)
                 db.update_owned(ctx, op_id, host,
                                 {"progress": _progress(flow, states)})
@@ -136,8 +145,10 @@ def run_operation(ctx, op_id, host, should_stop=lambda: False):
         return None
 
 
-def _run_step(ctx, op_id, host, step, store, states):
-    started = db.utcnow()
+def _run_step(ctx: Any, op_id: str, host: str, step: flows.Step,
+              store: flows.Store,
+              states: dict[str, dict[str, Any]]) -> None:
+    started = timeutils.utcnow()
     states[step.name] = db.update_step(ctx, op_id, host, step.name, {
         "status": "running", "attempts": "+1", "started_at": started,
         "completed_at": None, "error_message": None})
@@ -157,7 +168,7 @@ def _run_step(ctx, op_id, host, step, store, states):
             LOG.exception("Step %s of operation %s raised", step.name,
                           op_id)
         states[step.name] = db.update_step(ctx, op_id, host, step.name, {
-            "status": "failed", "completed_at": db.utcnow(),
+            "status": "failed", "completed_at": timeutils.utcnow(),
             "error_message": message, "result": {"error_code": code}})
         raise StepFailed(step.name, exc)
     else:
@@ -169,5 +180,6 @@ def _run_step(ctx, op_id, host, step, store, states):
              "the clouds", op_id, step.name, now - clock,
              timing.union_between(clock, now))
     states[step.name] = db.update_step(ctx, op_id, host, step.name, {
-        "status": status, "completed_at": db.utcnow(), "result": result})
+        "status": status, "completed_at": timeutils.utcnow(),
+        "result": result})
     store["results"][step.name] = result

@@ -1,6 +1,6 @@
-"""Keep every registered site's ``status`` current (seed 000 ``site
-list``: active, unreachable, error), not only when someone runs ``site
-validate``.
+"""Keep every registered site's ``status`` current (``site list``:
+active, unreachable, error; doc/engine.md, "Site status"), not only when
+someone runs ``site validate``.
 
 protector-engine runs this at start and then every ``[engine]
 site_check_interval`` seconds. The check is the cheap one of
@@ -16,11 +16,10 @@ are beyond what it looks at, so only the next validate clears them. An
 error this check found itself (its reason starts with ``REASON_PREFIX``)
 it clears itself.
 """
-from concurrent import futures
-
 from oslo_log import log as logging
 
 from protector.cloud import probe
+from protector.common import fanout
 from protector.db import site_status as status_db
 from protector.db import sites as sites_db
 
@@ -55,8 +54,7 @@ def run(ctx):
     sites = sites_db.list_all(ctx)
     if not sites:
         return {}
-    with futures.ThreadPoolExecutor(max_workers=min(8, len(sites))) as pool:
-        results = list(pool.map(_check, sites))
+    results = fanout.run(_check, sites, 8)
     written = {}
     for site, result in zip(sites, results):
         verdict = result and _verdict(site, *result)

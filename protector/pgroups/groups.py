@@ -15,15 +15,17 @@ import contextlib
 
 from oslo_log import log as logging
 
+from protector.cloud import sites
 from protector.cloud import tokens
 from protector.cloud import trusts
 from protector.common import crypto
+from protector.common import times
 from protector.db import api as db_api
+from protector.db import metadata
 from protector.db import protection_groups as db
 from protector.db import replication_policies as policy_db
 from protector.db import sites as sites_db
 from protector import exception
-from protector.pgroups import metadata
 from protector.pgroups import peers
 from protector.pgroups import remedies
 from protector.pgroups import volume_types
@@ -44,19 +46,20 @@ def group_sites(context, pg):
     return primary, secondary
 
 
-def driver(req, site):
-    return volume_groups.for_site(site, lambda: tokens.cloud_for(req, site))
+def driver(caller, site):
+    return volume_groups.for_site(site,
+                                  lambda: tokens.cloud_for(caller, site))
 
 
 @contextlib.contextmanager
-def synced_change(req, pg, peer):
+def synced_change(caller, pg, peer):
     """Transaction that commits only after ``peer`` accepted the push.
 
     Yields a callable ``push(version, checksum, document)``. A failed push
     (or any error) rolls the local change back; the failure is then
     recorded in metadata_sync in a transaction of its own.
     """
-    ctx = req.context
+    ctx = caller.context
     failure = None
     try:
         with db_api.transaction(ctx):
@@ -78,27 +81,27 @@ def synced_change(req, pg, peer):
                            error=failure[1].message)
 
 
-def create(req, body):
-    ctx, project = req.context, req.tenant_id
+def create(caller, body):
+    ctx, project = caller.context, caller.tenant_id
     primary = sites_db.get(ctx, body["primary_site_id"])
     secondary = sites_db.get(ctx, body["secondary_site_id"])
     if primary["id"] == secondary["id"]:
         raise exception.SitesNotDistinct(site=primary["name"])
-    local, peer_site = peers.split_sites(primary, secondary)
+    local, peer_site = sites.split_sites(primary, secondary)
     # Everything that can be checked is checked before anything is made.
-    peer = peers.resolve(req, project, peer_site)
+    peer = peers.resolve(caller, project, peer_site)
     rtype = body["replication_type"]
     # One cloud per site for the types and the groups (each is a Keystone
     # round trip); types come from the real Cinder also in mock mode.
-    clouds = (tokens.cloud_for(req, primary),
-              tokens.cloud_for(req, secondary))
+    clouds = (tokens.cloud_for(caller, primary),
+              tokens.cloud_for(caller, secondary))
     vt, remote_vt = volume_types.resolve((primary, secondary), clouds, body)
     drivers = {"primary": volume_groups.for_site(primary,
                                                  lambda: clouds[0]),
                "secondary": volume_groups.for_site(secondary,
                                                    lambda: clouds[1])}
     # This site's engine acts for the tenant through a trust.
-    trusts.ensure(req, local)
+    trusts.ensure(caller, local)
 
     pg = db.create(ctx, {
         "project_id": project, "name": body["name"],
@@ -124,7 +127,7 @@ def create(req, body):
                 "name": cg_name, "volume_type_id": vt["id"],
                 "volume_type_name": vt["name"], "status": "creating",
                 role + "_cg_id": group["id"]})
-        with synced_change(req, pg, peer) as push:
+        with synced_change(caller, pg, peer) as push:
             db.set_consistency_group(ctx, pg["id"], {
                 "name": cg_name, "volume_type_id": vt["id"],
                 "volume_type_name": vt["name"],
@@ -138,12 +141,12 @@ def create(req, body):
                 when="creating", action="finish creating it")
             push(version, checksum, doc)
     except Exception as exc:
-        _undo_create(req, pg, drivers, made, exc)
+        _undo_create(caller, pg, drivers, made, exc)
         raise
     return db.get(ctx, project, pg["id"])
 
 
-def _undo_create(req, pg, drivers, made, exc):
+def _undo_create(caller, pg, drivers, made, exc):
     """Remove what a failed create made; keep the row only if we can't."""
     leftovers = []
     for role, group_id in reversed(made):
@@ -159,12 +162,12 @@ def _undo_create(req, pg, drivers, made, exc):
     if leftovers:
         # Keep an 'error' row naming what is left, so the user can see it
         # and DELETE retries the cleanup; it was never pushed to the peer.
-        db.update(req.context, pg["project_id"], pg["id"], {
+        db.update(caller.context, pg["project_id"], pg["id"], {
             "status": "error",
             "status_reason": "create failed (%s); left behind: %s" % (
                 reason, "; ".join(leftovers))})
         if made:
-            db.set_consistency_group(req.context, pg["id"], {
+            db.set_consistency_group(caller.context, pg["id"], {
                 "name": "pg-%s-cg" % pg["name"],
                 "volume_type_id": pg["volume_type_id"], "status": "error",
                 "primary_cg_id": dict(made).get("primary"),
@@ -172,17 +175,17 @@ def _undo_create(req, pg, drivers, made, exc):
     else:
         LOG.info("Create of protection group %s failed (%s); removed it",
                  pg["id"], reason)
-        db.delete(req.context, pg["id"])
+        db.delete(caller.context, pg["id"])
 
 
-def update(req, ident, body):
-    ctx, project = req.context, req.tenant_id
+def update(caller, ident, body):
+    ctx, project = caller.context, caller.tenant_id
     pg = db.get(ctx, project, ident)
     primary, secondary = group_sites(ctx, pg)
-    _, peer_site = peers.split_sites(primary, secondary)
-    peer = peers.resolve(req, project, peer_site)
+    _, peer_site = sites.split_sites(primary, secondary)
+    peer = peers.resolve(caller, project, peer_site)
     values = {k: body[k] for k in MUTABLE if k in body}
-    with synced_change(req, pg, peer) as push:
+    with synced_change(caller, pg, peer) as push:
         pg, version, checksum, doc = db.bump_version(
             ctx, project, pg["id"], values, when="settled",
             action="change it")
@@ -190,14 +193,14 @@ def update(req, ident, body):
     return db.get(ctx, project, pg["id"])
 
 
-def delete(req, ident):
-    ctx, project = req.context, req.tenant_id
+def delete(caller, ident):
+    ctx, project = caller.context, caller.tenant_id
     pg = db.get(ctx, project, ident)
     cg = db.get_consistency_group(ctx, pg["id"])
     primary, secondary = group_sites(ctx, pg)
     if pg["status"] == "error" and pg["metadata_version"] == 0:
         # A create that failed half-way and was never synced: local only.
-        _delete_groups(req, pg, cg, primary, secondary, strict=True)
+        _delete_groups(caller, pg, cg, primary, secondary, strict=True)
         db.delete(ctx, pg["id"])
         return
     # An operation or a test first (409 protector.operation.*), then the
@@ -210,8 +213,8 @@ def delete(req, ident):
         raise exception.ProtectionGroupBusy(pg=pg["name"],
                                             status=pg["status"],
                                             needed="'active'")
-    _, peer_site = peers.split_sites(primary, secondary)
-    peer = peers.resolve(req, project, peer_site)
+    _, peer_site = sites.split_sites(primary, secondary)
+    peer = peers.resolve(caller, project, peer_site)
     # Committed before any remote call; the same conditional write
     # refuses an operation, a test or a member that came meanwhile.
     pg = db.begin_delete(ctx, project, pg["id"], DELETE_STARTED)
@@ -222,9 +225,9 @@ def delete(req, ident):
     except Exception as exc:
         # The peer kept the group: nothing changed anywhere (architecture
         # rule 3), so the group is active again.
-        db.set_lifecycle(ctx, pg["id"], {"status": "active",
-                                         "status_reason": None},
-                         expect={"status": "deleting"})
+        db.set_values(ctx, pg["id"], {"status": "active",
+                                      "status_reason": None},
+                      expect={"status": "deleting"})
         if isinstance(exc, (exception.PeerUnreachable,
                             exception.PeerRejected,
                             exception.PeerTokenInvalid)):
@@ -235,13 +238,13 @@ def delete(req, ident):
         raise
     # From here on the delete only goes forward (the engine finishes it
     # if this process stops).
-    db.set_lifecycle(ctx, pg["id"], {"status_reason": PEER_NOTIFIED},
-                     expect={"status": "deleting"})
-    _delete_groups(req, pg, cg, primary, secondary, strict=False)
+    db.set_values(ctx, pg["id"], {"status_reason": PEER_NOTIFIED},
+                  expect={"status": "deleting"})
+    _delete_groups(caller, pg, cg, primary, secondary, strict=False)
     db.delete(ctx, pg["id"])
 
 
-def _delete_groups(req, pg, cg, primary, secondary, strict):
+def _delete_groups(caller, pg, cg, primary, secondary, strict):
     if not cg:
         return
     for site, group_id in ((primary, cg["primary_cg_id"]),
@@ -249,7 +252,7 @@ def _delete_groups(req, pg, cg, primary, secondary, strict):
         if not group_id:
             continue
         try:
-            driver(req, site).delete_group(group_id)
+            driver(caller, site).delete_group(group_id)
         except Exception:
             if strict:
                 raise
@@ -260,12 +263,12 @@ def _delete_groups(req, pg, cg, primary, secondary, strict):
                           site["name"], pg["id"])
 
 
-def _peer_version(req, project, pg, peer_site, signed=False):
+def _peer_version(caller, project, pg, peer_site, signed=False):
     """(peer, the peer's own sync-status) when the peer answers, else
     (peer or None, None). ``remote=0`` keeps the peer from asking back.
     ``signed``: the returned peer also carries the pairing key."""
     try:
-        peer = peers.resolve(req, project, peer_site, signed=signed)
+        peer = peers.resolve(caller, project, peer_site, signed=signed)
     except exception.ProtectorException:
         return None, None
     try:
@@ -274,15 +277,17 @@ def _peer_version(req, project, pg, peer_site, signed=False):
         return peer, None
 
 
-def force_sync(req, ident, pull=True, expect_peer=None):
+def force_sync(caller, ident, pull=True):
     """Converge both sites on the newest version: push ours, or, when the
     peer holds a newer one (asked of the stale site, e.g. the original
     primary after an unplanned failover), have the peer push its own to
-    us. ``pull=False``: only push (the peer's half of a pull)."""
-    ctx, project = req.context, req.tenant_id
+    us. ``pull=False``: only push (the peer's half of a pull, which the
+    group's other site, ``caller.peer_site``, asked for)."""
+    ctx, project = caller.context, caller.tenant_id
+    expect_peer = caller.peer_site
     pg, version, checksum, doc = db.current_document(ctx, project, ident)
     primary, secondary = group_sites(ctx, pg)
-    local, peer_site = peers.split_sites(primary, secondary)
+    local, peer_site = sites.split_sites(primary, secondary)
     if expect_peer is not None and expect_peer["id"] != peer_site["id"]:
         raise exception.PeerAuthFailed(
             reason="site %s is not a site of protection group %s" % (
@@ -294,7 +299,7 @@ def force_sync(req, ident, pull=True, expect_peer=None):
               "version": version, "checksum": checksum,
               "duration_ms": None, "error": None, "steps": steps}
     if pull:
-        peer, theirs = _peer_version(req, project, pg, peer_site,
+        peer, theirs = _peer_version(caller, project, pg, peer_site,
                                      signed=True)
         steps.append({"step": "compare versions with %s" % peer_site["name"],
                       "ok": theirs is not None})
@@ -304,7 +309,8 @@ def force_sync(req, ident, pull=True, expect_peer=None):
                           version=theirs["local_version"],
                           checksum=theirs.get("local_checksum"))
             try:
-                answer = peer.push_to_caller(pg["id"], req.context.auth_token)
+                answer = peer.push_to_caller(pg["id"],
+                                             caller.context.auth_token)
             except (exception.PeerUnreachable, exception.PeerRejected,
                     exception.PeerTokenInvalid) as exc:
                 steps.append({"step": "%s (ahead, version %s) pushes to %s"
@@ -328,7 +334,7 @@ def force_sync(req, ident, pull=True, expect_peer=None):
                            "a new version" % (checksum, computed))
         return result
     try:
-        peer = peers.resolve(req, project, peer_site)
+        peer = peers.resolve(caller, project, peer_site)
         result["duration_ms"] = peer.push_metadata(pg["id"], version,
                                                    checksum, doc)
     except (exception.PeerUnreachable, exception.PeerRejected,
@@ -347,15 +353,15 @@ def force_sync(req, ident, pull=True, expect_peer=None):
     return result
 
 
-def sync_status(req, ident, ask_peer=True):
+def sync_status(caller, ident, ask_peer=True):
     """This site's version and what it recorded of the peer; with
     ``ask_peer`` (and a token for it), the peer's own version too, so the
     answer is true from either site (``ahead`` names the newer one)."""
-    ctx = req.context
-    pg = db.get(ctx, req.tenant_id, ident)
+    ctx = caller.context
+    pg = db.get(ctx, caller.tenant_id, ident)
     primary, secondary = group_sites(ctx, pg)
     try:
-        local, peer_site = peers.split_sites(primary, secondary)
+        local, peer_site = sites.split_sites(primary, secondary)
     except exception.LocalSiteUnknown:
         local, peer_site = None, None
     sync = pg["sync"] or {}
@@ -363,9 +369,9 @@ def sync_status(req, ident, ask_peer=True):
     status = sync.get("status") or "PENDING"
     live = None
     if ask_peer and peer_site is not None and (
-            req.headers.get(tokens.PEER_TOKEN_HEADER) or
+            caller.peer_token or
             tokens.is_local(peer_site)):
-        _, live = _peer_version(req, req.tenant_id, pg, peer_site)
+        _, live = _peer_version(caller, caller.tenant_id, pg, peer_site)
         if live is None:
             status = "UNREACHABLE"
     result = {
@@ -373,13 +379,13 @@ def sync_status(req, ident, ask_peer=True):
         "local_version": pg["metadata_version"],
         "local_checksum": pg["metadata_checksum"],
         "current_site": local["name"] if local else None,
-        "last_modified": metadata.isotime(pg["updated_at"] or
-                                          pg["created_at"]),
+        "last_modified": times.isotime(pg["updated_at"] or
+                                       pg["created_at"]),
         "remote_site": (peer_site or {}).get("name") or
         sync.get("peer_site"),
         "remote_status": status,
         "remote_version": remote_version,
-        "last_sync_at": metadata.isotime(sync.get("last_sync_at")),
+        "last_sync_at": times.isotime(sync.get("last_sync_at")),
         "last_error": sync.get("last_error"),
         "in_sync": status == "SYNCED" and
         remote_version == pg["metadata_version"],
@@ -462,7 +468,7 @@ def receive(ctx, project, pg_id, body, sender):
                           body.get("policy_tokens"))
         if pg is not None:
             primary, secondary = group_sites(ctx, pg)
-            _, sender = peers.split_sites(primary, secondary)
+            _, sender = sites.split_sites(primary, secondary)
             db.record_sync(ctx, pg["id"], sender["id"], "SYNCED",
                            remote_version=version)
     return {"protection_group_id": pg_id, "version": version,

@@ -2,7 +2,8 @@
 
 Adding reads the instance and its attached volumes from the site where the
 group currently runs, checks every volume's type, captures what it takes to
-rebuild the instance elsewhere (lab-notes/storage-research.md section 4),
+rebuild the instance elsewhere (doc/engine.md, "Recovered resources keep
+their identity"),
 puts the volumes into the consistency group and then records the member in
 a transaction that commits only after the peer accepted the new metadata.
 If the push fails the volumes are taken out of the group again.
@@ -15,6 +16,7 @@ bumps the version, so an operation claimed meanwhile wins cleanly.
 from openstack import exceptions as sdk_exc
 from oslo_log import log as logging
 
+from protector.cloud import sites
 from protector.cloud import tokens
 from protector.cloud import trusts
 from protector.db import members as db
@@ -66,7 +68,8 @@ def _volumes(cloud, server):
                 not root and bootable and not server.image)
             # The image a volume was created from (Cinder keeps its name
             # in volume_image_metadata): mock storage "replicates" a boot
-            # volume from the image of that name on the target (seed 004).
+            # volume from the image of that name on the target
+            # (doc/deployment.md).
             image_meta = _attr(vol, "volume_image_metadata", {}) or {}
             out.append({
                 "volume_id": vol.id, "volume_name": vol.name,
@@ -171,8 +174,8 @@ def _capture(cloud, server, volumes):
     }
 
 
-def add(req, pg_ident, body):
-    ctx, project = req.context, req.tenant_id
+def add(caller, pg_ident, body):
+    ctx, project = caller.context, caller.tenant_id
     pg = pg_db.get(ctx, project, pg_ident)
     # 409 before anything is read or changed; bump_version(when='idle')
     # repeats the check in its conditional write.
@@ -182,10 +185,10 @@ def add(req, pg_ident, body):
                                             status=pg["status"],
                                             needed="'active'")
     primary, secondary = groups.group_sites(ctx, pg)
-    local, peer_site = peers.split_sites(primary, secondary)
-    peer = peers.resolve(req, project, peer_site)
+    local, peer_site = sites.split_sites(primary, secondary)
+    peer = peers.resolve(caller, project, peer_site)
     site = sites_db.get(ctx, pg["current_primary_site_id"])
-    cloud = tokens.cloud_for(req, site)
+    cloud = tokens.cloud_for(caller, site)
     instance_id = body["instance_id"]
     server = _server(cloud, instance_id, site)
     volumes = _volumes(cloud, server)
@@ -213,15 +216,15 @@ def add(req, pg_ident, body):
         raise exception.VolumeInOtherGroup(volume=vol_id, pg=other)
     config = _capture(cloud, server, volumes)
     # This site's engine acts for the tenant through a trust.
-    trusts.ensure(req, local)
+    trusts.ensure(caller, local)
     cg = pg_db.get_consistency_group(ctx, pg["id"])
     cg_id = cg["primary_cg_id"] if site["id"] == pg["primary_site_id"] \
         else cg["secondary_cg_id"]
     vol_ids = [v["volume_id"] for v in volumes]
-    vgroups = groups.driver(req, site)
+    vgroups = groups.driver(caller, site)
     vgroups.add_volumes(cg_id, vol_ids)
     try:
-        with groups.synced_change(req, pg, peer) as push:
+        with groups.synced_change(caller, pg, peer) as push:
             member = db.create(ctx, {
                 "protection_group_id": pg["id"], "project_id": project,
                 "instance_id": instance_id, "instance_name": server.name,
@@ -242,8 +245,8 @@ def add(req, pg_ident, body):
     return member
 
 
-def remove(req, pg_ident, member_id):
-    ctx, project = req.context, req.tenant_id
+def remove(caller, pg_ident, member_id):
+    ctx, project = caller.context, caller.tenant_id
     pg = pg_db.get(ctx, project, pg_ident)
     member = db.get(ctx, pg["id"], member_id)
     pg_db.check_idle(ctx, pg["id"], REMOVE)
@@ -252,13 +255,13 @@ def remove(req, pg_ident, member_id):
                                             status=pg["status"],
                                             needed="'active'")
     primary, secondary = groups.group_sites(ctx, pg)
-    _, peer_site = peers.split_sites(primary, secondary)
-    peer = peers.resolve(req, project, peer_site)
+    _, peer_site = sites.split_sites(primary, secondary)
+    peer = peers.resolve(caller, project, peer_site)
     site = sites_db.get(ctx, pg["current_primary_site_id"])
     cg = pg_db.get_consistency_group(ctx, pg["id"]) or {}
     cg_id = cg.get("primary_cg_id") if site["id"] == pg["primary_site_id"] \
         else cg.get("secondary_cg_id")
-    vgroups = groups.driver(req, site)
+    vgroups = groups.driver(caller, site)
     vol_ids = []
     if cg_id:
         # Only those in the group (Cinder refuses to remove others). A
@@ -269,7 +272,7 @@ def remove(req, pg_ident, member_id):
                     for v in member["volumes"]])
         vgroups.remove_volumes(cg_id, vol_ids)
     try:
-        with groups.synced_change(req, pg, peer) as push:
+        with groups.synced_change(caller, pg, peer) as push:
             db.delete(ctx, member["id"])
             _, version, checksum, doc = pg_db.bump_version(
                 ctx, project, pg["id"], when="idle", action=REMOVE)

@@ -1,5 +1,5 @@
-"""Which site is this one, how to reach the peer's protector-api, and the
-synchronous metadata push (doc/architecture.md 3).
+"""How to reach the peer's protector-api, and the synchronous metadata
+push (doc/architecture.md 3); which site is this one: ``cloud/sites.py``.
 
 The push authenticates with the token the caller sent for the peer site
 (``X-Protector-Peer-Token``; the caller's own token when the peer shares
@@ -29,33 +29,11 @@ from protector.common import peer_auth
 from protector.db import site_keys
 from protector.db import tenant_mappings as mappings_db
 from protector import exception
+from protector import version
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 _ROOT = re.compile(r"^(.*?)(/v1(/.*)?)?/?$")
-
-
-def local_site(sites):
-    """The one of ``sites`` that is this site.
-
-    ``[DEFAULT] site_name`` decides when set; otherwise the site whose
-    Keystone is this service's. Ambiguity is an error rather than a guess:
-    pushing to ourselves would report a sync that never happened.
-    """
-    names = ", ".join(sorted(s["name"] for s in sites))
-    if CONF.site_name:
-        found = [s for s in sites if s["name"] == CONF.site_name]
-    else:
-        found = [s for s in sites if tokens.is_local(s)]
-    if len(found) != 1:
-        raise exception.LocalSiteUnknown(sites=names)
-    return found[0]
-
-
-def split_sites(primary, secondary):
-    """(local, peer) for a group's two sites."""
-    local = local_site([primary, secondary])
-    return local, (secondary if local["id"] == primary["id"] else primary)
 
 
 def root_url(url):
@@ -89,7 +67,8 @@ class Peer:
         data = json.dumps(body).encode() if body is not None else None
         headers = dict(headers or {}, **{
             "X-Auth-Token": self.token,
-            "OpenStack-API-Version": "protector 1.1"})
+            "OpenStack-API-Version": "%s %s" % (
+                version.SERVICE_TYPE, version.PEER_VERSION)})
         if data is not None:
             headers["Content-Type"] = "application/json"
         if signed:
@@ -207,12 +186,13 @@ def _short(exc):
     return text if len(text) < 200 else text[:200] + "..."
 
 
-def resolve(req, project_id, site, peer_project=None, signed=True):
-    """A Peer for ``site`` acting for the group's ``project_id``, with the
-    pairing key (``signed``; SiteNotPaired before anything else when the
-    sites are not paired)."""
-    key = pairing_key(req.context, site) if signed else None
-    token = tokens.token_for(req, site)
+def resolve(caller, project_id, site, peer_project=None, signed=True):
+    """A Peer for ``site`` acting for the group's ``project_id`` with the
+    token of ``caller`` (a ``caller.Caller``), with the pairing key
+    (``signed``; SiteNotPaired before anything else when the sites are not
+    paired)."""
+    key = pairing_key(caller.context, site) if signed else None
+    token = tokens.token_for(caller, site)
     if tokens.is_local(site):
         # Same Keystone: the project IDs are the same on both sides.
         project = peer_project or project_id
@@ -224,7 +204,7 @@ def resolve(req, project_id, site, peer_project=None, signed=True):
         return Peer(site, token, project, root_url(site["protector_url"]),
                     key)
     project = peer_project or mappings_db.remote_tenant(
-        req.context, project_id, site["id"])
+        caller.context, project_id, site["id"])
     url = site.get("protector_url")
     if project is None or not url:
         auth_ref = auth.token_plugin(site, token).auth_ref

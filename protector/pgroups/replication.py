@@ -10,22 +10,39 @@ it relies on it (``storage.ensure_group_replication``).
 """
 from oslo_log import log as logging
 
-from protector.db import dr as dr_db
-from protector.engine import tasks
+from protector.common import crypto
+from protector.db import members as members_db
+from protector.db import replication_policies as policy_db
 from protector import exception
+from protector.pgroups import capture
 from protector import storage
 
 LOG = logging.getLogger(__name__)
 
 
-def replicate(ctx, pg, policy=None):
-    """``policy`` with clear-text tokens (else the stored one)."""
-    policy = policy or tasks.policy(ctx, pg["id"])
-    if policy is None:
+def policy(ctx, pg_id):
+    """The group's replication policy with its tokens decrypted (what
+    the storage driver logs in with), or None."""
+    row = policy_db.get(ctx, pg_id)
+    if row is None:
+        return None
+    out = {k: v for k, v in row.items() if not k.endswith("_encrypted")}
+    for side in ("primary", "secondary"):
+        enc = row[side + "_fa_api_token_encrypted"]
+        out[side + "_fa_api_token"] = crypto.decrypt(enc) if enc else None
+    return out
+
+
+def replicate(ctx, pg, values=None):
+    """``values``: the policy with clear-text tokens (else the stored
+    one)."""
+    values = values or policy(ctx, pg["id"])
+    if values is None:
         return None
     try:
         return storage.ensure_group_replication(
-            pg, policy, tasks.member_volumes(dr_db.members(ctx, pg["id"])))
+            pg, values,
+            capture.member_volumes(members_db.list_all(ctx, pg["id"])))
     except exception.ProtectorException as exc:
         LOG.warning("Array replication of protection group %s is not set "
                     "up yet: %s", pg["name"], exc.message)

@@ -4,7 +4,7 @@ Types are always read from the site's real Cinder, also with
 ``use_mock_cinder``, which simulates only the consistency groups: the type
 a user names is one ``openstack volume type list`` shows on that site.
 
-Seed 003 lets the two sites name their replicated type differently. The
+The two sites may name their replicated type differently (doc/api-ref.md). The
 secondary site's type is, in this order: the one the request names
 (``secondary_volume_type``, a name or an ID); the secondary's type of the
 primary type's name; or else the one replicated type of the secondary

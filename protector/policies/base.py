@@ -7,22 +7,27 @@ RULE_DEFAULT = "rule:default"
 RULE_READER = "rule:project_reader"
 CROSS_PROJECT = "protector:cross_project"
 
+# Administrators are named by "rule:context_is_admin", never by the
+# context's "is_admin" value, which oslo.context deprecates in policy checks
+# (the API sets it from context_is_admin anyway: api/middleware.py).
 rules = [
     policy.RuleDefault(
         "context_is_admin", "role:admin",
         description="Who is an administrator of the Protector service."),
     policy.RuleDefault(
-        "admin_or_owner", "is_admin:True or project_id:%(project_id)s",
+        "admin_or_owner",
+        "rule:context_is_admin or project_id:%(project_id)s",
         description="An administrator, or a user of the owning project."),
     policy.RuleDefault(
         "default", RULE_ADMIN_OR_OWNER,
         description="Rule used by every protector:* action that does not "
         "name its own."),
     policy.RuleDefault(
-        "admin_api", "is_admin:True",
+        "admin_api", "rule:context_is_admin",
         description="Administrators only."),
     policy.RuleDefault(
-        "project_reader", "role:reader or role:member or is_admin:True",
+        "project_reader",
+        "role:reader or role:member or rule:context_is_admin",
         description="Any user with a role on the project of the token."),
     policy.DocumentedRuleDefault(
         CROSS_PROJECT, "rule:context_is_admin",

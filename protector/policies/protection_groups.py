@@ -1,4 +1,4 @@
-"""Protection group policies (seed 003: all rule:default)."""
+"""Protection group policies (all rule:default: doc/api-ref.md)."""
 from oslo_policy import policy
 
 from protector.policies import base

@@ -20,10 +20,22 @@ Shapes used below:
 
 Drivers must make every method idempotent for a given ``key`` (the
 operation and volume), because the engine re-runs interrupted steps.
+
+A driver is a subclass registered under its name in the
+``protector.storage.drivers`` entry points (protector/storage/__init__.py);
+it is made as ``cls(policy, group, site, cloud_factory, conf=conf)``, where
+``conf`` is the oslo.config object to read its options from.
 """
 import abc
+from collections.abc import Callable
+from typing import Any, Optional
 
 from protector import exception
+
+# The plain shapes above (JSON data, stored as step results).
+Volume = dict[str, Any]
+Snapshot = dict[str, Any]
+Copy = dict[str, Any]
 
 
 class StorageDriver(abc.ABC):
@@ -31,7 +43,9 @@ class StorageDriver(abc.ABC):
 
     name = "base"
 
-    def __init__(self, policy, group, site, cloud_factory=None):
+    def __init__(self, policy: dict[str, Any], group: dict[str, Any],
+                 site: dict[str, Any],
+                 cloud_factory: Optional[Callable[[], Any]] = None) -> None:
         """``policy``: the replication policy (tokens decrypted);
         ``group``: the protection group; ``site``: the site the driver acts
         on; ``cloud_factory()``: that site's ``SiteCloud``, for drivers
@@ -40,53 +54,58 @@ class StorageDriver(abc.ABC):
         self.group = group
         self.site = site
         self._cloud_factory = cloud_factory
-        self._cloud = None
+        self._cloud: Any = None
 
     @property
-    def cloud(self):
+    def cloud(self) -> Any:
+        """This site's ``SiteCloud`` (made on first use), or None."""
         if self._cloud is None and self._cloud_factory is not None:
             self._cloud = self._cloud_factory()
         return self._cloud
 
     @abc.abstractmethod
-    def ensure_replication(self, volumes):
+    def ensure_replication(self, volumes: list[Volume]) -> dict[str, Any]:
         """Make sure the array protection group (or pod) exists, replicates
         to the peer array on the policy's interval and holds ``volumes``.
         Returns ``{"pure_pg_name", "volumes": [backend_ref...]}``."""
 
     @abc.abstractmethod
-    def create_replicated_snapshot(self, volumes, key):
+    def create_replicated_snapshot(self, volumes: list[Volume],
+                                   key: str) -> Snapshot:
         """Take a snapshot now and replicate it to the peer array (planned
         failover's final replication). Returns the ``snapshot`` once it is
         complete on the peer."""
 
     @abc.abstractmethod
-    def latest_replicated_snapshot(self, volumes):
+    def latest_replicated_snapshot(self, volumes: list[Volume]) -> Snapshot:
         """The newest snapshot fully replicated to this site, or raise
         ``SnapshotNotFound``."""
 
     @abc.abstractmethod
-    def promote_volumes(self, snapshot, key, purpose="failover"):
+    def promote_volumes(self, snapshot: Snapshot, key: str,
+                        purpose: str = "failover") -> list[Copy]:
         """Make writable volumes on this site's array from ``snapshot``
         (one per snapshot volume). ``purpose`` is ``failover`` or
         ``test``; test copies are separate volumes that leave replication
         untouched. Returns ``[copy...]``."""
 
     @abc.abstractmethod
-    def delete_copies(self, copies):
+    def delete_copies(self, copies: list[Copy]) -> None:
         """Delete volumes made by ``promote_volumes`` (test cleanup, or the
         side being vacated after ``unmanage``). Only those volumes; a copy
         already gone is not an error."""
 
     @abc.abstractmethod
-    def reverse_replication(self, volumes=None):
+    def reverse_replication(
+            self, volumes: Optional[list[Volume]] = None) -> dict[str, Any]:
         """Replicate from the peer (where the workload runs since the
         failover) back to this site's array and resync before the cut-over
         (failback with reverse replication). ``volumes``: the member
         volumes (drivers that need them to set up the peer's group).
         Returns details."""
 
-    def restore_replication(self, volumes=None):
+    def restore_replication(
+            self, volumes: Optional[list[Volume]] = None) -> dict[str, Any]:
         """Undo ``reverse_replication`` (the rollback of a failed failback
         that had reversed it): replication runs again from the peer's
         side as it did before the failback. Idempotent. Drivers that
@@ -97,7 +116,7 @@ class StorageDriver(abc.ABC):
             "replication reversal")
 
     @classmethod
-    def restore_refusal(cls, group):
+    def restore_refusal(cls, group: dict[str, Any]) -> Optional[str]:
         """Why ``restore_replication`` cannot be done safely for
         ``group`` (a sentence), or None when it can."""
         if cls.restore_replication is StorageDriver.restore_replication:
@@ -105,7 +124,8 @@ class StorageDriver(abc.ABC):
                 "reversal" % cls.name
         return None
 
-    def find_copy(self, key, source_volume_id, purpose="failover"):
+    def find_copy(self, key: str, source_volume_id: str,
+                  purpose: str = "failover") -> Optional[Copy]:
         """The copy ``promote_volumes(snapshot, key, purpose)`` made of
         ``source_volume_id`` (a ``copy``), or None. For the rollback of an
         operation that failed after the driver made a copy but before
@@ -114,7 +134,7 @@ class StorageDriver(abc.ABC):
         share)."""
         return None
 
-    def probe_arrays(self):
+    def probe_arrays(self) -> dict[str, Optional[str]]:
         """Whether the arrays answer, cheaply (the preflight asks before
         an operation starts): ``{"target": error-or-None, "source":
         error-or-None}``, ``target`` being the array of ``self.site``
@@ -123,6 +143,6 @@ class StorageDriver(abc.ABC):
         return {"target": None, "source": None}
 
     @abc.abstractmethod
-    def replication_lag(self):
+    def replication_lag(self) -> Optional[float]:
         """Seconds since the newest replicated snapshot (for the RPO), or
         None when nothing was replicated yet."""

@@ -17,7 +17,7 @@ def copy_key(operation_id, source_volume_id):
 
 def attributes(vol, operation_id):
     """name, description and metadata of the copy of member volume
-    ``vol`` (as ``engine.tasks.member_volumes`` gives it)."""
+    ``vol`` (as ``pgroups.capture.member_volumes`` gives it)."""
     metadata = dict(vol.get("metadata") or {})
     metadata.update({COPY_KEY: copy_key(operation_id, vol["volume_id"]),
                      OPERATION: operation_id})
@@ -28,7 +28,7 @@ def attributes(vol, operation_id):
 
 def volume_type(group, site_id):
     """The group's volume type on ``site_id`` (a name or ID Cinder takes):
-    the secondary site's may have another name (seed 003), chosen at
+    the secondary site's may have another name (doc/api-ref.md), chosen at
     group create (``remote_volume_type_id``)."""
     if site_id == group.get("secondary_site_id") and \
             group.get("remote_volume_type_id"):

@@ -1,4 +1,4 @@
-"""The mock storage driver of seed 004 (``use_mock_storage = True``).
+"""The mock storage driver (``use_mock_storage = True``, doc/deployment.md).
 
 Array state lives in SQLite at ``$state_path/mock_storage/arrays.sqlite``
 (one file per site, as each site has its own state_path). The simulated
@@ -7,7 +7,7 @@ snapshot records one of the group's volumes "now". Promoting a snapshot
 makes real Cinder volumes on this site: bootable volumes are created from
 the Glance image *of the same name* as on the source (the volume's
 ``image_name``, else ``[storage] mock_image_name``), data volumes blank of
-the same size. If the image is missing the step fails with the seed's
+the same size. If the image is missing the step fails with the documented
 "Image 'cirros' not found on target site" (code
 ``protector.storage.mock_image_not_found``).
 
@@ -17,7 +17,6 @@ by (key, source volume), the key is in the volume's metadata and looked
 up before creating, so a re-run after a crash between "create" and
 "record" finds the volume instead of making a second one.
 """
-from concurrent import futures
 import contextlib
 import datetime
 import json
@@ -27,7 +26,9 @@ import uuid
 
 from openstack import exceptions as sdk_exc
 from oslo_config import cfg
+from oslo_utils import timeutils
 
+from protector.common import fanout
 from protector import exception
 from protector.storage import base
 from protector.storage import copies
@@ -49,8 +50,7 @@ CREATE TABLE IF NOT EXISTS copies (
 
 
 def _now():
-    return datetime.datetime.now(datetime.timezone.utc).replace(
-        tzinfo=None, microsecond=0)
+    return timeutils.utcnow().replace(microsecond=0)
 
 
 def state_dir(conf=CONF):
@@ -60,10 +60,10 @@ def state_dir(conf=CONF):
 class MockStorageDriver(base.StorageDriver):
     name = "mock"
 
-    def __init__(self, policy, group, site, cloud_factory=None):
+    def __init__(self, policy, group, site, cloud_factory=None, conf=CONF):
         super().__init__(policy, group, site, cloud_factory)
-        os.makedirs(state_dir(), exist_ok=True)
-        self.path = os.path.join(state_dir(), "arrays.sqlite")
+        os.makedirs(state_dir(conf), exist_ok=True)
+        self.path = os.path.join(state_dir(conf), "arrays.sqlite")
         with self._db() as db:
             db.executescript(SCHEMA)
 
@@ -194,12 +194,9 @@ class MockStorageDriver(base.StorageDriver):
                      for vol in snapshot["volumes"]
                      if vol.get("bootable") or vol.get("boot_index") == 0}:
             self._find_image(name)
-        width = max(1, min(CONF.engine.max_parallel_instances,
-                           len(snapshot["volumes"]) or 1))
-        with futures.ThreadPoolExecutor(max_workers=width) as pool:
-            jobs = [pool.submit(self._promote_one, snapshot, vol, key,
-                                purpose) for vol in snapshot["volumes"]]
-            return [job.result() for job in jobs]
+        return fanout.run(
+            lambda vol: self._promote_one(snapshot, vol, key, purpose),
+            snapshot["volumes"], CONF.engine.max_parallel_instances)
 
     def _promote_one(self, snapshot, vol, key, purpose):
         ckey = copies.copy_key(key, vol["volume_id"])

@@ -4,6 +4,7 @@ Volume types are not part of it: they are always read from the site's
 real Cinder (``pgroups/volume_types.py``), the mock driver included.
 """
 import abc
+from typing import Any, Optional
 
 # Group spec that makes a generic volume group a consistency group.
 CG_SPEC = "consistent_group_snapshot_enabled"
@@ -14,31 +15,30 @@ GROUP_TYPE_NAME = "protector-consistency-group"
 class VolumeGroups(abc.ABC):
     """Consistency-group operations on one site's Cinder."""
 
-    def __init__(self, site):
+    def __init__(self, site: dict[str, Any]) -> None:
         self.site = site
 
     @abc.abstractmethod
-    def create_group(self, name, volume_type_id, description=None):
+    def create_group(self, name: str, volume_type_id: str,
+                     description: Optional[str] = None) -> dict[str, Any]:
         """Create a consistency group for ``volume_type_id``; return
         ``{"id", "group_type_id", "backend_name"}``."""
 
     @abc.abstractmethod
-    def delete_group(self, group_id):
+    def delete_group(self, group_id: str) -> None:
         """Delete the (empty) group; a group already gone is not an error.
         Volumes are never deleted."""
 
     @abc.abstractmethod
-    def add_volumes(self, group_id, volume_ids):
+    def add_volumes(self, group_id: str, volume_ids: list[str]) -> None:
         """Put volumes into the group."""
 
     @abc.abstractmethod
-    def remove_volumes(self, group_id, volume_ids):
+    def remove_volumes(self, group_id: str,
+                       volume_ids: list[str]) -> None:
         """Take volumes out of the group (they are not deleted)."""
 
     @abc.abstractmethod
-    def volumes_in_group(self, group_id, volume_ids):
+    def volumes_in_group(self, group_id: str,
+                         volume_ids: list[str]) -> list[str]:
         """Those of ``volume_ids`` that are in the group now."""
-
-    @abc.abstractmethod
-    def group_exists(self, group_id):
-        """Whether the group exists (for tests and reconciliation)."""

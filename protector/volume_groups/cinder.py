@@ -170,9 +170,3 @@ class CinderGroups(base.VolumeGroups):
                     resp.json()["volume"].get("group_id") == group_id:
                 found.append(vol_id)
         return found
-
-    def group_exists(self, group_id):
-        with self.cloud.guard("block-storage"):
-            resp = self.api.get("/groups/%s" % group_id,
-                                microversion=MICROVERSION, raise_exc=False)
-        return resp.status_code == 200

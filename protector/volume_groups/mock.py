@@ -1,9 +1,10 @@
 """Simulated Cinder consistency groups in SQLite (``use_mock_cinder``).
 
-Seed 004's mock mode for clouds without a group-capable Cinder backend: it
-simulates the consistency-group operations only. Volume types are not
-simulated: they are read from the site's real Cinder, as without the mock
-(``pgroups/volume_types.py``), so the types a user names are the site's.
+The mock mode (doc/deployment.md) for clouds without a group-capable
+Cinder backend: it simulates the consistency-group operations only.
+Volume types are not simulated: they are read from the site's real
+Cinder, as without the mock (``pgroups/volume_types.py``), so the types a
+user names are the site's.
 The state lives in ``$state_path/mock_storage/cinder.sqlite``, shared by
 the API workers of this site (SQLite serialises the writers): the groups
 with their volumes, keyed by site name because one service creates the
@@ -82,14 +83,3 @@ class MockCinderGroups(base.VolumeGroups):
                                 "group_id = ?", (group_id,)).fetchall()
         inside = {r[0] for r in rows}
         return [v for v in volume_ids if v in inside]
-
-    def group_exists(self, group_id):
-        with connect() as conn:
-            return conn.execute("SELECT 1 FROM groups WHERE id = ?",
-                                (group_id,)).fetchone() is not None
-
-    def group_volumes(self, group_id):
-        with connect() as conn:
-            return sorted(r[0] for r in conn.execute(
-                "SELECT volume_id FROM group_volumes WHERE group_id = ?",
-                (group_id,)))

@@ -3,8 +3,8 @@
 Run with the Python of a cinder venv that also has py-pure-client:
 ``python cinder_driver_harness.py '<json>'`` where the JSON names the two
 arrays' endpoints and tokens. Prints one JSON line of results. Only the
-database lookups and the volume type are faked (see the lab notes, pitfall
-9); every array call is the driver's own.
+database lookups and the volume type are faked (doc/flasharray-simulator.md);
+every array call is the driver's own.
 """
 import json
 import os

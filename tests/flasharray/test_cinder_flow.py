@@ -1,6 +1,7 @@
 """The call sequences Cinder's Pure driver sends, replayed with py-pure-client.
 
-Sequences and parameters follow the lab notes (recorded from cinder 29.0.0):
+Sequences and parameters were recorded from cinder 29.0.0
+(doc/flasharray-simulator.md):
 do_setup for async and sync replication, create_volume, create_snapshot,
 initialize/terminate_connection, stats, and async/sync failover. This keeps
 every endpoint the driver needs covered even where the real driver cannot

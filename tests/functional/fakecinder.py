@@ -10,7 +10,7 @@ It is in the catalog under the *internal* interface only: the servers
 that use it set ``[cloud] interface = internal`` and register their sites
 in ``REGION_A``/``REGION_B``; every other server keeps a Keystone without
 Cinder (``gabbits/sites-validate.yaml``, the preflight's "not checked"
-rows). The two sites name some replicated types apart, as seed 003
+rows). The two sites name some replicated types apart, as doc/api-ref.md
 allows, and their volume_backend_name differs (as between two real
 sites):
 

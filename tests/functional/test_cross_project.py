@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from protector.api import handler
 from protector.db import models
-from protector.pgroups import metadata
+from protector.db import metadata
 from tests.functional.engine import fixtures
 
 pytestmark = pytest.mark.keystone

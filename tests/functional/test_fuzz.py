@@ -31,7 +31,7 @@ from schemathesis import GenerationMode
 import sqlalchemy as sa
 
 from protector.common import peer_auth
-from protector.pgroups import metadata
+from protector.db import metadata
 from tests import conftest as top
 from tests import services
 from tests.functional import apiserver

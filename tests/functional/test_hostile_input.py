@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from protector.pgroups import metadata
+from protector.db import metadata
 from tests.functional import apiserver
 from tests.functional import conftest as fconf
 from tests.functional.test_service import call

@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from protector.common import peer_auth
-from protector.pgroups import metadata
+from protector.db import metadata
 from tests.functional.engine import fixtures
 
 pytestmark = pytest.mark.keystone

@@ -1,5 +1,5 @@
 """Application credentials for a planned operation's source site, against
-the real test Keystone (``cloud/peer_credentials.py``, ``dr/subops.py``).
+the real test Keystone (``cloud/peer_credentials.py``, ``engine/subops.py``).
 
 A token for the source site lives an hour; the credential made with it
 outlives it (until ``[engine] peer_credential_lifetime``), gives tokens of
@@ -19,7 +19,8 @@ import pytest
 from protector.cloud import auth
 from protector.cloud import peer_credentials
 from protector.common import config
-from protector.dr import subops
+from protector import caller
+from protector.engine import subops
 from protector import exception
 
 pytestmark = pytest.mark.keystone
@@ -96,8 +97,7 @@ def test_keep_peer_token_makes_a_credential(conf, keystone, monkeypatch):
     env = keystone.env
     site = _site(keystone)
 
-    class Req:
-        headers = {"X-Protector-Peer-Token": env["ALICE_TOKEN"]}
+    Req = caller.Caller(None, None, peer_token=env["ALICE_TOKEN"])
 
     monkeypatch.setattr(subops.tokens, "is_local", lambda s: False)
     args = {"type": "planned"}
@@ -145,8 +145,7 @@ def test_refused_credential_falls_back_to_the_token(conf, keystone,
         peer_credentials.create(site, restricted_token, "failover")
     assert "site-b" in err.value.message
 
-    class Req:
-        headers = {"X-Protector-Peer-Token": restricted_token}
+    Req = caller.Caller(None, None, peer_token=restricted_token)
 
     monkeypatch.setattr(subops.tokens, "is_local", lambda s: False)
     args = {"type": "planned"}

@@ -1,5 +1,5 @@
 """The preflight over HTTP (``POST .../protection-groups/{pg}/preflight``,
-dr/preflight.py) against the real protector-api and Keystone.
+preflight/__init__.py) against the real protector-api and Keystone.
 
 The server is ``ops-site-a`` (test_operations_api's configuration: mock
 storage, a real Keystone and no other OpenStack service, so the cloud

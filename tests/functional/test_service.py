@@ -188,8 +188,8 @@ def test_readme_noauth2_config_never_answers_500(tmp_path):
         server.stop()
 
 
-def test_seed_004_inline_comment_names_the_option_and_file(tmp_path):
-    """Issue 14 item 16: seed 004's sample line 'bind_port = 8788 # ...'
+def test_inline_comment_names_the_option_and_file(tmp_path):
+    """Issue 14 item 16: a sample line 'bind_port = 8788 # ...'
     (oslo.config has no inline comments) stops protector-manage and
     protector-api at start with a message naming the option, the file
     and the fix, not a traceback from a worker."""

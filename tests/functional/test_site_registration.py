@@ -1,6 +1,6 @@
-"""One registration, both sites (seed 000 "Register sites", seed 004
-example 3): ``site create``/``site delete`` with ``--secondary-cloud``
-register and remove a site on both sites under one ID.
+"""One registration, both sites (doc/cli.md, "Sites"): ``site create``/
+``site delete`` with ``--secondary-cloud`` register and remove a site on
+both sites under one ID.
 
 Two real protector-api servers (their own databases, SQLite or MariaDB)
 and the session's real Keystone; the CLI is the installed ``openstack``
@@ -11,7 +11,8 @@ fixture of conftest.py) and the sites are registered with their
 ``--protector-url``.
 
 The servers live for the module: each test uses site names of its own,
-except the seed walk-through, which registers ``site-a`` and ``site-b``.
+except the documented walk-through (doc/deployment.md, "Two sites"), which
+registers ``site-a`` and ``site-b``.
 """
 import json
 import os
@@ -157,8 +158,8 @@ def test_rest_a_name_held_under_another_id_is_409(sites):
 
 # -- the CLI -----------------------------------------------------------------
 
-def test_cli_seed_registers_both_sites_once_from_site_a(sites, keystone):
-    # Seed 000 "Register sites": both from site-a (plus --protector-url:
+def test_cli_registers_both_sites_once_from_site_a(sites, keystone):
+    # doc/deployment.md, "Two sites": both from site-a (plus --protector-url:
     # the two test sites share one Keystone).
     for name, kind, server in (("site-a", "primary", sites.a),
                                ("site-b", "secondary", sites.b)):
@@ -176,7 +177,7 @@ def test_cli_seed_registers_both_sites_once_from_site_a(sites, keystone):
     result = sites.cli("dr", "site", "pair", "site-b")
     assert result.returncode == 0, result.stderr
 
-    # Seed 004 example 3: the ID read on site-b is used on site-a.
+    # doc/cli.md, "Sites": the ID read on site-b is used on site-a.
     result = sites.cli("protector", "site", "show", "site-b", "-f", "value",
                        "-c", "id", cloud="site-b", secondary=None)
     assert result.returncode == 0, result.stderr

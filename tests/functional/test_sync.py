@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from protector.pgroups import metadata
+from protector.db import metadata
 
 pytestmark = pytest.mark.keystone
 

@@ -5,14 +5,15 @@ Keystone (trustor = the user, trustee = the protector service user,
 impersonation, the held ``default_trust_roles``), stores it in ``trusts``
 and reuses it; ``auth.trust_plugin`` turns it into a trust-scoped token
 that acts as the user in the project; a trust deleted in Keystone is
-replaced at the next use; a user holding none of the roles gets the seed
-004 troubleshooting error.
+replaced at the next use; a user holding none of the roles gets the
+error doc/deployment.md ("Keystone trusts") documents.
 """
 import json
 import os
 import urllib.error
 import urllib.request
 
+from keystoneauth1 import loading
 from oslo_config import cfg
 import pytest
 import sqlalchemy as sa
@@ -122,13 +123,22 @@ def test_trust_created_once_and_reused(pair):
 
 
 @pytest.fixture
-def service_user(monkeypatch, keystone):
-    """In-process: the protector service user's settings as the API's
-    [keystone_authtoken] has them."""
+def service_user(keystone):
+    """In-process: the protector service user as the API's
+    [keystone_authtoken] has it (loaded by keystoneauth, cloud/auth.py)."""
     config.register_all(cfg.CONF)
-    monkeypatch.setattr(auth, "service_user_options", lambda: {
-        "auth_url": keystone.auth_url, "username": "protector",
-        "password": "protector-pw", "user_domain_name": "Default"})
+    group = auth.SERVICE_USER_GROUP
+    loading.register_auth_conf_options(cfg.CONF, group)
+    cfg.CONF.register_opts(loading.get_auth_plugin_conf_options("password"),
+                           group=group)
+    values = {"auth_type": "password", "auth_url": keystone.auth_url,
+              "username": "protector", "password": "protector-pw",
+              "user_domain_name": "Default"}
+    for key, value in values.items():
+        cfg.CONF.set_override(key, value, group=group)
+    yield
+    for key in values:
+        cfg.CONF.clear_override(key, group=group)
 
 
 def test_trust_plugin_acts_as_the_user(pair, service_user):

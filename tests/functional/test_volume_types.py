@@ -3,7 +3,7 @@ through the real API of two syncing sites (``pair``, SQLite and MariaDB).
 
 Mock Cinder simulates only the consistency groups: the types are each
 site's own, served by ``fakecinder`` (its table says which type each site
-has). Seed 003 lets the sites name them apart: the request may name the
+has). The sites may name them apart (doc/api-ref.md): the request may name the
 secondary's type (``secondary_volume_type``); else the type of the same
 name is used, or else the one replicated type there that matches.
 """
@@ -118,7 +118,7 @@ def test_the_one_matching_type_of_another_name_is_used(pair, made):
 
 
 def test_the_named_secondary_type_is_used(pair, made):
-    """Seed 003's replicated-ssd, with the secondary's type named by name
+    """doc/api-ref.md's replicated-ssd, with the secondary's type named by name
     and by ID (a named type need not share the backend: the operator
     chose it)."""
     pg = _made(pair, made, *_create(

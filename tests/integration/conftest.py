@@ -15,31 +15,20 @@ directory is ``$PROTECTOR_LAB_DIR`` or ``<repo>/.lab``.
         lab.site_a.admin / .demo         # keystoneauth password dicts
         lab.site_a.protector_url         # http://127.0.0.1:9788
         lab.connect("site-b")            # openstacksdk Connection (demo)
+
+Shared fixtures on top of it (helpers: ``protector_lab.client``):
+``sites`` / ``pure_sites`` (DR operations), ``group_sites`` and
+``server`` (protection groups and members).
 """
 import json
 import os
-import shutil
-import subprocess
-import sys
+import uuid
 
 import pytest
 
+from protector_lab import client as lab_client
+from protector_lab.client import run_lab
 from protector_lab.info import LabInfo
-
-
-def lab_command():
-    exe = os.path.join(os.path.dirname(sys.executable), "protector-lab")
-    if os.path.exists(exe):
-        return [exe]
-    found = shutil.which("protector-lab")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "protector_lab.cli"]
-
-
-def run_lab(*args, check=True, **kwargs):
-    return subprocess.run(lab_command() + list(args), check=check,
-                          **kwargs)
 
 
 PURE_MODULES = ("test_pure_profile.py",)
@@ -109,3 +98,75 @@ def pure_lab(_lab_session):
     """The lab in the ``pure`` profile: Cinder's Pure iSCSI driver against
     a simulated FlashArray per site, Protector's ``pure`` driver."""
     return _lab_session.ensure("pure")
+
+
+@pytest.fixture(scope="module")
+def sites(lab):
+    """For DR operations: both sites registered and paired, the demo
+    project back on the default quotas; ``{"a", "b", "ids",
+    "volume_type"}`` (``protector_lab.client.site_pair``, microversion
+    1.2)."""
+    lab_client.register_sites(lab)
+    lab_client.default_quotas(lab)
+    return lab_client.site_pair(lab)
+
+
+@pytest.fixture(scope="module")
+def pure_sites(pure_lab):
+    """``sites`` in the pure profile."""
+    lab_client.register_sites(pure_lab)
+    # At the quotas 'protector-lab up' leaves: a 1-VM x 2-volume group
+    # needs no more.
+    lab_client.default_quotas(pure_lab)
+    return lab_client.site_pair(pure_lab)
+
+
+@pytest.fixture(scope="module")
+def group_sites(lab):
+    """For protection groups and members: both sites registered and
+    paired, quotas as they are; ``{"a", "b", "ids", "volume_type"}``
+    without a microversion header (the API's minimum)."""
+    lab_client.register_sites(lab)
+    return lab_client.site_pair(lab, version=None)
+
+
+@pytest.fixture
+def server(group_sites, lab):
+    """A server on site A with two replicated-async volumes attached and
+    one volume of another type (for the mismatch test), detached."""
+    conn = group_sites["a"].conn
+    info = lab.site("site-a")
+    name = "it-%s" % uuid.uuid4().hex[:6]
+    image = conn.image.find_image(info.image_name)
+    flavor = conn.compute.find_flavor(info.flavor_names[0])
+    net = conn.network.find_network(info.network_name)
+    srv = conn.compute.create_server(name=name, image_id=image.id,
+                                     flavor_id=flavor.id,
+                                     networks=[{"uuid": net.id}])
+    volumes = []
+    try:
+        srv = conn.compute.wait_for_server(srv, status="ACTIVE", wait=180)
+        for i in range(2):
+            vol = conn.block_storage.create_volume(
+                name="%s-%d" % (name, i), size=1,
+                volume_type="replicated-async")
+            volumes.append(vol)
+        other = conn.block_storage.create_volume(
+            name=name + "-sync", size=1, volume_type="replicated-sync")
+        volumes.append(other)
+        for vol in volumes:
+            conn.block_storage.wait_for_status(vol, "available", wait=90)
+        for vol in volumes[:2]:
+            conn.compute.create_volume_attachment(srv, volume_id=vol.id)
+            conn.block_storage.wait_for_status(vol, "in-use", wait=120)
+        yield {"server": srv, "volumes": volumes[:2], "other": other,
+               "conn": conn}
+    finally:
+        conn.compute.delete_server(srv)
+        conn.compute.wait_for_delete(srv, wait=120)
+        for vol in volumes:
+            try:
+                conn.block_storage.wait_for_status(vol, "available", wait=90)
+                conn.block_storage.delete_volume(vol)
+            except Exception:
+                pass

@@ -7,40 +7,14 @@ consistency groups are checked in the real Cinder of both sites, and the
 Keystone trust the create made in site A's Keystone is checked too.
 """
 import json
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
 
-from tests.integration.test_protection_groups import _cinder_group
-from tests.integration.test_protection_groups import _wait_gone
-from tests.integration.test_protection_groups import server  # noqa: F401
-from tests.integration.test_protection_groups import sites  # noqa: F401
+from protector_lab import client as lab_client
+from protector_lab.client import cli
 
 pytestmark = pytest.mark.lab
-
-
-def _osc():
-    exe = os.path.join(os.path.dirname(sys.executable), "openstack")
-    return exe if os.path.exists(exe) else "openstack"
-
-
-def cli(lab, *args, fmt=True):
-    """(exit code, parsed JSON or text, stderr) of the project's CLI."""
-    cmd = [_osc(), "--os-cloud", "site-a", "--secondary-cloud", "site-b"]
-    cmd += list(args)
-    if fmt:
-        cmd += ["-f", "json"]
-    env = lab.env()
-    env.pop("OS_CLOUD", None)
-    result = subprocess.run(cmd, capture_output=True, text=True, env=env,
-                            timeout=300)
-    out = result.stdout
-    if fmt and result.returncode == 0:
-        out = json.loads(out)
-    return result.returncode, out, result.stderr
 
 
 def _trusts_of(conn, user_id):
@@ -50,8 +24,8 @@ def _trusts_of(conn, user_id):
     return resp.json()["trusts"]
 
 
-def test_cli_create_member_add_sync_status(lab, sites, server):  # noqa
-    a, b = sites["a"], sites["b"]
+def test_cli_create_member_add_sync_status(lab, group_sites, server):
+    a, b = group_sites["a"], group_sites["b"]
     name = "cli-%s" % uuid.uuid4().hex[:8]
     rc, pg, err = cli(lab, "dr", "protection-group", "create",
                       "--name", name, "--replication-type", "async",
@@ -77,8 +51,8 @@ def test_cli_create_member_add_sync_status(lab, sites, server):  # noqa
         assert status == 200, body
         cg = body["consistency_group"]
         assert cg["volume_count"] == 2
-        assert _cinder_group(a.conn, cg["primary_cg_id"])
-        assert _cinder_group(b.conn, cg["secondary_cg_id"])
+        assert lab_client.cinder_group(a.conn, cg["primary_cg_id"])
+        assert lab_client.cinder_group(b.conn, cg["secondary_cg_id"])
 
         rc, sync, err = cli(lab, "protector", "protection-group",
                             "sync-status", name)
@@ -112,8 +86,8 @@ def test_cli_create_member_add_sync_status(lab, sites, server):  # noqa
                            fmt=False)
         assert rc == 0, err
         pg_id = None
-        _wait_gone(a.conn, cg["primary_cg_id"])
-        _wait_gone(b.conn, cg["secondary_cg_id"])
+        lab_client.wait_group_gone(a.conn, cg["primary_cg_id"])
+        lab_client.wait_group_gone(b.conn, cg["secondary_cg_id"])
         assert b.call("GET", "/protection-groups/%s" % pg["id"])[0] == 404
     finally:
         if pg_id:

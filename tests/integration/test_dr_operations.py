@@ -4,7 +4,7 @@ A group of 3 boot-from-volume VMs (2 volumes each) on site A is failed
 over to site B and back, drilled (test failover + cleanup, which must
 leave both clouds exactly as before), failed over unplanned with site A's
 protector-api and Keystone stopped, and resumed after its engine is
-SIGKILLed in the middle of a step. Mock storage mode (seed 004).
+SIGKILLed in the middle of a step. Mock storage mode (doc/deployment.md).
 
 The demo project runs at the quotas ``protector-lab up`` leaves (Cinder's
 default of 10 volumes): a failback of the 6-volume group needs 12 on site
@@ -15,7 +15,6 @@ volumes, so the next one starts from the same usage.
 """
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -24,8 +23,7 @@ import uuid
 import pymysql
 import pytest
 
-from tests.integration.conftest import run_lab
-from tests.integration import dr_lab
+from protector_lab import client as lab_client
 
 pytestmark = pytest.mark.lab
 
@@ -33,44 +31,29 @@ MAPPINGS = {"network_mapping": {"net-a": "net-b"},
             "flavor_mapping": {"m1.small": "m2.small"}}
 
 
-@pytest.fixture(scope="module")
-def sites(lab):
-    dr_lab.register_sites(lab)
-    dr_lab.default_quotas(lab)
-    a = dr_lab.Protector(lab, "site-a", "site-b")
-    b = dr_lab.Protector(lab, "site-b", "site-a")
-    ids = {}
-    for name in ("site-a", "site-b"):
-        status, body = a.call("GET", "/sites/%s" % name)
-        assert status == 200, body
-        ids[name] = body["site"]["id"]
-    vtype = a.conn.block_storage.find_type("replicated-async")
-    return {"a": a, "b": b, "ids": ids, "volume_type": vtype.id}
-
-
 @pytest.fixture
 def workload(sites):
     """3 VMs x 2 volumes on site A and their protection group."""
     a = sites["a"]
     prefix = "drvm-%s" % uuid.uuid4().hex[:6]
-    made = dr_lab.make_vms(a.conn, prefix, 3)
+    made = lab_client.make_vms(a.conn, prefix, 3)
     servers = [s.id for s, _ in made]
-    pg = dr_lab.make_group(a, sites["b"], sites["ids"],
-                           sites["volume_type"], servers)
+    pg = lab_client.make_group(a, sites["b"], sites["ids"],
+                               sites["volume_type"], servers)
     data = {"pg": pg, "servers": servers,
             "volumes": {s.id: v for s, v in made}}
     yield data
     # The group first (its consistency group holds the volumes), then
     # every server the test left on site A with its volumes (rebuilt
     # copies keep their volumes when deleted).
-    dr_lab.delete_group(a, pg["id"])
+    lab_client.delete_group(a, pg["id"])
     for conn in (a.conn, sites["b"].conn):
         # Also what a test that failed midway left (rebuilt copies keep
         # their member's name).
         left = {s.id for s in conn.compute.servers()
                 if s.name.startswith(prefix)}
         ids = left | (set(data["servers"]) if conn is a.conn else set())
-        dr_lab.delete_servers(conn, sorted(ids), with_volumes=True)
+        lab_client.delete_servers(conn, sorted(ids), with_volumes=True)
 
 
 def _test_failover(sites, pg_id):
@@ -86,7 +69,7 @@ def _test_failover(sites, pg_id):
 def test_test_failover_and_cleanup_leave_clouds_as_before(sites, workload):
     a, b = sites["a"], sites["b"]
     pg = workload["pg"]
-    before = dr_lab.inventory(a.conn), dr_lab.inventory(b.conn)
+    before = lab_client.inventory(a.conn), lab_client.inventory(b.conn)
 
     op = _test_failover(sites, pg["id"])
     made = op["result_data"]["recreate_instances"]["servers"]
@@ -98,7 +81,7 @@ def test_test_failover_and_cleanup_leave_clouds_as_before(sites, workload):
         assert list(server.addresses) == ["net-b"]
         assert len(list(b.conn.compute.volume_attachments(server))) == 2
     # The primary is untouched.
-    assert dr_lab.inventory(a.conn) == before[0]
+    assert lab_client.inventory(a.conn) == before[0]
 
     # A second drill, or a real failover, while one is active.
     status, body = b.action(pg["id"], "test_failover",
@@ -113,7 +96,8 @@ def test_test_failover_and_cleanup_leave_clouds_as_before(sites, workload):
     assert status == 202, body
     op = b.wait(body["operation"]["id"])
     assert op["status"] == "completed", op
-    assert (dr_lab.inventory(a.conn), dr_lab.inventory(b.conn)) == before
+    assert (lab_client.inventory(a.conn),
+            lab_client.inventory(b.conn)) == before
 
 
 def _check_on(conn, op, workload, flavor, network):
@@ -197,13 +181,13 @@ def test_planned_failover_and_failback(lab, sites, workload):
     # 6 new volumes (its 6 originals are still there): the preflight
     # names the quota, and the failback is refused before anything is
     # shut down on site B.
-    limit, used = dr_lab.volume_usage(lab, "site-a")
+    limit, used = lab_client.volume_usage(lab, "site-a")
     assert 0 <= limit - used < 6, (limit, used)
-    before = dr_lab.inventory(b.conn)
+    before = lab_client.inventory(b.conn)
     failback = ["failback", pg["name"], "--type", "planned",
                 "--network-mapping", "net-b=net-a",
                 "--flavor-mapping", "m2.small=m1.small"]
-    dry = _cli(lab, failback + ["--dry-run", "-f", "json"])
+    dry = lab_client.dr_cli(lab, failback + ["--dry-run", "-f", "json"])
     assert dry.returncode == 5, (dry.stdout, dry.stderr)
     checks = {c["Check"]: c for c in json.loads(dry.stdout)}
     quota = checks["quota_volumes"]
@@ -212,20 +196,20 @@ def test_planned_failover_and_failback(lab, sites, workload):
     assert "%d free" % (limit - used) in quota["Detail"], quota
     failed = [c for c in checks.values() if c["Result"] == "fail"]
     assert failed == [quota], failed
-    real = _cli(lab, failback)
+    real = lab_client.dr_cli(lab, failback)
     assert real.returncode == 5, (real.stdout, real.stderr)
     assert "quota" in real.stderr and "volumes" in real.stderr, real.stderr
-    assert dr_lab.inventory(b.conn) == before
+    assert lab_client.inventory(b.conn) == before
     for server_id in servers.values():
         assert b.conn.compute.get_server(server_id).status == "ACTIVE"
     for site in (a, b):
         status, body = site.call("GET", "/protection-groups/%s" % pg["id"])
         assert body["protection_group"]["status"] == "failed_over", body
     # What the preflight asked for: room for 6 more volumes on site A.
-    dr_lab.make_room(lab, "site-a", 6)
-    dry = _cli(lab, failback + ["--dry-run", "-f", "json"])
+    lab_client.make_room(lab, "site-a", 6)
+    dry = lab_client.dr_cli(lab, failback + ["--dry-run", "-f", "json"])
     assert dry.returncode == 0, (dry.stdout, dry.stderr)
-    real = _cli(lab, failback + ["--wait", "-f", "json"])
+    real = lab_client.dr_cli(lab, failback + ["--wait", "-f", "json"])
     assert real.returncode == 0, (real.stdout, real.stderr)
     status, body = a.call("GET", "/operations/%s" %
                           json.loads(real.stdout)["operation_id"])
@@ -265,15 +249,6 @@ def test_planned_failover_and_failback(lab, sites, workload):
         back["result_data"]["promote_volumes"]["volumes"].values()))
     for server_id in second:
         assert a.conn.compute.get_server(server_id).status == "ACTIVE"
-
-
-def _cli(lab, args, timeout=900):
-    """``openstack --os-cloud site-a --secondary-cloud site-b dr ...``."""
-    osc = os.path.join(os.path.dirname(sys.executable), "openstack")
-    return subprocess.run(
-        [osc, "--os-cloud", "site-a", "--secondary-cloud", "site-b",
-         "dr"] + args, env=lab.env(), text=True, capture_output=True,
-        timeout=timeout)
 
 
 def _parameters(lab, site, op_id):
@@ -327,7 +302,7 @@ def _failback(sites, pg_id, lab=None):
     a = sites["a"]
     if lab is not None:
         # Room for the new copies beside the old ones (see the module doc).
-        dr_lab.make_room(lab, "site-a", 6)
+        lab_client.make_room(lab, "site-a", 6)
     status, body = a.action(pg_id, "failback", {
         "type": "planned", "network_mapping": {"net-b": "net-a"},
         "flavor_mapping": {"m2.small": "m1.small"}})
@@ -380,47 +355,6 @@ def test_unplanned_failover_with_source_site_down(lab, sites, workload):
                    [v for vols in workload["volumes"].values() for v in vols])
 
 
-def _engine_pid(lab, site):
-    for proc in lab.status()["processes"]:
-        if proc["site"] == site and proc["process"] == "protector-engine":
-            return proc["pid"]
-    raise AssertionError("no protector-engine on %s" % site)
-
-
-def _kill(pid):
-    """SIGKILL and wait until the pid is gone (else 'start' finds it still
-    there and does nothing)."""
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with open("/proc/%d/stat" % pid) as stat:
-                if stat.read().rsplit(")", 1)[1].split()[0] in "ZX":
-                    return
-        except FileNotFoundError:
-            return
-        assert time.monotonic() < deadline, "engine %d did not die" % pid
-        time.sleep(0.1)
-
-
-def _start_engine(site="site-b"):
-    # Through the CLI, so the engine is not a child of this test process.
-    run_lab("start", site, "protector-engine", check=True,
-            capture_output=True)
-
-
-def _wait_step(client, op_id, step, timeout=300):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        _, body = client.call("GET", "/operations/%s" % op_id, peer=False)
-        op = body["operation"]
-        if op["current_step"] == step or op["status"] in ("completed",
-                                                           "failed"):
-            return op
-        time.sleep(0.2)
-    raise AssertionError("step %s never ran" % step)
-
-
 def test_engine_killed_mid_step_resumes_without_duplicates(lab, sites,
                                                            workload):
     b = sites["b"]
@@ -437,14 +371,14 @@ def test_engine_killed_mid_step_resumes_without_duplicates(lab, sites,
     try:
         for step in ("snapshot_consistency_group", "promote_volumes",
                      "recreate_instances"):
-            op = _wait_step(b, op_id, step)
+            op = lab_client.wait_step(b, op_id, step)
             assert op["status"] == "running", op
             time.sleep(0.5)
-            _kill(_engine_pid(lab, "site-b"))
+            lab_client.kill(lab_client.engine_pid(lab, "site-b"))
             killed.append(step)
-            _start_engine()
+            lab_client.start_engine()
     finally:
-        _start_engine()
+        lab_client.start_engine()
     op = b.wait(op_id)
     assert op["status"] == "completed", op
     attempts = {s["name"]: s["attempts"] for s in op["steps"]}
@@ -461,7 +395,7 @@ def test_engine_killed_mid_step_resumes_without_duplicates(lab, sites,
     # while it retires the original instances.
     a = sites["a"]
     originals = list(workload["servers"])
-    dr_lab.make_room(lab, "site-a", 6)
+    lab_client.make_room(lab, "site-a", 6)
     status, body = a.action(pg["id"], "failback", {
         "type": "planned", "network_mapping": {"net-b": "net-a"},
         "flavor_mapping": {"m2.small": "m1.small"}})
@@ -470,14 +404,14 @@ def test_engine_killed_mid_step_resumes_without_duplicates(lab, sites,
     killed = []
     try:
         for step in ("recreate_instances", "retire_previous_instances"):
-            op = _wait_step(a, back_id, step)
+            op = lab_client.wait_step(a, back_id, step)
             assert op["status"] == "running", op
             time.sleep(0.5)
-            _kill(_engine_pid(lab, "site-a"))
+            lab_client.kill(lab_client.engine_pid(lab, "site-a"))
             killed.append(step)
-            _start_engine("site-a")
+            lab_client.start_engine("site-a")
     finally:
-        _start_engine("site-a")
+        lab_client.start_engine("site-a")
     back = a.wait(back_id)
     assert back["status"] == "completed", back
     attempts = {s["name"]: s["attempts"] for s in back["steps"]}
@@ -508,7 +442,7 @@ def test_preconditions(sites, workload):
     assert status == 412, body
     assert body["errors"][0]["code"] == \
         "protector.precondition.no_active_test"
-    empty = dr_lab.make_group(a, b, sites["ids"], sites["volume_type"], [])
+    empty = lab_client.make_group(a, b, sites["ids"], sites["volume_type"], [])
     try:
         status, body = b.action(empty["id"], "test_failover",
                                 {"network_mapping": {"net-a": "net-b"}})
@@ -562,9 +496,9 @@ def test_image_booted_member_is_rebuilt_from_the_image(sites):
                  "destination_type": "volume", "boot_index": -1,
                  "delete_on_termination": True}])
         server = a.conn.compute.wait_for_server(server, wait=300)
-        pg = dr_lab.make_group(a, b, sites["ids"], sites["volume_type"],
-                               [server.id])
-        before = dr_lab.inventory(b.conn)
+        pg = lab_client.make_group(a, b, sites["ids"],
+                                   sites["volume_type"], [server.id])
+        before = lab_client.inventory(b.conn)
 
         # Site B has no image of that name yet.
         status, body = b.action(pg["id"], "test_failover",
@@ -573,7 +507,7 @@ def test_image_booted_member_is_rebuilt_from_the_image(sites):
         assert body["errors"][0]["code"] == \
             "protector.precondition.image_missing"
         assert image_name in body["errors"][0]["detail"]
-        assert dr_lab.inventory(b.conn) == before
+        assert lab_client.inventory(b.conn) == before
 
         images["b"] = b.conn.image.create_image(
             name=image_name, data=b"protector-image-booted" * 64,
@@ -592,13 +526,13 @@ def test_image_booted_member_is_rebuilt_from_the_image(sites):
         status, body = b.action(pg["id"], "test_cleanup")
         assert status == 202, body
         assert b.wait(body["operation"]["id"])["status"] == "completed"
-        after = dr_lab.inventory(b.conn)
+        after = lab_client.inventory(b.conn)
         assert after == before
     finally:
         if pg is not None:
             a.call("DELETE", "/protection-groups/%s" % pg["id"])
         if server is not None:
-            dr_lab.delete_servers(a.conn, [server.id])
+            lab_client.delete_servers(a.conn, [server.id])
         for side, image in images.items():
             conn = a.conn if side == "a" else b.conn
             conn.image.delete_image(image, ignore_missing=True)
@@ -614,7 +548,7 @@ def _fail_midway(sites, admin_b, pg, mappings):
                             dict(mappings, type="planned"))
     assert status == 202, body
     op_id = body["operation"]["id"]
-    op = _wait_step(b, op_id, "snapshot_consistency_group")
+    op = lab_client.wait_step(b, op_id, "snapshot_consistency_group")
     assert op["status"] == "running", op
     admin_b.compute.delete_flavor(
         admin_b.compute.find_flavor(mappings["flavor_mapping"]["m1.small"]))
@@ -643,7 +577,7 @@ def test_failover_failing_midway_is_rolled_back_or_retried(lab, sites,
 
     mappings = {"network_mapping": {"net-a": "net-b"},
                 "flavor_mapping": {"m1.small": name}}
-    before_b = dr_lab.inventory(b.conn)
+    before_b = lab_client.inventory(b.conn)
     make_flavor()
     try:
         op = _fail_midway(sites, admin_b, pg, mappings)
@@ -657,14 +591,14 @@ def test_failover_failing_midway_is_rolled_back_or_retried(lab, sites,
 
         # Rollback: site A runs again, site B is as before, the group is
         # back to 'active' on both sites.
-        result = _cli(lab, ["operation", "rollback", op["id"], "--wait",
-                            "-f", "json"])
+        result = lab_client.dr_cli(lab, ["operation", "rollback", op["id"],
+                                         "--wait", "-f", "json"])
         assert result.returncode == 0, (result.stdout, result.stderr)
         rollback = json.loads(result.stdout)
         assert rollback["status"] == "completed", rollback
         for server_id in workload["servers"]:
             assert a.conn.compute.get_server(server_id).status == "ACTIVE"
-        assert dr_lab.inventory(b.conn) == before_b
+        assert lab_client.inventory(b.conn) == before_b
         for site in (a, b):
             status, body = site.call("GET", "/protection-groups/%s" %
                                      pg["id"])
@@ -672,7 +606,7 @@ def test_failover_failing_midway_is_rolled_back_or_retried(lab, sites,
             assert group["status"] == "active", group
             assert group["current_primary_site"] == "site-a", group
         # A rolled-back operation is not retried.
-        result = _cli(lab, ["operation", "retry", op["id"]])
+        result = lab_client.dr_cli(lab, ["operation", "retry", op["id"]])
         assert result.returncode == 5, (result.stdout, result.stderr)
 
         # Retry: the same failure, its cause fixed (the flavor is back),
@@ -680,8 +614,8 @@ def test_failover_failing_midway_is_rolled_back_or_retried(lab, sites,
         make_flavor()
         op = _fail_midway(sites, admin_b, pg, mappings)
         make_flavor()
-        result = _cli(lab, ["operation", "retry", op["id"], "--wait",
-                            "-f", "json"])
+        result = lab_client.dr_cli(lab, ["operation", "retry", op["id"],
+                                         "--wait", "-f", "json"])
         assert result.returncode == 0, (result.stdout, result.stderr)
         status, body = b.call("GET", "/operations/%s" % op["id"])
         done = body["operation"]
@@ -697,7 +631,7 @@ def test_failover_failing_midway_is_rolled_back_or_retried(lab, sites,
         assert len(copies) == len(set(copies)) == 6, copies
 
         # Back to site A, so the module's next test starts as this one did.
-        dr_lab.make_room(lab, "site-a", 6)
+        lab_client.make_room(lab, "site-a", 6)
         status, body = a.action(pg["id"], "failback", {
             "type": "planned", "network_mapping": {"net-b": "net-a"},
             "flavor_mapping": {name: "m1.small"}})

@@ -157,7 +157,8 @@ def test_server_active_with_volume_attached(lab, site):
 
 
 def test_unmanaged_volume_can_be_managed_back(lab):
-    """Seed 004 policy: the member role may manage and unmanage."""
+    """doc/deployment.md's Cinder policy: the member role may manage and
+    unmanage."""
     info = lab.site_a
     demo = session(lab, "site-a")
     admin = session(lab, "site-a", "admin")

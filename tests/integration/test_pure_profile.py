@@ -20,7 +20,7 @@ import uuid
 import pytest
 import requests
 
-from tests.integration import dr_lab
+from protector_lab import client as lab_client
 
 pytestmark = pytest.mark.lab
 
@@ -82,23 +82,11 @@ def cinder_name(volume_id):
 
 
 @pytest.fixture(scope="module")
-def env(pure_lab):
+def env(pure_lab, pure_sites):
+    """``pure_sites`` (tests/integration/conftest.py) with the arrays."""
     fa = pure_lab.flasharray
     assert fa, "the lab is not in the pure profile"
-    dr_lab.register_sites(pure_lab)
-    # At the quotas 'protector-lab up' leaves: a 1-VM x 2-volume group
-    # needs no more.
-    dr_lab.default_quotas(pure_lab)
-    a = dr_lab.Protector(pure_lab, "site-a", "site-b")
-    b = dr_lab.Protector(pure_lab, "site-b", "site-a")
-    ids = {}
-    for name in ("site-a", "site-b"):
-        status, body = a.call("GET", "/sites/%s" % name)
-        assert status == 200, body
-        ids[name] = body["site"]["id"]
-    vtype = a.conn.block_storage.find_type("replicated-async")
-    return {"a": a, "b": b, "ids": ids, "volume_type": vtype.id, "fa": fa,
-            "arrays": Arrays(fa)}
+    return dict(pure_sites, fa=fa, arrays=Arrays(fa))
 
 
 def make_group(env, servers):
@@ -137,7 +125,7 @@ def workload(env):
     volumes live on fa-site-a, each with a known data_version."""
     a, arrays = env["a"], env["arrays"]
     prefix = "pvm-%s" % uuid.uuid4().hex[:6]
-    server, vols = dr_lab.make_vm(a.conn, prefix)
+    server, vols = lab_client.make_vm(a.conn, prefix)
     on_array = arrays.volumes("site-a")
     versions = {}
     for i, vol_id in enumerate(vols):
@@ -151,13 +139,13 @@ def workload(env):
     # (a failback's copies join it), and Cinder refuses to delete a
     # volume in a group. Then every server the test left, with its
     # volumes (rebuilt copies keep the member's name).
-    dr_lab.delete_group(a, pg["id"])
+    lab_client.delete_group(a, pg["id"])
     for conn in (a.conn, env["b"].conn):
         left = {s.id for s in conn.compute.servers()
                 if s.name.startswith(prefix)}
         if conn is a.conn:
             left.add(server.id)
-        dr_lab.delete_servers(conn, sorted(left), with_volumes=True)
+        lab_client.delete_servers(conn, sorted(left), with_volumes=True)
 
 
 def _servers_ok(conn, op, flavor, network):
@@ -175,7 +163,7 @@ def _servers_ok(conn, op, flavor, network):
 def test_test_failover_and_cleanup_on_the_arrays(env, workload):
     a, b, arrays = env["a"], env["b"], env["arrays"]
     pg = workload["pg"]
-    before = dr_lab.inventory(a.conn), dr_lab.inventory(b.conn)
+    before = lab_client.inventory(a.conn), lab_client.inventory(b.conn)
     array_b_before = arrays.volumes("site-b")
 
     status, body = b.action(pg["id"], "test_failover",
@@ -207,13 +195,14 @@ def test_test_failover_and_cleanup_on_the_arrays(env, workload):
     assert status == 200, body
     assert body["policy"]["rpo_status"] == "ok", body["policy"]
     assert 0 <= body["policy"]["replication_lag_seconds"] < 600
-    assert dr_lab.inventory(a.conn) == before[0]
+    assert lab_client.inventory(a.conn) == before[0]
 
     status, body = b.action(pg["id"], "test_cleanup")
     assert status == 202, body
     op = b.wait(body["operation"]["id"])
     assert op["status"] == "completed", op
-    assert (dr_lab.inventory(a.conn), dr_lab.inventory(b.conn)) == before
+    assert (lab_client.inventory(a.conn),
+            lab_client.inventory(b.conn)) == before
     # The copies are gone from the array too; replication untouched.
     assert arrays.volumes("site-b") == array_b_before
     group = arrays.pgroups("site-a")["pg-" + pg["name"]]

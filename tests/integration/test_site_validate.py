@@ -11,7 +11,7 @@ from keystoneauth1 import session as ks_session
 import pytest
 import requests
 
-from tests.integration import conftest as iconf
+from protector_lab.client import run_lab
 
 pytestmark = pytest.mark.lab
 
@@ -87,7 +87,7 @@ def test_list_volume_types(registered):
 
 def test_validate_reports_a_stopped_cinder(registered):
     base, hdrs, _ = registered
-    iconf.run_lab("stop", "site-a", "cinder")
+    run_lab("stop", "site-a", "cinder")
     try:
         r = requests.post(base + "/it-site-a/validate", headers=hdrs)
         assert r.status_code == 200, r.text
@@ -100,7 +100,7 @@ def test_validate_reports_a_stopped_cinder(registered):
         assert site["status"] == "error"
         assert "cinder" in site["status_reason"]
     finally:
-        iconf.run_lab("start", "site-a", "cinder")
+        run_lab("start", "site-a", "cinder")
     r = requests.post(base + "/it-site-a/validate", headers=hdrs)
     assert r.json()["validation"]["status"] == "active"
 
@@ -116,7 +116,7 @@ def test_validate_through_the_real_cli(lab, registered):
     assert out.returncode == 0, out.stderr
     assert "Keystone: OK" in out.stdout
     assert "replicated-async" in out.stdout
-    # Seed 000: with OS_CLOUD and OS_SECONDARY_CLOUD exported, the peer
+    # doc/cli.md: with OS_CLOUD and OS_SECONDARY_CLOUD exported, the peer
     # site is validated (and its types listed) from site A's Protector.
     env = dict(env, OS_CLOUD=lab.site_a.admin_cloud,
                OS_SECONDARY_CLOUD=lab.site_b.admin_cloud)

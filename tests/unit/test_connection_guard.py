@@ -9,6 +9,7 @@ import types
 from keystoneauth1 import exceptions as ks_exc
 from openstack import exceptions as sdk_exc
 import pytest
+import requests
 
 from protector.api import errors
 from protector.cloud import connection
@@ -44,5 +45,7 @@ def test_an_unreachable_service_is_503():
 
 def test_a_5xx_of_the_service_is_503():
     with pytest.raises(exception.CloudServiceError) as err:
-        _raise_in_guard(sdk_exc.HttpException("boom", http_status=500))
+        response = requests.Response()
+        response.status_code = 500
+        _raise_in_guard(sdk_exc.HttpException("boom", response=response))
     assert errors.KIND_STATUS[err.value.kind] == 503

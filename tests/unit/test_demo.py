@@ -1,6 +1,6 @@
 """tools/demo.py: every drill step is implemented, so any failing step
 fails the demo (issue 14 item 18: a 404 used to end it with exit 0); the
-sites are registered as seed 000 does."""
+sites are registered as doc/cli.md ("Sites") says."""
 import json
 import subprocess
 import types
@@ -46,7 +46,7 @@ def _register(monkeypatch, registered):
 
 
 def test_sites_are_registered_once_from_site_a(monkeypatch):
-    # Seed 000: both from site-a, site-b as the secondary cloud.
+    # doc/cli.md: both from site-a, site-b as the secondary cloud.
     assert _register(monkeypatch, {"site-a": [], "site-b": []}) == [
         ("site-a-admin", "site-b-admin", "site-a"),
         ("site-a-admin", "site-b-admin", "site-b")]

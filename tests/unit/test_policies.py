@@ -1,4 +1,4 @@
-"""Policy defaults: seed 003's rules, admin-only site writes."""
+"""Policy defaults: doc/api-ref.md's rules, admin-only site writes."""
 from oslo_config import cfg
 from oslo_policy import policy as oslo_policy
 import pytest
@@ -28,7 +28,7 @@ def ctx(project, roles, admin=False):
                                   roles=roles, is_admin=admin)
 
 
-def test_seed_003_protection_group_rules_are_rule_default():
+def test_protection_group_rules_are_rule_default():
     rules = {r.name: r.check_str for r in policies.list_rules()}
     for action in ("index", "show", "create", "update", "delete"):
         assert rules["protector:protection_groups:%s" % action] == \

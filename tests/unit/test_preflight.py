@@ -1,6 +1,7 @@
-"""The preflight checks (dr/preflight.py, target_checks.py, site_checks.py,
-quotas.py) against small fake clouds: every check's ok/warn/fail and the
-code a refusal carries, the quota math, and the engine's validate_sites."""
+"""The preflight checks (preflight/__init__.py, target_checks.py,
+site_checks.py, quotas.py) against small fake clouds: every check's
+ok/warn/fail and the code a refusal carries, the quota math, and the
+engine's validate_sites."""
 import contextlib
 import types
 
@@ -9,11 +10,11 @@ from oslo_config import cfg
 import pytest
 
 from protector import conf
-from protector.dr import check_rows
-from protector.dr import preflight
-from protector.dr import quotas
-from protector.dr import site_checks
-from protector.dr import target_checks
+from protector import preflight
+from protector.preflight import check_rows
+from protector.preflight import quotas
+from protector.preflight import site_checks
+from protector.preflight import target_checks
 from protector import exception
 
 NS = types.SimpleNamespace
@@ -741,7 +742,7 @@ def api_trust(monkeypatch):
     monkeypatch.setattr(trusts_db, "get", lambda *a: state["stored"])
     monkeypatch.setattr(trusts, "_still_valid",
                         lambda site, token, trust: state["valid"])
-    monkeypatch.setattr(site_checks.dr_db, "find_trust",
+    monkeypatch.setattr(site_checks.trusts_db, "find",
                         lambda *a, **k: state["found"])
 
     class AuthRef:
@@ -851,7 +852,7 @@ def full_cloud(volumes=(10, 0)):
 @pytest.fixture
 def engine(monkeypatch, storage_with):
     from protector.cloud import probe
-    from protector.dr import subops
+    from protector.engine import subops
     from protector.engine import tasks
     from protector.engine.tasks import lifecycle_tasks
     storage_with(Driver())
@@ -866,7 +867,7 @@ def engine(monkeypatch, storage_with):
             raise state["cloud"]
         return state["cloud"]
     monkeypatch.setattr(tasks, "target_cloud", target_cloud)
-    monkeypatch.setattr(preflight.dr_db, "members",
+    monkeypatch.setattr(preflight.members_db, "list_all",
                         lambda ctx, pg_id: [member(i) for i in range(3)])
     monkeypatch.setattr(probe, "probe", lambda site, timeout=None: {
         "keystone": "refused" if site["id"] in state["down"] else None})

@@ -157,7 +157,7 @@ class _Calls(list):
 def hook(monkeypatch):
     calls = _Calls()
     calls.made = []
-    monkeypatch.setattr(lifecycle_tasks.dr_db, "update_group",
+    monkeypatch.setattr(lifecycle_tasks.pg_db, "set_values",
                         lambda ctx, pg_id, values: calls.append(values))
     monkeypatch.setattr(lifecycle_tasks.dr_db, "resources",
                         lambda ctx, op_id=None: calls.made)

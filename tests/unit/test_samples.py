@@ -31,7 +31,7 @@ def test_sample_is_up_to_date(tmp_path, tool, conf, sample):
         "the result" % sample)
 
 
-def test_sample_documents_every_seed_option():
+def test_sample_documents_the_deployment_options():
     text = open(os.path.join(ROOT, "etc", "protector",
                              "protector.conf.sample")).read()
     for option in ("#debug = false", "#log_dir = <None>",

@@ -6,9 +6,9 @@ Registered under ``openstack.cli.extension`` as ``protector``: OSC reads
 ``openstack.protector.v1`` entry-point group and carry both spellings,
 ``dr ...`` and ``protector ...``.
 
-The API version option doubles as the microversion: ``PROTECTOR_API_VERSION``
-(seed 000) or ``--os-protector-api-version`` selects the command group by its
-major part (``v1``) and is sent whole as
+The API version option doubles as the microversion (doc/cli.md):
+``PROTECTOR_API_VERSION`` or ``--os-protector-api-version`` selects the
+command group by its major part (``v1``) and is sent whole as
 ``OpenStack-API-Version: protector X.Y``.
 """
 import logging
@@ -94,7 +94,7 @@ def make_client(instance):
 
 
 def build_option_parser(parser):
-    """Global options of the plugin (seed 000 flags table)."""
+    """Global options of the plugin (doc/cli.md, "Authentication")."""
     parser.add_argument(
         "--os-protector-api-version",
         metavar="<protector-api-version>",

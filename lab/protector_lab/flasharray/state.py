@@ -203,7 +203,7 @@ class Array:
     def containers(self):
         return [self.local] + self.pods()
 
-    def container_for(self, name, create_pod_check=True):
+    def container_for(self, name):
         """The container an object name lives in (``pod::x`` -> pod)."""
         if "::" in name:
             pod_name = name.split("::", 1)[0]

@@ -1,4 +1,4 @@
-"""Health of this site's Protector (seed 000 "Health").
+"""Health of this site's Protector (doc/api-ref.md, "Health").
 
 Components: protector-api (answering this request), protector-engine (its
 heartbeat in the services table), the database (a query and its dialect),
@@ -11,15 +11,14 @@ timeout.
 The project's protection groups with a replication policy add a
 ``replication-rpo`` component (``warning`` when an RPO is breached).
 """
-from concurrent import futures
-import datetime
-
 from oslo_config import cfg
+from oslo_utils import timeutils
 import sqlalchemy as sa
 
 from protector.api import util
 from protector.cloud import probe
 from protector.cloud import tokens
+from protector.common import fanout
 from protector.db import api as db_api
 from protector.db import protection_groups as pg_db
 from protector.db import replication_policies as policy_db
@@ -36,13 +35,13 @@ def _engine(ctx):
     if not rows:
         # A stopped engine removes its row (engine/manager.py).
         return "down", "Not running (no engine heartbeat recorded)"
-    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    now = timeutils.utcnow()
     ages = {r["host"]: int((now - r["last_seen_at"]).total_seconds())
             for r in rows if r["last_seen_at"]}
     alive = sorted(h for h, age in ages.items()
                    if age <= CONF.engine.stale_after)
     if len(alive) == 1:
-        return "ok", "Running"  # seed 000's wording
+        return "ok", "Running"  # doc/api-ref.md's wording
     if alive:
         return "ok", "Running (%d engines: %s)" % (len(alive),
                                                    ", ".join(alive))
@@ -97,8 +96,7 @@ def _rpo(ctx, project_id):
             pairs.append((pg, policy))
     if not pairs:
         return None
-    with futures.ThreadPoolExecutor(max_workers=min(8, len(pairs))) as pool:
-        results = list(pool.map(lambda p: rpo.status(*p), pairs))
+    results = fanout.run(lambda p: rpo.status(*p), pairs, 8)
     by = {"ok": [], "breached": [], "unknown": []}
     for (pg, _), res in zip(pairs, results):
         by[res["rpo_status"]].append((pg["name"], res))
@@ -132,10 +130,9 @@ def show_health(req):
         components.append({"component": name, "status": status,
                            "detail": detail})
     if sites:
-        with futures.ThreadPoolExecutor(max_workers=min(8, len(sites))) \
-                as pool:
-            results = list(pool.map(
-                _site, sites, [_catalog_token(req, s) for s in sites]))
+        # The tokens from the request here, the site calls in threads.
+        pairs = [(s, _catalog_token(req, s)) for s in sites]
+        results = fanout.run(lambda p: _site(*p), pairs, 8)
         for site, (status, detail) in zip(sites, results):
             components.append({"component": site["name"], "status": status,
                                "detail": detail})

@@ -19,25 +19,26 @@ from protector.api.schemas import tenant_mappings as tm_schema
 from protector.api import util
 from protector.common import peer_auth
 from protector.db import sites as sites_db
-from protector.db import tenant_mappings as tm_db
 from protector.dr import subops
 from protector import exception
 from protector.pgroups import groups
+from protector.pgroups import mappings
 from protector.pgroups import pairing
 
 
 def _signed_by(req):
-    """The peer site that signed ``req`` (403 if none did)."""
+    """The caller, with the peer site that signed ``req`` (403 if none
+    did)."""
     path = req.path_info + ("?" + req.query_string if req.query_string
                             else "")
-    site_id = peer_auth.verify(
+    site_id = pairing.verify(
         req.context, req.method, path, req.body,
         req.headers.get("X-Auth-Token"), req.headers.get(peer_auth.HEADER))
-    return sites_db.get(req.context, site_id)
+    return util.caller(req, peer_site=sites_db.get(req.context, site_id))
 
 
 def receive_metadata(req):
-    sender = _signed_by(req)
+    caller = _signed_by(req)
     util.authorize(req, "protector:internal:metadata")
     body = util.extract_json(req, pg_schema.METADATA)["metadata"]
     if not util.is_uuid(req.urlvars["pg"]):
@@ -51,15 +52,15 @@ def receive_metadata(req):
             where = "/".join(str(p) for p in exc.absolute_path)
             raise exception.Invalid(reason="metadata document %s: %s" % (
                 where or "", exc.message))
-    result = groups.receive(req.context, req.tenant_id, req.urlvars["pg"],
-                            body, sender)
+    result = groups.receive(caller.context, caller.tenant_id,
+                            req.urlvars["pg"], body, caller.peer_site)
     return util.json_response(req, {"metadata": result})
 
 
 def start_sub_operation(req):
     """The source-site half of the peer's planned failover/failback:
     202 when queued, 200 with the existing sub-operation of that parent."""
-    sender = _signed_by(req)
+    caller = _signed_by(req)
     util.authorize(req, "protector:internal:sub_operation")
     body = util.extract_json(req, {
         "type": "object",
@@ -67,8 +68,7 @@ def start_sub_operation(req):
         "minProperties": 1, "maxProperties": 1,
         "additionalProperties": False})
     kind = next(iter(body))
-    op, created = subops.start(req, req.urlvars["pg"], kind, body[kind],
-                               sender)
+    op, created = subops.start(caller, req.urlvars["pg"], kind, body[kind])
     location = "%s/v1/%s/operations/%s" % (req.host_url, req.tenant_id,
                                            op["id"])
     return util.json_response(
@@ -80,46 +80,29 @@ def push_to_caller(req):
     """The stale site's sync-force found this site ahead: push this
     site's document to it (the caller's token for it comes along in
     X-Protector-Peer-Token)."""
-    sender = _signed_by(req)
+    caller = _signed_by(req)
     util.authorize(req, "protector:internal:metadata")
     if req.body:
         util.extract_json(req, {"type": "object", "maxProperties": 0})
-    result = groups.force_sync(req, req.urlvars["pg"], pull=False,
-                               expect_peer=sender)
+    result = groups.force_sync(caller, req.urlvars["pg"], pull=False)
     return util.json_response(req, {"sync_result": result})
 
 
 def mirror_mapping(req):
     """The mirror of a tenant mapping created on the peer (same ID)."""
-    sender = _signed_by(req)
+    caller = _signed_by(req)
     body = util.extract_json(req, tm_schema.MIRROR)["tenant_mapping"]
     util.authorize(req, "protector:internal:tenant_mapping",
                    {"project_id": body["local_tenant"]})
-    if body["local_tenant"] != req.tenant_id:
-        raise exception.Invalid(
-            reason="local_tenant %s is not the project of the URL (%s)" %
-            (body["local_tenant"], req.tenant_id))
-    remote = sites_db.get(req.context, body["remote_site_id"])
-    if remote["id"] != sender["id"]:
-        raise exception.PeerAuthFailed(
-            reason="site %s may only mirror its own mappings" %
-            sender["name"])
-    mapping = tm_db.create(req.context, dict(body,
-                                             remote_site_id=remote["id"]))
+    mapping = mappings.mirror(caller, body)
     return util.json_response(
         req, {"tenant_mapping": tm_handlers.serialize(mapping)}, status=201)
 
 
 def unmirror_mapping(req):
-    sender = _signed_by(req)
+    caller = _signed_by(req)
     util.authorize(req, "protector:internal:tenant_mapping")
-    mapping = tm_db.get(req.context, req.urlvars["mapping_id"],
-                        local_tenant=req.tenant_id)
-    if mapping["remote_site_id"] != sender["id"]:
-        raise exception.PeerAuthFailed(
-            reason="site %s may only remove its own mappings" %
-            sender["name"])
-    tm_db.delete(req.context, mapping["id"])
+    mappings.unmirror(caller, req.urlvars["mapping_id"])
     return util.no_content()
 
 

@@ -1,6 +1,7 @@
 """Members of a protection group: the Nova instances it protects."""
 from protector.api.schemas import members as schema
 from protector.api import util
+from protector.common import times
 from protector.db import members as db
 from protector.db import protection_groups as pg_db
 from protector.pgroups import members
@@ -19,7 +20,7 @@ def serialize(member):
         "volumes_added": len(volumes),
         "volume_count": len(volumes),
         "volumes": volumes,
-        "created_at": util.isotime(member["created_at"]),
+        "created_at": times.isotime(member["created_at"]),
     }
 
 
@@ -40,7 +41,7 @@ def show_member(req):
 def add_member(req):
     util.authorize(req, "protector:members:create")
     body = util.extract_json(req, schema.CREATE)["member"]
-    member = members.add(req, req.urlvars["pg"], body)
+    member = members.add(util.caller(req), req.urlvars["pg"], body)
     location = "%s/%s" % (req.path_url.rstrip("/"), member["id"])
     return util.json_response(req, {"member": serialize(member)},
                               status=201, headers={"Location": location})
@@ -48,5 +49,6 @@ def add_member(req):
 
 def remove_member(req):
     util.authorize(req, "protector:members:delete")
-    members.remove(req, req.urlvars["pg"], req.urlvars["member_id"])
+    members.remove(util.caller(req), req.urlvars["pg"],
+                   req.urlvars["member_id"])
     return util.no_content()

@@ -1,9 +1,10 @@
-"""DR operations: start one (action), list and show them (seed 000), and
+"""DR operations: start one (action), list and show them (doc/api-ref.md), and
 retry or roll back a failed one (issue 11, ``dr/recovery.py``)."""
 from oslo_config import cfg
 
 from protector.api.schemas import operations as schema
 from protector.api import util
+from protector.common import times
 from protector.db import operations as db
 from protector.dr import actions
 from protector.dr import recovery
@@ -24,8 +25,8 @@ def serialize(req, op):
         "target_site_id": op["target_site_id"],
         "progress": op["progress"],
         "current_step": op.get("current_step"),
-        "started_at": util.isotime(op["started_at"]),
-        "completed_at": util.isotime(op["completed_at"]),
+        "started_at": times.isotime(op["started_at"]),
+        "completed_at": times.isotime(op["completed_at"]),
         "error_message": op["error_message"],
         "steps_completed": [s["name"] for s in steps
                             if s["status"] == "completed"],
@@ -38,8 +39,8 @@ def serialize(req, op):
         data["steps"] = [{
             "name": s["name"], "status": s["status"],
             "attempts": s["attempts"],
-            "started_at": util.isotime(s["started_at"]),
-            "completed_at": util.isotime(s["completed_at"]),
+            "started_at": times.isotime(s["started_at"]),
+            "completed_at": times.isotime(s["completed_at"]),
             "error_message": s["error_message"],
             "result": s["result"]} for s in steps]
     return data
@@ -70,7 +71,7 @@ def group_action(req):
             got=", ".join(names) if names else "none")
     util.extract_json(req, schema.ACTION)
     kind = names[0]
-    op = actions.start(req, req.urlvars["pg"], kind, body[kind])
+    op = actions.start(util.caller(req), req.urlvars["pg"], kind, body[kind])
     location = "%s/v1/%s/operations/%s" % (req.host_url, req.tenant_id,
                                            op["id"])
     return util.json_response(req, {"operation": serialize(req, op)},
@@ -93,9 +94,9 @@ def operation_action(req):
     util.extract_json(req, schema.OPERATION_ACTION)
     op_id = req.urlvars["operation_id"]
     if kind == "retry":
-        op = recovery.retry(req, op_id)
+        op = recovery.retry(util.caller(req), op_id)
     else:
-        op = recovery.rollback(req, op_id)
+        op = recovery.rollback(util.caller(req), op_id)
     location = "%s/v1/%s/operations/%s" % (req.host_url, req.tenant_id,
                                            op["id"])
     return util.json_response(req, {"operation": serialize(req, op)},

@@ -1,13 +1,13 @@
 """Preflight of a DR action: ``POST .../protection-groups/{pg}/preflight``.
 
 The body is the action's own (``{"failover": {...}}``); the answer is the
-check table of ``dr/preflight.py``, 200 whether or not a check failed (the
-table says). Nothing is created or changed, anywhere.
+check table of ``preflight/__init__.py``, 200 whether or not a check
+failed (the table says). Nothing is created or changed, anywhere.
 """
 from protector.api.schemas import operations as schema
 from protector.api import util
 from protector.dr import actions
-from protector.dr import preflight
+from protector import preflight
 from protector import exception
 
 
@@ -21,6 +21,6 @@ def group_preflight(req):
             got=", ".join(names) if names else "none")
     util.extract_json(req, schema.ACTION)
     kind = names[0]
-    report = actions.run_preflight(req, req.urlvars["pg"], kind,
+    report = actions.run_preflight(util.caller(req), req.urlvars["pg"], kind,
                                    body[kind])
     return util.json_response(req, {"preflight": report})

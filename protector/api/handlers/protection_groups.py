@@ -1,4 +1,4 @@
-"""Protection groups (seed 003): CRUD, consistency group, metadata sync.
+"""Protection groups (doc/api-ref.md): CRUD, consistency group, metadata sync.
 
 The handlers check policy and input; ``protector.pgroups`` applies changes
 on both sites or on neither.
@@ -7,6 +7,7 @@ from oslo_config import cfg
 
 from protector.api.schemas import protection_groups as schema
 from protector.api import util
+from protector.common import times
 from protector.db import protection_groups as db
 from protector.db import replication_policies as policy_db
 from protector import exception
@@ -27,11 +28,11 @@ def serialize(pg, ctx=None):
         "volume_type_name", "consistency_group_id", "member_count",
         "failover_count", "metadata_version")}
     # Additive, every microversion (as next_action): the type chosen on
-    # the secondary site, which may have another name (seed 003).
+    # the secondary site, which may have another name (doc/api-ref.md).
     data["secondary_volume_type_id"] = pg["remote_volume_type_id"]
-    data["last_failover_at"] = util.isotime(pg["last_failover_at"])
-    data["created_at"] = util.isotime(pg["created_at"])
-    data["updated_at"] = util.isotime(pg["updated_at"])
+    data["last_failover_at"] = times.isotime(pg["last_failover_at"])
+    data["created_at"] = times.isotime(pg["created_at"])
+    data["updated_at"] = times.isotime(pg["updated_at"])
     data["remote_sync_status"] = sync.get("status")
     data["remote_sync_version"] = sync.get("remote_version")
     data["next_action"] = remedies.next_action(
@@ -63,7 +64,7 @@ def show_group(req):
 def create_group(req):
     util.authorize(req, "protector:protection_groups:create")
     body = util.extract_json(req, schema.CREATE)["protection_group"]
-    pg = groups.create(req, body)
+    pg = groups.create(util.caller(req), body)
     location = "%s/%s" % (req.path_url.rstrip("/"), pg["id"])
     return util.json_response(req, {"protection_group": serialize(
         pg, req.context)}, status=201, headers={"Location": location})
@@ -73,7 +74,7 @@ def update_group(req):
     util.authorize(req, "protector:protection_groups:update")
     _reject_immutable(req)
     body = util.extract_json(req, schema.UPDATE)["protection_group"]
-    pg = groups.update(req, req.urlvars["pg"], body)
+    pg = groups.update(util.caller(req), req.urlvars["pg"], body)
     return util.json_response(req, {"protection_group": serialize(
         pg, req.context)})
 
@@ -92,7 +93,7 @@ def _reject_immutable(req):
 
 def delete_group(req):
     util.authorize(req, "protector:protection_groups:delete")
-    groups.delete(req, req.urlvars["pg"])
+    groups.delete(util.caller(req), req.urlvars["pg"])
     return util.no_content()
 
 
@@ -115,7 +116,7 @@ def sync_status(req):
     util.authorize(req, "protector:sync:status")
     # remote=0: this site's own view only (what a peer asks, so that it
     # never asks back).
-    status = groups.sync_status(req, req.urlvars["pg"],
+    status = groups.sync_status(util.caller(req), req.urlvars["pg"],
                                 ask_peer=req.GET.get("remote") != "0")
     return util.json_response(req, {"sync_status": status})
 
@@ -124,5 +125,5 @@ def sync_force(req):
     util.authorize(req, "protector:sync:force")
     if req.body:
         util.extract_json(req, schema.SYNC_FORCE)
-    result = groups.force_sync(req, req.urlvars["pg"])
+    result = groups.force_sync(util.caller(req), req.urlvars["pg"])
     return util.json_response(req, {"sync_result": result})

@@ -1,4 +1,4 @@
-"""Replication policies: create-or-replace and show (seed 000).
+"""Replication policies: create-or-replace and show (doc/api-ref.md).
 
 FlashArray API tokens are encrypted before they reach the database
 (``common/crypto.py``) and rendered ``*** (masked)`` in every response;
@@ -10,8 +10,9 @@ naming the array and the problem, nothing stored. Once stored, the array
 replication is set up (``storage.ensure_group_replication``: the group's
 protection group or pod on the current primary's array, its schedule, the
 peer as target, the members' volumes; best effort: ``pgroups/replication.py``).
-``show`` adds the
-replication lag against ``rpo_minutes`` (``storage/rpo.py``).
+``show`` adds the replication lag against ``rpo_minutes``
+(``storage/rpo.py``). The handlers check and serialize;
+``pgroups/policies.py`` does the rest.
 
 Metadata sync: the policy is part of the group's synced document, so a
 PUT is a protection-group modification (architecture 3): it stores the
@@ -23,15 +24,8 @@ key, in one transaction that commits only if the peer accepted (503
 from protector.api.schemas import replication_policies as schema
 from protector.api import util
 from protector.common import crypto
-from protector.db import dr as dr_db
-from protector.db import protection_groups as pg_db
-from protector.db import replication_policies as db
-from protector import exception
-from protector.pgroups import groups
-from protector.pgroups import peers
-from protector.pgroups import replication
-from protector import storage
-from protector.storage import rpo
+from protector.common import times
+from protector.pgroups import policies
 
 
 def serialize(pg_id, policy):
@@ -46,56 +40,22 @@ def serialize(pg_id, policy):
         "pure_pg_name": policy["pure_pg_name"],
         "replication_interval": policy["replication_interval"],
         "rpo_minutes": policy["rpo_minutes"],
-        "created_at": util.isotime(policy["created_at"]),
-        "updated_at": util.isotime(policy["updated_at"]),
+        "created_at": times.isotime(policy["created_at"]),
+        "updated_at": times.isotime(policy["updated_at"]),
     }
 
 
 def show_policy(req):
     util.authorize(req, "protector:replication_policies:show")
-    pg = dr_db.get_group(req.context, req.tenant_id, req.urlvars["pg"])
-    policy = db.get(req.context, pg["id"])
-    if policy is None:
-        raise exception.PolicyNotFound(pg=pg["name"])
-    data = serialize(pg["id"], policy)
-    data.update(rpo.status(pg, policy))
-    return util.json_response(req, {"policy": data})
+    pg, policy, lag = policies.show(util.caller(req), req.urlvars["pg"])
+    return util.json_response(
+        req, {"policy": dict(serialize(pg["id"], policy), **lag)})
 
 
 def put_policy(req):
     util.authorize(req, "protector:replication_policies:create")
     body = util.extract_json(req, schema.PUT)["policy"]
-    pg = dr_db.get_group(req.context, req.tenant_id, req.urlvars["pg"])
-    if pg["current_operation_id"]:
-        raise exception.OperationConflict(
-            pg=pg["name"], operation=pg["current_operation_id"],
-            operation_type="DR operation", status="in progress")
-    values = dict(schema.DEFAULTS.get(pg["replication_type"], {}), **body)
-    if not crypto.configured():
-        # Refuse before talking to any array: nothing could be stored.
-        raise exception.EncryptionUnconfigured()
-    if storage.driver_name() == "pure":
-        # Login with each token, array connection present and of the
-        # group's replication type; a 400 naming the array otherwise.
-        from protector.storage.pure import validate
-        validate.check_policy(values, pg)
-    ctx, project = req.context, req.tenant_id
-    primary, secondary = groups.group_sites(ctx, pg)
-    _, peer_site = peers.split_sites(primary, secondary)
-    peer = peers.resolve(req, project, peer_site)
-    tokens = {}
-    for side in ("primary", "secondary"):
-        token = values.pop(side + "_fa_api_token")
-        tokens[side + "_fa_api_token"] = token
-        values[side + "_fa_api_token_encrypted"] = crypto.encrypt(token)
-    with groups.synced_change(req, pg, peer) as push:
-        policy, created = db.put(ctx, pg["id"], values)
-        _, version, checksum, doc = pg_db.bump_version(ctx, project,
-                                                       pg["id"])
-        push(version, checksum, doc, policy_tokens=tokens)
-    # The arrays replicate from now on (schedule, target, the members'
-    # volumes), not only from the first DR operation: an unplanned
-    # failover needs snapshots replicated before the disaster.
-    replication.replicate(ctx, pg, dict(values, **tokens))
+    pg, policy, created = policies.put(util.caller(req), req.urlvars["pg"],
+                                       body, schema.DEFAULTS)
     return util.json_response(req, {"policy": serialize(pg["id"], policy)},
                               status=201 if created else 200)

@@ -1,4 +1,4 @@
-"""Sites: the two OpenStack clouds Protector coordinates (seed 000)."""
+"""Sites: the two OpenStack clouds Protector coordinates (doc/api-ref.md)."""
 from oslo_config import cfg
 from oslo_utils import timeutils
 
@@ -8,6 +8,7 @@ from protector.cloud import auth
 from protector.cloud import checks
 from protector.cloud import connection
 from protector.cloud import tokens
+from protector.common import times
 from protector.db import sites as db
 from protector import exception
 from protector.pgroups import pairing
@@ -24,12 +25,12 @@ def _serialize(req, site):
         "protector_url": site["protector_url"],
         "status": site["status"],
         "capabilities": site["capabilities"],
-        "created_at": util.isotime(site["created_at"]),
-        "updated_at": util.isotime(site["updated_at"]),
+        "created_at": times.isotime(site["created_at"]),
+        "updated_at": times.isotime(site["updated_at"]),
     }
     if req.microversion.matches("1.2"):
         data["status_reason"] = site["status_reason"]
-        data["last_checked_at"] = util.isotime(site["last_checked_at"])
+        data["last_checked_at"] = times.isotime(site["last_checked_at"])
     return data
 
 
@@ -81,14 +82,14 @@ def pair_site(req):
     util.authorize(req, "protector:sites:pair")
     if req.body:
         util.extract_json(req, {"type": "object", "maxProperties": 0})
-    key = pairing.pair(req, req.urlvars["site_id"])
+    key = pairing.pair(util.caller(req), req.urlvars["site_id"])
     return util.json_response(req, {"site_key": key})
 
 
 def validate_site(req):
     util.authorize(req, "protector:sites:validate")
     site = db.get(req.context, req.urlvars["site_id"])
-    token = tokens.token_for(req, site)
+    token = tokens.token_for(util.caller(req), site)
     try:
         cloud = connection.SiteCloud(site, auth.token_plugin(site, token))
     except exception.SiteUnreachable as exc:
@@ -115,6 +116,6 @@ def validate_site(req):
 def list_volume_types(req):
     util.authorize(req, "protector:sites:list_volume_types")
     site = db.get(req.context, req.urlvars["site_id"])
-    cloud = tokens.cloud_for(req, site)
+    cloud = tokens.cloud_for(util.caller(req), site)
     types = checks.replicated_volume_types(cloud)
     return util.json_response(req, {"volume_types": types})

@@ -14,7 +14,7 @@ CREATE = {
                 "primary_site_id": schemas.UUID,
                 "secondary_site_id": schemas.UUID,
                 "volume_type_id": schemas.UUID,
-                # Seed 003: the two sites may name their types apart.
+                # The two sites may name their types apart (doc/api-ref.md).
                 "secondary_volume_type": dict(schemas.NAME, description=(
                     "The secondary site's volume type (name or ID). "
                     "Default: the type of the primary type's name there, "

@@ -6,8 +6,9 @@ HTTP_URL = schemas.URL
 TOKEN = {"type": "string", "minLength": 1, "maxLength": 1024,
          "pattern": r"^\S+$"}
 
-# What an async policy gets when the request leaves them out (seed 000's
-# example values): replicate every 5 minutes, alert past 15 minutes.
+# What an async policy gets when the request leaves them out
+# (doc/api-ref.md, "Replication policy"): replicate every 5 minutes,
+# alert past 15 minutes.
 DEFAULTS = {"async": {"replication_interval": 300, "rpo_minutes": 15},
             "sync": {}}
 

@@ -7,18 +7,19 @@ a duplicate, and test cleanup removes exactly what the test made.
 Instances are rebuilt in parallel, at most ``[engine]
 max_parallel_instances`` at a time.
 """
-from concurrent import futures
 import ipaddress
 
 from openstack import exceptions as sdk_exc
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from protector.common import fanout
 from protector.db import dr as dr_db
-from protector.dr import actions
+from protector.db import members as members_db
 from protector.engine import flows
 from protector.engine import tasks
 from protector import exception
+from protector.pgroups import capture
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -33,10 +34,10 @@ def _flavor_name(config):
 
 def _same_shape(conn, captured):
     """A drill keeps the source flavor: the target flavor with its vCPUs,
-    RAM and disk when the target names it differently (dr/actions.py)."""
-    shape = actions.flavor_shape(captured)
+    RAM and disk when the target names it differently (pgroups/capture.py)."""
+    shape = capture.flavor_shape(captured)
     for flavor in conn.compute.flavors():
-        if shape is not None and actions.flavor_shape(flavor) == shape:
+        if shape is not None and capture.flavor_shape(flavor) == shape:
             return flavor
     return None
 
@@ -139,7 +140,7 @@ def _target_image(cloud, config, name):
     return image
 
 
-def _build_one(ctx, store, cloud, member, volumes, purpose):
+def _build_one(ctx, store, cloud, member, volumes, purpose, test_network):
     operation = tasks.op(store)
     params = tasks.params(store)
     conn = cloud.conn
@@ -185,8 +186,7 @@ def _build_one(ctx, store, cloud, member, volumes, purpose):
         with cloud.guard("network"):
             networks = _networks(
                 conn, config, params.get("network_mapping") or {},
-                store["results"].get("create_test_network", {}).get(
-                    "network_id"), params.get("keep_fixed_ips", True))
+                test_network, params.get("keep_fixed_ips", True))
             sgs = [{"name": sg["name"]} for sg in
                    config.get("security_groups") or []
                    if conn.network.find_security_group(
@@ -228,34 +228,26 @@ def _build_one(ctx, store, cloud, member, volumes, purpose):
     return member["id"], server.id
 
 
-def _recreate(ctx, store, purpose):
-    members = dr_db.members(ctx, tasks.op(store)["protection_group_id"])
-    volumes = store["results"].get(
-        "promote_volumes" if purpose == "failover" else
-        "create_test_volumes", {}).get("volumes", {})
+def _recreate(ctx, store, purpose, volumes, test_network=None):
+    members = members_db.list_all(ctx, tasks.op(store)["protection_group_id"])
     cloud = tasks.target_cloud(ctx, store)
-    servers, errors = {}, []
-    width = max(1, CONF.engine.max_parallel_instances)
-    with futures.ThreadPoolExecutor(max_workers=width) as pool:
-        jobs = [pool.submit(_build_one, ctx, store, cloud, m, volumes,
-                            purpose) for m in members]
-        for job in jobs:
-            try:
-                member_id, server_id = job.result()
-                servers[member_id] = server_id
-            except Exception as exc:  # report all, not just the first
-                errors.append(exc)
-    if errors:
-        raise errors[0]
-    return {"servers": servers}
+    built = fanout.run(
+        lambda m: _build_one(ctx, store, cloud, m, volumes, purpose,
+                             test_network),
+        members, CONF.engine.max_parallel_instances)
+    return {"servers": dict(built)}
 
 
 def recreate_instances(ctx, store):
-    return _recreate(ctx, store, "failover")
+    return _recreate(ctx, store, "failover",
+                     flows.read(store, "volumes") or {})
 
 
 def create_test_instances(ctx, store):
-    return _recreate(ctx, store, "test")
+    # network_id: None when create_test_network was skipped (the
+    # network mapping applies).
+    return _recreate(ctx, store, "test", flows.read(store, "volumes") or {},
+                     flows.read(store, "network_id"))
 
 
 def create_test_network(ctx, store):

@@ -6,9 +6,10 @@ so a re-run after a crash does not count a failover twice.
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
-from protector.db import dr as dr_db
+from protector.db import members as members_db
 from protector.db import protection_groups as pg_db
-from protector.dr import subops
+from protector.engine import flows
+from protector.engine import subops
 from protector.engine import tasks
 from protector import exception
 
@@ -16,16 +17,16 @@ LOG = logging.getLogger(__name__)
 
 
 def _members_moved(ctx, store, target_id):
-    servers = store["results"].get("recreate_instances", {}).get(
-        "servers", {})
-    volumes = store["results"].get("promote_volumes", {}).get("volumes", {})
-    for member in dr_db.members(ctx, tasks.op(store)["protection_group_id"]):
+    servers = flows.read(store, "servers") or {}
+    volumes = flows.read(store, "volumes") or {}
+    pg_id = tasks.op(store)["protection_group_id"]
+    for member in members_db.list_all(ctx, pg_id):
         own = {v["volume_id"]: volumes[v["volume_id"]]
                for v in member["volumes"] if v["volume_id"] in volumes}
         values = {"current_site_id": target_id}
         if member["id"] in servers:
             values["current_instance_id"] = servers[member["id"]]
-        dr_db.update_member(ctx, member["id"], values, own)
+        members_db.set_location(ctx, member["id"], values, own)
 
 
 def _swap_primary(ctx, store, status, count):
@@ -41,11 +42,11 @@ def _swap_primary(ctx, store, status, count):
             values["failover_count"] = (grp["failover_count"] or 0) + 1
             values["last_failover_at"] = timeutils.utcnow()
         # Conditional: only the first run of this step swaps and counts.
-        dr_db.update_group(ctx, pg_id, values, expect={
+        pg_db.set_values(ctx, pg_id, values, expect={
             "current_primary_site_id": operation["source_site_id"]})
     else:
-        dr_db.update_group(ctx, pg_id, {"status": status,
-                                        "status_reason": None})
+        pg_db.set_values(ctx, pg_id, {"status": status,
+                                      "status_reason": None})
     _members_moved(ctx, store, target)
     sync = _push_to_peer(ctx, store)
     grp = tasks.group(ctx, store)
@@ -61,7 +62,7 @@ def _push_to_peer(ctx, store):
     operation (dr/subops.py); a failed push does not undo the failover,
     it leaves sync-status FAILED/UNREACHABLE for 'sync-force'. Unplanned:
     the source is presumed down and is not contacted: UNREACHABLE until
-    'sync-force' (seed 000).
+    'sync-force' (doc/engine.md, "Source-site sub-operations").
     """
     operation = tasks.op(store)
     pg_id = operation["protection_group_id"]
@@ -106,7 +107,7 @@ def mark_test_active(ctx, store):
 
 def clear_test(ctx, store):
     test_id = tasks.params(store).get("test_operation_id")
-    dr_db.update_group(ctx, tasks.op(store)["protection_group_id"],
-                       {"active_test_operation_id": None},
-                       expect={"active_test_operation_id": test_id})
+    pg_db.set_values(ctx, tasks.op(store)["protection_group_id"],
+                     {"active_test_operation_id": None},
+                     expect={"active_test_operation_id": test_id})
     return {"cleared_test_operation_id": test_id}

@@ -11,22 +11,15 @@ from oslo_log import log as logging
 
 from protector.cloud import probe
 from protector.db import dr as dr_db
-from protector.dr import preflight
+from protector.db import protection_groups as pg_db
+from protector.engine import flows
+from protector.engine import subops
 from protector.engine import tasks
 from protector import exception
 from protector.pgroups import remedies
+from protector import preflight
 
 LOG = logging.getLogger(__name__)
-
-# Steps after which the clouds have changed (a failure leaves 'error').
-# snapshot_consistency_group also counts for a planned failover/failback
-# (its prepare_failover sub-operation shuts the source instances down):
-# see _changed. For a test failover everything from create_test_volumes
-# on is a change (the group keeps its status; the test marker stays).
-CHANGING = ("promote_volumes", "recreate_instances", "reverse_replication",
-            "create_test_volumes", "create_test_network",
-            "retire_previous_instances", "unmanage_source_volumes",
-            "update_protection_group")
 
 TRANSIENT = {"failover": "failing_over", "failback": "failing_back"}
 
@@ -68,12 +61,11 @@ def _preflight(ctx, store, source, target, needs_source):
     changes a cloud, as the project's trust sees the target (time has
     passed since the request: a queued or resumed run). A failure fails
     this step, so nothing has changed yet."""
-    from protector.dr import subops
     from protector.engine.tasks import storage_tasks
     operation = tasks.op(store)
     params = tasks.params(store)
     peer = None
-    # The source is reached with what the request kept (dr/subops.py);
+    # The source is reached with what the request kept (engine/subops.py);
     # nothing kept fails the peer check (a planned operation needs it).
     if needs_source and (params.get(subops.CREDENTIAL_KEY) or
                          params.get(subops.TOKEN_KEY)):
@@ -97,16 +89,8 @@ def mark_group_in_progress(ctx, store):
     kind = tasks.op(store)["operation_type"]
     transient = TRANSIENT.get(kind)
     if transient:
-        dr_db.update_group(ctx, tasks.op(store)["protection_group_id"],
-                           {"status": transient, "status_reason": None})
-
-
-def _changed(kind, planned, names):
-    if any(name in CHANGING for name in names):
-        return True
-    # The planned source shutdown ran (or may have, if the step failed).
-    return planned and kind in TRANSIENT and \
-        "snapshot_consistency_group" in names
+        pg_db.set_values(ctx, tasks.op(store)["protection_group_id"],
+                         {"status": transient, "status_reason": None})
 
 
 def _made_anything(ctx, op_id):
@@ -124,9 +108,13 @@ def mark_group_after_failure(ctx, store, step_name, error):
     operation = tasks.op(store)
     kind, op_id = operation["operation_type"], operation["id"]
     params = tasks.params(store)
-    planned = params.get("type", "planned") == "planned"
-    ran = [step_name] + list(store["results"])
-    changed = _changed(kind, planned, ran)
+    ran = flows.ran(store, step_name)
+    # The steps that changed a cloud say so (Step.changes_cloud): for a
+    # planned failover/failback already snapshot_consistency_group (the
+    # source shutdown); for a test failover everything from
+    # create_test_volumes on (the group keeps its status; the test
+    # marker stays).
+    changed = flows.changed_clouds(store, step_name)
     previous = params.get("previous_status")
     what = "%s operation %s failed in step %s: %s" % (
         kind, op_id, step_name, getattr(error, "message", str(error)))
@@ -161,7 +149,7 @@ def mark_group_after_failure(ctx, store, step_name, error):
     if status:
         values["status"] = status
     try:
-        dr_db.update_group(ctx, operation["protection_group_id"], values)
+        pg_db.set_values(ctx, operation["protection_group_id"], values)
     except Exception:
         LOG.exception("Could not record the failure of operation %s on its "
                       "group", operation["id"])

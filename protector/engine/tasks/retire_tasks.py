@@ -22,14 +22,16 @@ deleting a server never deletes a volume, and the volumes are taken out of
 the group's consistency group first (Cinder unmanages no volume that is in
 a group). The copies the failback made take their place in that group.
 """
-from concurrent import futures
 import threading
 
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from protector.common import fanout
 from protector.db import dr as dr_db
+from protector.db import members as members_db
 from protector.db import protection_groups as pg_db
+from protector.engine import flows
 from protector.engine import tasks
 from protector.engine.tasks import source_tasks
 from protector import volume_groups
@@ -92,9 +94,8 @@ def _retire(ctx, store, cloud, row, group):
 
 def retire_previous_instances(ctx, store):
     operation = tasks.op(store)
-    keep = set(store["results"].get("recreate_instances", {}).get(
-        "servers", {}).values())
-    members = dr_db.members(ctx, operation["protection_group_id"])
+    keep = set((flows.read(store, "servers") or {}).values())
+    members = members_db.list_all(ctx, operation["protection_group_id"])
     cloud = tasks.target_cloud(ctx, store)
     conn = cloud.conn
     with cloud.guard("compute"):
@@ -112,28 +113,19 @@ def retire_previous_instances(ctx, store):
     every = dr_db.resources(ctx, op_id=operation["id"], rtype=RTYPE)
     rows = [r for r in every if r["status"] != "retired"]
     vgroups, cg_id = _consistency_group(ctx, store, cloud)
-    width = max(1, CONF.engine.max_parallel_instances)
-    errors = []
     # One group update at a time (Cinder refuses a second while the group
     # is 'updating'); the slow part, deleting servers, stays parallel.
     serial = threading.Lock()
-    with futures.ThreadPoolExecutor(max_workers=width) as pool:
-        for job in [pool.submit(_retire, ctx, store, cloud, r,
-                                (vgroups, cg_id, serial)) for r in rows]:
-            try:
-                job.result()
-            except Exception as exc:
-                errors.append(exc)
-    if errors:
-        raise errors[0]
+    fanout.run(lambda r: _retire(ctx, store, cloud, r,
+                                 (vgroups, cg_id, serial)),
+               rows, CONF.engine.max_parallel_instances)
     retired = [r["details"]["server_id"] for r in every]
     volumes = [v for r in every for v in r["details"]["volumes"]]
     added = []
     if cg_id:
         # The site's consistency group holds the workload's volumes again:
         # the copies this failback made replace the retired ones.
-        new = sorted(store["results"].get("promote_volumes", {}).get(
-            "volumes", {}).values())
+        new = sorted((flows.read(store, "volumes") or {}).values())
         inside = set(vgroups.volumes_in_group(cg_id, new))
         added = [v for v in new if v not in inside]
         vgroups.add_volumes(cg_id, added)

@@ -10,28 +10,26 @@ its ``prepare_failover`` sub-operation. Nothing else of the project is
 touched. Every task is idempotent: a row is marked ``deleted`` once its
 resource is gone, and a re-run skips it.
 """
-from concurrent import futures
-
 from oslo_config import cfg
 from oslo_log import log as logging
 
 from protector.cloud import probe
+from protector.common import fanout
 from protector.db import dr as dr_db
+from protector.db import members as members_db
 from protector.db import operations as ops_db
-from protector.dr import subops
+from protector.db import protection_groups as pg_db
 from protector.engine import flows
+from protector.engine import subops
 from protector.engine import tasks
 from protector.engine.tasks import source_tasks
 from protector import exception
+from protector.pgroups import capture
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 MARKER = "protector_operation"
 SERVER_TIMEOUT = 900
-# Steps whose start means the rollback has changed something.
-CHANGING = ("delete_recovered_instances", "delete_recovered_networks",
-            "delete_recovered_volumes", "restore_replication",
-            "restart_source_instances", "update_protection_group")
 
 
 def _original_id(store):
@@ -94,20 +92,6 @@ def validate_sites(ctx, store):
     return result
 
 
-def _parallel(fn, items):
-    width = max(1, CONF.engine.max_parallel_instances)
-    results, errors = [], []
-    with futures.ThreadPoolExecutor(max_workers=width) as pool:
-        for job in [pool.submit(fn, item) for item in items]:
-            try:
-                results.append(job.result())
-            except Exception as exc:  # report all, raise the first
-                errors.append(exc)
-    if errors:
-        raise errors[0]
-    return results
-
-
 def _servers_of(conn, row, op_id):
     """The server(s) a ``server`` row stands for: by its recorded ID,
     else (a create whose ID was never recorded) by its name and the
@@ -148,7 +132,8 @@ def delete_recovered_instances(ctx, store):
                               (gone[0] if gone else None), status="deleted")
         return gone
 
-    deleted = sorted(s for gone in _parallel(delete, rows) for s in gone)
+    deleted = sorted(s for gone in fanout.run(
+        delete, rows, CONF.engine.max_parallel_instances) for s in gone)
     return {"deleted": deleted, "records": len(rows)}
 
 
@@ -222,9 +207,9 @@ def restore_replication(ctx, store):
     if orig["operation_type"] != "failback" or \
             _step_status(orig, "reverse_replication") != "completed":
         raise flows.Skip("replication was not reversed")
-    members = dr_db.members(ctx, tasks.op(store)["protection_group_id"])
+    members = members_db.list_all(ctx, tasks.op(store)["protection_group_id"])
     return tasks.driver(ctx, store).restore_replication(
-        tasks.member_volumes(members))
+        capture.member_volumes(members))
 
 
 def _with_source_credential(ctx, store):
@@ -281,10 +266,10 @@ def mark_group_rolled_back(ctx, store):
     reason = None if orig["operation_type"] == "test_failover" else \
         "%s operation %s was rolled back by operation %s" % (
             orig["operation_type"], orig["id"], operation["id"])
-    dr_db.update_group(ctx, grp["id"], {"status": status,
-                                        "status_reason": reason})
+    pg_db.set_values(ctx, grp["id"], {"status": status,
+                                      "status_reason": reason})
     cleared = None
-    if orig["operation_type"] == "test_failover" and dr_db.update_group(
+    if orig["operation_type"] == "test_failover" and pg_db.set_values(
             ctx, grp["id"], {"active_test_operation_id": None},
             expect={"active_test_operation_id": orig["id"]}):
         cleared = orig["id"]
@@ -302,9 +287,9 @@ def mark_group_after_failure(ctx, store, step_name, error):
     reason); one that failed in validate_sites changes nothing. Never
     raises."""
     operation = tasks.op(store)
-    changed = step_name in CHANGING or any(
-        name in CHANGING for name in store["results"])
-    if not changed:
+    # Every step after validate_sites changes something
+    # (Step.changes_cloud in flows/rollback_flows.py).
+    if not flows.changed_clouds(store, step_name):
         return
     reason = ("rollback operation %s failed in step %s: %s; retry it: "
               "openstack dr operation retry %s" % (
@@ -316,7 +301,7 @@ def mark_group_after_failure(ctx, store, step_name, error):
         # A drill's leftovers do not affect the workload: the status stays.
         values.pop("status")
     try:
-        dr_db.update_group(ctx, operation["protection_group_id"], values)
+        pg_db.set_values(ctx, operation["protection_group_id"], values)
     except Exception:
         LOG.exception("Could not record the failure of rollback %s on its "
                       "group", operation["id"])

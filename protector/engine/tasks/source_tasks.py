@@ -13,16 +13,18 @@ the stop, marked created after): the rollback of the failed parent
 (``restore_source``, ``start_instances``) starts exactly those again, and
 none that the user had stopped before the failover.
 """
-from concurrent import futures
 
 from openstack import exceptions as sdk_exc
 from oslo_config import cfg
 
+from protector.common import fanout
 from protector.db import dr as dr_db
+from protector.db import members as members_db
 from protector.db import operations as ops_db
 from protector.engine import flows
 from protector.engine import tasks
 from protector import exception
+from protector.pgroups import capture
 
 CONF = cfg.CONF
 SERVER_TIMEOUT = 900
@@ -35,7 +37,7 @@ def _members_here(ctx, store):
     grp = tasks.group(ctx, store)
     here = operation["target_site_id"]
     out = []
-    for member in dr_db.members(ctx, grp["id"]):
+    for member in members_db.list_all(ctx, grp["id"]):
         where = member["current_site_id"] or grp["primary_site_id"]
         if where == here:
             out.append(member)
@@ -47,19 +49,9 @@ def _instance(member):
 
 
 def _parallel(fn, items):
-    """Run ``fn(item)`` for every item, ``[engine] max_parallel_instances``
-    at a time; raise the first error after all finished."""
-    width = max(1, CONF.engine.max_parallel_instances)
-    results, errors = [], []
-    with futures.ThreadPoolExecutor(max_workers=width) as pool:
-        for job in [pool.submit(fn, item) for item in items]:
-            try:
-                results.append(job.result())
-            except Exception as exc:
-                errors.append(exc)
-    if errors:
-        raise errors[0]
-    return results
+    """``fn(item)`` for every item, ``[engine] max_parallel_instances`` at
+    a time."""
+    return fanout.run(fn, items, CONF.engine.max_parallel_instances)
 
 
 def shutdown_instances(ctx, store):
@@ -110,9 +102,9 @@ def final_snapshot(ctx, store):
     """Replicate now, after the shutdown: the target is rebuilt from
     writes that include everything the workload did (no data loss)."""
     parent = tasks.params(store).get("parent_operation_id")
-    members = dr_db.members(ctx, tasks.op(store)["protection_group_id"])
+    members = members_db.list_all(ctx, tasks.op(store)["protection_group_id"])
     snap = tasks.driver(ctx, store).create_replicated_snapshot(
-        tasks.member_volumes(members), "final:%s" % parent)
+        capture.member_volumes(members), "final:%s" % parent)
     return {"snapshot": snap, "mode": "final_replicated"}
 
 
@@ -190,7 +182,8 @@ def unmanage(cloud, vol_id):
 
 def unmanage_volumes(ctx, store):
     """Cinder os-unmanage of the members' volumes on this site: Cinder
-    forgets them, the array keeps them (seed 004 volume_unmanage)."""
+    forgets them, the array keeps them (Cinder's volume_unmanage policy:
+    doc/deployment.md)."""
     cloud = tasks.target_cloud(ctx, store)
     out = {"unmanaged": [], "missing": []}
     for member in _members_here(ctx, store):

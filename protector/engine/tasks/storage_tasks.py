@@ -7,15 +7,17 @@ re-run reuses them and test cleanup deletes exactly those.
 from openstack import exceptions as sdk_exc
 
 from protector.db import dr as dr_db
-from protector.dr import subops
+from protector.db import members as members_db
 from protector.engine import flows
+from protector.engine import subops
 from protector.engine import tasks
 from protector import exception
+from protector.pgroups import capture
 from protector.storage import copies
 
 
 def _volumes(ctx, store):
-    return tasks.member_volumes(dr_db.members(
+    return capture.member_volumes(members_db.list_all(
         ctx, tasks.op(store)["protection_group_id"]))
 
 
@@ -80,20 +82,9 @@ def _service_cloud(cloud):
     """This site's cloud as Protector's own service user (project-scoped
     as in ``[keystone_authtoken]``): the engine runs on the site it
     manages into, whose Keystone is the service's own."""
-    from keystoneauth1.identity import v3
-
     from protector.cloud import auth
     from protector.cloud import connection
-    group = auth._authtoken_group()
-    opts = auth.service_user_options()
-    plugin = v3.Password(
-        auth_url=auth.keystone_base(cloud.site) + "/v3",
-        username=opts["username"], password=opts["password"],
-        user_domain_name=opts["user_domain_name"],
-        project_name=getattr(group, "project_name", None) or "service",
-        project_domain_name=getattr(group, "project_domain_name", None) or
-        "Default")
-    return connection.SiteCloud(cloud.site, plugin)
+    return connection.SiteCloud(cloud.site, auth.service_plugin(cloud.site))
 
 
 def _manage_host(cloud, copy):
@@ -123,7 +114,8 @@ def _manage_host(cloud, copy):
 
 
 def _manage(cloud, grp, copy, source, operation_id, purpose):
-    """Bring an array volume into Cinder (Cinder policy needs: seed 004),
+    """Bring an array volume into Cinder (its Cinder policy:
+    doc/deployment.md),
     named, described and tagged like its source volume (storage/copies).
 
     A bootable source makes a bootable copy (Nova refuses to boot from a
@@ -170,7 +162,7 @@ def _sources(ctx, store, snap):
 
 def _promote(ctx, store, purpose):
     operation = tasks.op(store)
-    snap = store["results"]["snapshot_consistency_group"]["snapshot"]
+    snap = flows.read(store, "snapshot")
     snap = dict(snap, volumes=_sources(ctx, store, snap))
     grp = tasks.group(ctx, store)
     records = {}

@@ -57,9 +57,3 @@ def delete_copy(array, name):
                     volume=fa.VolumePatch(destroyed=True))
     array.tolerant("delete_volumes", ok=("does not exist",), names=[name])
     return True
-
-
-def list_copies(array):
-    """Names of the Protector copies on ``array`` (tests, inventory)."""
-    return sorted(v.name for v in array.items("get_volumes", destroyed=False)
-                  if names.is_copy(v.name))

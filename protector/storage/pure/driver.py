@@ -18,6 +18,7 @@ import time
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from protector.common import times
 from protector import exception
 from protector.storage import base
 from protector.storage.pure import client as pure_client
@@ -34,9 +35,8 @@ get = pure_client.get
 def _iso(ms):
     if ms is None:
         return None
-    return datetime.datetime.fromtimestamp(
-        ms / 1000.0, datetime.timezone.utc).replace(
-        tzinfo=None, microsecond=0).isoformat() + "Z"
+    return times.isotime(datetime.datetime.fromtimestamp(
+        ms / 1000.0, datetime.timezone.utc).replace(tzinfo=None))
 
 
 class PureStorageDriver(base.StorageDriver):

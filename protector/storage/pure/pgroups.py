@@ -118,13 +118,6 @@ def disable_schedule(array, pg):
     return True
 
 
-def schedule_enabled(array, pg):
-    rows = array.items_or_none("get_protection_groups", names=[pg])
-    if not rows:
-        return False
-    return bool(get(get(rows[0], "replication_schedule"), "enabled"))
-
-
 def replicate_now(src, dst, pg, suffix, timeout, poll, sleep=time.sleep):
     """Snapshot ``pg`` on ``src`` now, replicate it at once, and wait until
     ``dst`` holds it completely. The suffix comes from the operation, so a

@@ -1,7 +1,8 @@
-"""The mock storage driver (seed 004) against a fake openstacksdk cloud.
+"""The mock storage driver (doc/deployment.md) against a fake openstacksdk
+cloud.
 
 The fake records what was asked of Glance and Cinder, so the tests show
-the seed's image-not-found error, idempotent promotion (also after a crash
+the documented image-not-found error, idempotent promotion (also after a crash
 between "create" and "record") and cleanup of exactly the given copies.
 """
 import contextlib
@@ -79,7 +80,7 @@ VOLUMES = [
 ]
 
 
-def test_missing_image_fails_with_the_seed_message(engine_db):
+def test_missing_image_fails_with_the_documented_message(engine_db):
     cloud = FakeCloud(images=())
     driver = _driver(engine_db, cloud)
     snap = driver.latest_replicated_snapshot(VOLUMES)
@@ -172,14 +173,14 @@ def test_the_pure_slot_loads_its_driver(engine_db):
 
 
 def test_a_boot_volume_is_replicated_from_its_own_image(engine_db):
-    """Issue 14 item 13 (seed 004): the image of the same name as the
+    """Issue 14 item 13 (doc/deployment.md): the image of the same name as the
     source volume's own image, captured at member add from Cinder's
     volume_image_metadata, not always [storage] mock_image_name."""
-    from protector.engine import tasks
+    from protector.pgroups import capture
     member = {"id": "m1", "instance_config": {
         "volume_images": {"boot-1": "ubuntu-22.04"}},
         "volumes": [dict(v) for v in VOLUMES]}
-    volumes = tasks.member_volumes([member])
+    volumes = capture.member_volumes([member])
     assert [v["image_name"] for v in volumes] == ["ubuntu-22.04", None]
     cloud = FakeCloud(images=("cirros", "ubuntu-22.04"))
     driver = _driver(engine_db, cloud)
@@ -190,7 +191,7 @@ def test_a_boot_volume_is_replicated_from_its_own_image(engine_db):
     # An image-booted member's instance image comes next, then the
     # configured default.
     member["instance_config"] = {"image_name": "centos"}
-    assert tasks.member_volumes([member])[0]["image_name"] == "centos"
+    assert capture.member_volumes([member])[0]["image_name"] == "centos"
 
 
 def test_copies_on_the_secondary_get_its_own_volume_type(engine_db):

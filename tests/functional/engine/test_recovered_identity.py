@@ -1,4 +1,4 @@
-"""Recovered VMs keep their identity (seed 003: a member's complete
+"""Recovered VMs keep their identity (doc/engine.md: a member's complete
 configuration is captured so the VM can be recreated).
 
 After a failover the user finds their own resources on the target: each

@@ -15,6 +15,7 @@ import pytest
 
 from protector import context
 from protector.db import dr as dr_db
+from protector.db import members as members_db
 from protector.engine.tasks import retire_tasks
 from tests.functional.engine import fixtures
 
@@ -107,7 +108,7 @@ def setup(engine_db, monkeypatch):
     b = rows.site("retire-b", "http://b/v3")
     pg_id = rows.group("p", a, b, members=2, status="failed_over")
     ctx = context.get_admin_context()
-    members = dr_db.members(ctx, pg_id)
+    members = members_db.list_all(ctx, pg_id)
     cloud = FakeCloud()
     nova = cloud.conn.compute
     # The originals (their ids are the members' instance_id).
@@ -127,7 +128,9 @@ def setup(engine_db, monkeypatch):
                            "target_site_id": a, "source_site_id": b,
                            "operation_type": "failback",
                            "parameters": {}},
-             "results": {}}
+             "results": {},
+             # What the runner gives the step (its declared inputs).
+             "inputs": {"servers": None, "volumes": None}}
     return types.SimpleNamespace(ctx=ctx, cloud=cloud, nova=nova,
                                  cinder=cloud.conn.block_storage,
                                  members=members, originals=originals,
@@ -152,8 +155,7 @@ def test_retires_originals_and_earlier_copies_only(setup):
     drill = s.nova.add({"protector_member": m0["id"],
                         "protector_operation": test_op}, [])
     other = s.nova.add({}, [str(uuid.uuid4())])
-    s.store["results"]["recreate_instances"] = {
-        "servers": {m1["id"]: new}}
+    s.store["inputs"]["servers"] = {m1["id"]: new}
 
     result = retire_tasks.retire_previous_instances(s.ctx, s.store)
 
@@ -216,8 +218,8 @@ def test_volumes_leave_the_consistency_group_and_copies_join(
     old = [v for _, vols in s.originals for v in vols]
     vgroups.add_volumes(cg["id"], old)
     copies = [str(uuid.uuid4()), str(uuid.uuid4())]
-    s.store["results"]["promote_volumes"] = {
-        "volumes": {"src-%d" % i: v for i, v in enumerate(copies)}}
+    s.store["inputs"]["volumes"] = {
+        "src-%d" % i: v for i, v in enumerate(copies)}
     removed = []
     real_unmanage = s.cinder.unmanage_volume
 

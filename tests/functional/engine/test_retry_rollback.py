@@ -8,6 +8,7 @@ through ``recovery.retry``/``recovery.rollback`` (what the API calls), and
 the "engine" claims and runs it as the real one does.
 """
 import contextlib
+import dataclasses
 import itertools
 import json
 import os
@@ -21,6 +22,9 @@ import sqlalchemy as sa
 from protector import context
 from protector.cloud import probe
 from protector.db import dr as dr_db
+from protector.db import members as members_db
+from protector import caller
+from protector.db import protection_groups as pg_db
 from protector.db import models
 from protector.db import operations as ops_db
 from protector.db import sites as sites_db
@@ -29,6 +33,7 @@ from protector.dr import subops
 from protector.engine import faults
 from protector.engine import flows
 from protector.engine import runner
+from protector.engine import subops as engine_subops
 from protector.engine import tasks
 from protector.engine.tasks import lifecycle_tasks
 from protector.engine.tasks import source_tasks
@@ -203,13 +208,15 @@ class FakeCloud:
         yield
 
 
-class Req:
-    """What recovery.retry/rollback read of a request."""
+def Req(ctx, tenant, headers=None):
+    """The caller recovery.retry/rollback get from the API handler."""
+    return caller.Caller(ctx, tenant, (headers or {}).get(
+        "X-Protector-Peer-Token"))
 
-    def __init__(self, ctx, tenant, headers=None):
-        self.context = ctx
-        self.tenant_id = tenant
-        self.headers = headers or {}
+
+def from_peer(req, site):
+    """``req`` as signed by the peer ``site`` (an internal request)."""
+    return dataclasses.replace(req, peer_site=site)
 
 
 # -- fixtures ----------
@@ -228,7 +235,7 @@ def env(engine_db, monkeypatch):
     monkeypatch.setattr(lifecycle_tasks, "_preflight",
                         lambda *args, **kwargs: [])
     released = []
-    monkeypatch.setattr(subops, "release_peer_credential",
+    monkeypatch.setattr(engine_subops, "release_peer_credential",
                         lambda ctx, op: released.append(op["id"]))
     monkeypatch.delenv(faults.ENV, raising=False)
     with contextlib.suppress(FileNotFoundError):
@@ -265,7 +272,7 @@ def start(env, pg_id, kind, params, source=None, target=None):
     """Queue an operation as the API does (claims the group)."""
     params = dict(params)
     params.setdefault("previous_status",
-                      dr_db.get_group_by_id(env.ctx, pg_id)["status"])
+                      pg_db.get_by_id(env.ctx, pg_id)["status"])
     op = ops_db.create(env.ctx, pg_id, {
         "project_id": env.project, "user_id": None,
         "protection_group_id": pg_id, "protection_group_name": "pg",
@@ -470,16 +477,16 @@ def test_retry_of_a_test_failover_takes_the_test_marker_again(env):
 def test_retry_with_a_peer_token_replaces_the_credential(env):
     pg_id = group(env)
     op_id = start(env, pg_id, "failover", {
-        "type": "planned", subops.CREDENTIAL_KEY: {"id": "old"}})
+        "type": "planned", engine_subops.CREDENTIAL_KEY: {"id": "old"}})
     set_steps(env, op_id, validate_sites="failed")
 
     def keep(req, site, args, purpose):
         assert site["id"] == env.a  # the source site
-        args[subops.CREDENTIAL_KEY] = {"id": "new"}
-    env.monkeypatch.setattr(subops, "keep_peer_token", keep)
+        args[engine_subops.CREDENTIAL_KEY] = {"id": "new"}
+    env.monkeypatch.setattr(engine_subops, "keep_peer_token", keep)
     req = Req(env.ctx, env.project, {"X-Protector-Peer-Token": "tok"})
     queued = recovery.retry(req, op_id)
-    assert queued["parameters"][subops.CREDENTIAL_KEY] == {"id": "new"}
+    assert queued["parameters"][engine_subops.CREDENTIAL_KEY] == {"id": "new"}
     assert env.released == [op_id]  # the old one, deleted
 
 
@@ -559,16 +566,18 @@ def test_a_failed_sub_operation_is_requeued_for_its_retried_parent(env,
     sender = sites_db.get(env.ctx, env.b)
     cfg.CONF.set_override("site_name", sites_db.get(env.ctx, env.a)["name"])
     request.addfinalizer(lambda: cfg.CONF.clear_override("site_name"))
-    op, created = subops.start(req, pg_id, "prepare_failover",
-                               {"parent_operation_id": parent}, sender)
+    op, created = subops.start(from_peer(req, sender), pg_id,
+                               "prepare_failover",
+                               {"parent_operation_id": parent})
     assert created and op["id"] == sub["id"] and op["status"] == "queued"
     steps = {s["name"]: s["status"] for s in op["steps"]}
     assert steps == {"shutdown_instances": "completed",
                      "final_snapshot": "pending"}
     assert env.rows.group_row(pg_id)["current_operation_id"] == sub["id"]
     # Asked again while it runs: the same one, not queued twice.
-    again, created = subops.start(req, pg_id, "prepare_failover",
-                                  {"parent_operation_id": parent}, sender)
+    again, created = subops.start(from_peer(req, sender), pg_id,
+                                  "prepare_failover",
+                                  {"parent_operation_id": parent})
     assert not created and again["id"] == sub["id"]
 
 
@@ -585,19 +594,20 @@ def test_a_sub_operation_is_refused_unless_it_makes_sense_here(env, request):
     third = sites_db.get(env.ctx, env.rows.site(
         "third-%s" % uuid.uuid4().hex[:6], "http://third.invalid/v3"))
     with pytest.raises(exception.PeerAuthFailed):
-        subops.start(req, pg_id, "vacate_site", parent, third)
+        subops.start(from_peer(req, third), pg_id, "vacate_site", parent)
     with pytest.raises(exception.PeerAuthFailed):
-        subops.start(req, pg_id, "vacate_site", parent, here)
+        subops.start(from_peer(req, here), pg_id, "vacate_site", parent)
     other = sites_db.get(env.ctx, env.b)
     # The workload runs on B: nothing to stop or vacate here.
     env.rows.set_group(pg_id, current_primary_site_id=env.b)
     with pytest.raises(exception.ProtectionGroupBusy) as err:
-        subops.start(req, pg_id, "vacate_site", parent, other)
+        subops.start(from_peer(req, other), pg_id, "vacate_site", parent)
     assert "current primary" in err.value.message
     env.rows.set_group(pg_id, current_primary_site_id=env.a,
                        status="deleting")
     with pytest.raises(exception.ProtectionGroupBusy):
-        subops.start(req, pg_id, "prepare_failover", parent, other)
+        subops.start(from_peer(req, other), pg_id, "prepare_failover",
+                     parent)
     assert ops_db.list_all(env.ctx, env.project,
                            {"protection_group_id": pg_id}) == []
 
@@ -762,7 +772,7 @@ def test_rollback_of_a_failback_puts_replication_back(env):
     fb = start(env, pg_id, "failback", {"type": "unplanned",
                                         "reverse_replication": True},
                source=env.b, target=env.a)
-    grp = dr_db.get_group_by_id(env.ctx, pg_id)
+    grp = pg_db.get_by_id(env.ctx, pg_id)
     driver = mock_storage.MockStorageDriver(None, grp, {"id": env.a})
     driver.ensure_replication([])
     driver.reverse_replication([])
@@ -801,7 +811,7 @@ def test_pure_async_reversal_is_refused_up_front(env):
 def test_rollback_of_a_planned_failover_restarts_the_source(env):
     pg_id = group(env)
     op_id = start(env, pg_id, "failover", {
-        "type": "planned", subops.CREDENTIAL_KEY: {"id": "kept"}})
+        "type": "planned", engine_subops.CREDENTIAL_KEY: {"id": "kept"}})
     set_steps(env, op_id, validate_sites="completed",
               snapshot_consistency_group="failed")
     calls = []
@@ -810,7 +820,7 @@ def test_rollback_of_a_planned_failover_restarts_the_source(env):
         calls.append((operation, kind, extra))
         return "sub-1", {"start_instances": {"started": ["s1"],
                                              "already_active": []}}
-    env.monkeypatch.setattr(subops, "run_on_source", on_source)
+    env.monkeypatch.setattr(engine_subops, "run_on_source", on_source)
     rb = recovery.rollback(env.req, op_id)  # no peer token in the request
     assert rb["parameters"]["type"] == "planned"
     assert run(env, rb["id"]) == "completed"
@@ -819,7 +829,8 @@ def test_rollback_of_a_planned_failover_restarts_the_source(env):
     assert extra == {"rolled_back_operation_id": op_id}
     # Without a credential of its own the rollback uses the one the
     # failed operation kept.
-    assert operation["parameters"][subops.CREDENTIAL_KEY] == {"id": "kept"}
+    assert operation["parameters"][engine_subops.CREDENTIAL_KEY] == {
+        "id": "kept"}
     result = env.rows.operation(rb["id"])
     assert result["steps"]["restart_source_instances"]["status"] == \
         "completed"
@@ -827,7 +838,7 @@ def test_rollback_of_a_planned_failover_restarts_the_source(env):
 
 def test_restore_source_starts_only_what_protector_stopped(env):
     pg_id = group(env, members=3)
-    members = dr_db.members(env.ctx, pg_id)
+    members = members_db.list_all(env.ctx, pg_id)
     compute = env.cloud.conn.compute
     # Members' instances on this (source) site: two running, one the
     # user had shut down before the failover.

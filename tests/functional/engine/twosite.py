@@ -57,6 +57,8 @@ import requests
 from protector.cloud import connection
 from protector import context as pcontext
 from protector.db import dr as dr_db
+from protector.db import members as members_db
+from protector.db import protection_groups as pg_db
 from protector.db import models
 from protector.db import operations as ops_db
 from protector import exception
@@ -910,8 +912,7 @@ class FakeCloud:
 # -- the source site's protector-api and engine, in process ----------------
 
 class _Req:
-    """What ``dr.actions`` / ``dr.subops`` / the serializer read of a
-    request."""
+    """What the operations serializer reads of a request."""
 
     def __init__(self, ctx, tenant_id, headers=None):
         self.context = ctx
@@ -962,6 +963,7 @@ class FakePeer(peers.Peer):
 
     def _dispatch(self, method, path, body, signed):
         from protector.api.handlers import operations as handler
+        from protector import caller
         from protector.dr import subops
         h = self.h
         req = _Req(h.ctx, h.project, {})
@@ -976,8 +978,9 @@ class FakePeer(peers.Peer):
                       if s["id"] != self.site["id"]][0]
             with h.as_site(self.site):
                 op, created = h.shared_claim(
-                    lambda: subops.start(req, match.group(1), kind, args,
-                                         sender))
+                    lambda: subops.start(
+                        caller.Caller(h.ctx, h.project, peer_site=sender),
+                        match.group(1), kind, args))
             h.source_engine(self.site, op["id"])
             op = ops_db.get_by_id(h.ctx, op["id"])
             return (202 if created else 200), {
@@ -990,7 +993,7 @@ class FakePeer(peers.Peer):
         match = re.match(r"^/protection-groups/([^/]+)$", path)
         if method == "GET" and match:
             # The preflight's peer check: the source knows the group.
-            pg = dr_db.get_group(h.ctx, h.project, match.group(1))
+            pg = pg_db.get(h.ctx, h.project, match.group(1))
             return 200, {"protection_group": {"id": pg["id"],
                                               "name": pg["name"],
                                               "status": pg["status"]}}
@@ -1076,7 +1079,7 @@ class TwoSite:
         from protector.cloud import probe
         from protector.cloud import tokens
         from protector.cloud import trusts
-        from protector.dr import subops
+        from protector.engine import subops
         from protector.engine import tasks
         from protector.engine.tasks import storage_tasks
 
@@ -1236,8 +1239,8 @@ class TwoSite:
             self._hold(holder)
 
     def _hold(self, op_id):
-        dr_db.update_group(self.ctx, self.pg_id,
-                           {"current_operation_id": op_id})
+        pg_db.set_values(self.ctx, self.pg_id,
+                         {"current_operation_id": op_id})
 
     def source_engine(self, site, op_id):
         """The source site's engine: run the sub-operation if queued
@@ -1257,16 +1260,16 @@ class TwoSite:
 
     # -- operations --------------------------------------------------------
 
-    def req(self, headers=None):
-        """A request of the group's project, for the ``dr`` functions the
-        API handlers call (actions.start, recovery.retry/rollback)."""
-        return _Req(self.ctx, self.project, headers)
+    def req(self, peer_token=None):
+        """The caller of the group's project, as the API handlers give it
+        to the ``dr`` functions (actions.start, recovery.retry/rollback)."""
+        from protector import caller
+        return caller.Caller(self.ctx, self.project, peer_token)
 
     def peer_req(self):
-        """A request that carries the caller's token for the other site
+        """A caller that sent its token for the other site
         (``X-Protector-Peer-Token``, the CLI's --secondary-cloud)."""
-        from protector.cloud import tokens
-        return self.req({tokens.PEER_TOKEN_HEADER: "peer-token"})
+        return self.req("peer-token")
 
     def start(self, kind, **args):
         """Queue ``kind`` through the real ``dr.actions.start``."""
@@ -1293,10 +1296,10 @@ class TwoSite:
     # -- reading -----------------------------------------------------------
 
     def group(self):
-        return dr_db.get_group_by_id(self.ctx, self.pg_id)
+        return pg_db.get_by_id(self.ctx, self.pg_id)
 
     def members(self):
-        return dr_db.members(self.ctx, self.pg_id)
+        return members_db.list_all(self.ctx, self.pg_id)
 
     def operation(self, op_id):
         return ops_db.get_by_id(self.ctx, op_id)

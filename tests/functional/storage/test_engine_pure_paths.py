@@ -198,7 +198,7 @@ def test_pure_copies_are_managed_by_source_name_and_stay_bootable(env):
 
 
 def test_copies_on_the_secondary_get_its_own_volume_type(env):
-    """Seed 003: the type may have another name on the secondary; the
+    """doc/api-ref.md: the type may have another name on the secondary; the
     one chosen at group create (remote_volume_type_id) is used there."""
     drv = env.driver(site=SITE_B)
     snap = drv.create_replicated_snapshot(env.volumes, "final:op-4")

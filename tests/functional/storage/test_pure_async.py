@@ -170,8 +170,9 @@ def test_member_missing_from_snapshot_is_a_clear_error(env):
 
 def test_driver_is_registered_and_sides_follow_the_group(env):
     from protector import storage
-    cls = storage.DRIVERS["pure"]
-    assert cls == "protector.storage.pure:PureStorageDriver"
+    from protector.storage import pure
+    assert storage._load("pure") is pure.PureStorageDriver
+    assert {"mock", "pure"} <= set(storage.available())
     a = env.driver(site=SITE_A)
     b = env.driver(site=SITE_B)
     assert a.local is a.arrays["primary"]

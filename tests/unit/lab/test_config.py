@@ -129,7 +129,7 @@ def test_cinder_conf_and_policy(sites):
     assert cinder["lab-b"]["volume_backend_name"] == "lab-b"
     assert cinder["DEFAULT"]["osapi_volume_listen_port"] == "9876"
     policy = yaml.safe_load(config.cinder_policy())
-    # Seed 004, step 3.
+    # doc/deployment.md, "Cinder policy on each site".
     assert policy == {
         "volume_extension:volume_manage": "rule:admin_or_owner",
         "volume_extension:volume_unmanage": "rule:admin_or_owner",
@@ -172,7 +172,7 @@ def test_protector_conf_is_valid_for_protector(sites, tmp_path):
     assert raw["keystone_authtoken"]["password"] == "protector-site-a"
 
 
-def test_catalog_registers_protector_like_seed_004(sites):
+def test_catalog_registers_protector_as_deployment_md_says(sites):
     a = sites[0]
     endpoints = {stype: url for _name, stype, url in a.endpoints()}
     assert endpoints["protector"] == "http://127.0.0.1:9788/v1/%(tenant_id)s"

@@ -50,3 +50,33 @@ def test_uwsgi_wheel_built_once_for_venvs_that_need_it(tmp_path,
     assert len(calls) == 1 and calls[0][-1] == "uwsgi"
     venvs.prebuild_wheels(["glance"], log=lambda m: None)
     assert len(calls) == 1             # already in the wheelhouse
+
+
+def test_uv_installs_when_present_and_pip_when_asked(tmp_path,
+                                                     monkeypatch):
+    uv = tmp_path / "uv"
+    uv.write_text("#!/bin/sh\n")
+    uv.chmod(0o755)
+    monkeypatch.setattr(venvs.shutil, "which", lambda name: str(uv))
+    monkeypatch.setattr(venvs.os.path, "dirname",
+                        lambda p, real=os.path.dirname: (
+                            "/nonexistent" if p == venvs.sys.executable
+                            else real(p)))
+    monkeypatch.delenv("PROTECTOR_LAB_INSTALLER", raising=False)
+    cmd = venvs._install_cmd("/v", "--no-deps", "--force-reinstall", "x")
+    # uv spells pip's --force-reinstall --reinstall.
+    assert cmd == [str(uv), "pip", "install", "--quiet", "--python",
+                   "/v/bin/python", "--no-deps", "--reinstall", "x"]
+    monkeypatch.setenv("PROTECTOR_LAB_INSTALLER", "pip")
+    cmd = venvs._install_cmd("/v", "--no-deps", "--force-reinstall", "x")
+    assert cmd[:3] == ["/v/bin/python", "-m", "pip"]
+    assert cmd[-3:] == ["--no-deps", "--force-reinstall", "x"]
+
+
+def test_no_uv_falls_back_to_pip(monkeypatch):
+    monkeypatch.delenv("PROTECTOR_LAB_INSTALLER", raising=False)
+    monkeypatch.setattr(venvs.shutil, "which", lambda name: None)
+    monkeypatch.setattr(venvs.os, "access", lambda p, mode: False)
+    assert venvs.uv() is None
+    assert venvs._install_cmd("/v", "y")[:3] == ["/v/bin/python", "-m",
+                                                 "pip"]

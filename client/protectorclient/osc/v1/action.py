@@ -11,7 +11,7 @@ host the workload (doc/architecture.md, 6), so
 * failover, test-failover and test-cleanup go to the **secondary** site
   (``--secondary-cloud``) with the primary site's token as peer token;
   an *unplanned* failover proceeds with secondary credentials alone when
-  the primary site cannot be reached (seed 000);
+  the primary site cannot be reached (doc/cli.md);
 * failback goes to the **primary** site (``--os-cloud``) with the
   secondary site's token as peer token.
 """
@@ -214,7 +214,7 @@ class Failover(_ActionCommand):
             try:
                 primary.token()
             except exceptions.ProtectorClientError as exc:
-                # Seed 000: an unplanned failover proceeds with the
+                # doc/cli.md: an unplanned failover proceeds with the
                 # secondary site's credentials only.
                 self.app.stderr.write(
                     "Primary site not usable (%s); continuing with the "

@@ -1,14 +1,14 @@
 """Shared behaviour of every Protector command.
 
-* Exit codes (seed 000): a :class:`~protectorclient.exceptions.
+* Exit codes (doc/cli.md): a :class:`~protectorclient.exceptions.
   ProtectorClientError` is written to stderr and its ``exit_code`` becomes
   the process exit status. OSC's own ``main`` returns whatever
   ``Command.run`` returns, so this is the one place codes 3-5 can escape
   cliff's catch-all (which would turn every exception into 1).
 * Required flags are checked after parsing, so that a missing flag is a
-  "general error" (1) as the seed says, while argparse keeps exit 2 for
+  "general error" (1) as doc/cli.md says, while argparse keeps exit 2 for
   usage errors (unknown command, missing positional, exclusive flags).
-* Output: tables show the columns of the seed's samples; ``-f json|yaml``
+* Output: tables show the columns doc/cli.md lists; ``-f json|yaml``
   give every field the API returned; ``-c`` may pick any field.
 """
 import logging
@@ -120,9 +120,9 @@ def mask_secrets(item, keys):
 def show_columns(item, parsed_args, summary=None, rename=None):
     """(columns, values) for a ShowOne.
 
-    ``summary`` is the seed's table; fields the API returned beyond it are
-    appended when the output is machine-readable or ``-c`` was given.
-    ``rename`` maps an API key to the displayed field name.
+    ``summary`` is the table doc/cli.md lists; fields the API returned
+    beyond it are appended when the output is machine-readable or ``-c``
+    was given. ``rename`` maps an API key to the displayed field name.
     """
     rename = rename or {}
     keys = list(summary) if summary else []

@@ -1,7 +1,7 @@
 """``openstack dr health show``: the local service and the remote sites."""
 from protectorclient.osc.v1 import base
 
-# Seed 000 "Check service health" sample.
+# doc/cli.md, "Health".
 COLUMNS = [("Component", "component"), ("Status", "status"),
            ("Detail", "detail")]
 

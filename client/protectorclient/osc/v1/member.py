@@ -1,16 +1,16 @@
 """Members (VMs) of a protection group.
 
-``openstack dr member add|remove|list|show <pg> ...`` (seed 000) and
+``openstack dr member add|remove|list|show <pg> ...`` and
 ``openstack protector protection-group member-add|member-remove|member-list|
-member-show <pg> ...`` (seed 003).
+member-show <pg> ...`` (doc/cli.md, "Members").
 """
 from protectorclient.osc.v1 import base
 from protectorclient.osc.v1 import protection_group
 
-# Seeds 000 and 003 "member add" samples (003 adds protection_group_id).
+# doc/cli.md, "Members": what member add shows.
 SHOW_COLUMNS = ("id", "protection_group_id", "instance_id", "instance_name",
                 "status", "volumes_added")
-# Seed 003 "member-list" sample, headers as printed there.
+# doc/cli.md, "Members": the member list columns.
 LIST_COLUMNS = [("id", "id"), ("instance_name", "instance_name"),
                 ("status", "status"), ("volumes", "volume_count")]
 LONG_COLUMNS = LIST_COLUMNS + [("instance_id", "instance_id"),

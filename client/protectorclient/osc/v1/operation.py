@@ -22,22 +22,22 @@ OPERATION_TYPES = ("failover", "failback", "test_failover", "test_cleanup",
                    "rollback")
 STATUSES = ("queued", "running", "completed", "failed")
 
-# Seed 000 "operation list" sample.
+# doc/cli.md, "Operations": the list columns.
 LIST_COLUMNS = [("ID", "id"), ("Type", "operation_type"),
                 ("PG Name", "protection_group_name"), ("Status", "status"),
                 ("Progress", "progress")]
 LONG_COLUMNS = LIST_COLUMNS + [("Current Step", "current_step"),
                                ("Started At", "started_at"),
                                ("Completed At", "completed_at")]
-# Seed 000 "Expected final output" table; -f json adds every field (the
-# seed's JSON sample shows steps_completed etc.).
+# doc/cli.md, "Operations": the show table; -f json adds every field, in
+# the order of JSON_ORDER (steps_completed etc.).
 SHOW_COLUMNS = ("id", "operation_type", "status", "progress", "started_at",
                 "completed_at", "error_message")
 JSON_ORDER = ("id", "protection_group_id", "operation_type", "status",
               "source_site_id", "target_site_id", "progress", "started_at",
               "completed_at", "error_message", "steps_completed",
               "steps_failed")
-# What a DR action command prints (seed 000 failover sample).
+# What a DR action command prints (doc/cli.md, "DR operations").
 ACCEPTED_COLUMNS = ("operation_id", "operation_type", "status", "progress")
 
 POLL_INTERVAL = 2.0
@@ -201,7 +201,7 @@ class ShowOperation(base.ShowOne):
             if operation.get("status") == "failed":
                 self.app.stderr.write(failure_message(operation) + "\n")
                 self.exit_code = exceptions.EXIT_ERROR
-        # Machine formats keep the field order of the seed's JSON sample.
+        # Machine formats keep the field order doc/cli.md gives (JSON_ORDER).
         summary = (None if parsed_args.formatter in base.MACHINE_FORMATS
                    else SHOW_COLUMNS)
         return base.show_columns(order_operation(operation), parsed_args,

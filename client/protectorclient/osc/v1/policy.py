@@ -3,7 +3,7 @@ from protectorclient import exceptions
 from protectorclient.osc.v1 import base
 from protectorclient.osc.v1 import protection_group
 
-# Seed 000 "Configure a replication policy" sample.
+# doc/cli.md, "Replication policy".
 COLUMNS = ("protection_group_id", "primary_fa_url", "primary_fa_api_token",
            "secondary_fa_url", "secondary_fa_api_token", "pure_pg_name",
            "replication_interval", "rpo_minutes")
@@ -12,7 +12,7 @@ SECRET_KEYS = ("primary_fa_api_token", "secondary_fa_api_token")
 
 def _policy_columns(policy, parsed_args):
     # The API masks tokens already; mask again so a server bug can never
-    # print a FlashArray token (seed 000: "masked in all command output").
+    # print a FlashArray token (doc/cli.md: "masked in all command output").
     return base.show_columns(base.mask_secrets(policy, SECRET_KEYS),
                              parsed_args, COLUMNS)
 

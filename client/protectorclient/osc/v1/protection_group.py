@@ -5,7 +5,7 @@ from protectorclient.osc.v1 import base
 
 REPLICATION_TYPES = ("async", "sync")
 
-# Seed 000 "Show a Protection Group" sample (create/set show the same),
+# doc/cli.md, "Protection groups" (create/set show the same),
 # plus why the status is what it is and what to run next (issue 11).
 SHOW_COLUMNS = ("id", "name", "status", "status_reason", "next_action",
                 "replication_type", "primary_site",
@@ -100,8 +100,8 @@ class ListProtectionGroup(base.Lister):
         return base.list_columns(items, spec)
 
 
-# Seed 000: show includes "its Consistency Group ID ... replication
-# policy summary"; seed 003: "the linked Consistency Group details".
+# show adds the linked consistency group's details and the replication
+# policy summary (doc/cli.md, "Protection groups").
 SHOW_DETAIL_COLUMNS = SHOW_COLUMNS + ("consistency_group",
                                       "replication_policy")
 
@@ -157,8 +157,8 @@ class ShowProtectionGroup(base.ShowOne):
 
 
 class ShowConsistencyGroup(base.ShowOne):
-    """Show the Cinder consistency group of a protection group (seed 003
-    example 5): its name, status, volume count and both sites' group IDs."""
+    """Show the Cinder consistency group of a protection group (doc/cli.md):
+    its name, status, volume count and both sites' group IDs."""
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)

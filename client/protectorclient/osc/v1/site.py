@@ -6,10 +6,10 @@ from protectorclient import registration
 SITE_TYPES = ("primary", "secondary")
 STATUSES = ("active", "unreachable", "error")
 
-# Seed 000 "Register sites" sample.
+# doc/cli.md, "Sites": what site create shows.
 CREATE_COLUMNS = ("id", "name", "site_type", "auth_url", "region_name",
                   "status")
-# Seed 000 "List registered sites" sample.
+# doc/cli.md, "Sites": the site list columns.
 LIST_COLUMNS = [("ID", "id"), ("Name", "name"), ("Site Type", "site_type"),
                 ("Status", "status")]
 LONG_COLUMNS = LIST_COLUMNS + [("Auth URL", "auth_url"),
@@ -139,7 +139,7 @@ class DeleteSite(base.Command):
 
 
 def render_validation(validation):
-    """Seed 004 example 4 text block."""
+    """The ``site validate`` report of doc/cli.md, "Sites"."""
     lines = ["Site %s: %s" % (validation.get("site"),
                               "reachable" if validation.get("reachable")
                               else "unreachable")]

@@ -1,17 +1,17 @@
 """Metadata sync of a protection group between the two sites.
 
 ``openstack protector protection-group sync-status|sync-force <pg>``
-(seed 003 examples 3 and 4; also under ``openstack dr protection-group``).
-The default output is the seed's text report; ``-f json|yaml`` (or ``-c``)
-give the raw API fields for scripts.
+(also under ``openstack dr protection-group``). The default output is
+the text report of doc/cli.md, "Protection groups"; ``-f json|yaml`` (or
+``-c``) give the raw API fields for scripts.
 """
 import datetime
 
 from protectorclient.osc.v1 import base
 from protectorclient.osc.v1 import protection_group
 
-OK = "\u2705"     # the seed's check mark
-FAIL = "\u274c"   # the seed's cross
+OK = "\u2705"     # the report's check mark
+FAIL = "\u274c"   # the report's cross
 
 
 def _parse_time(value):
@@ -41,7 +41,7 @@ def _ago(value, now):
 
 
 def render_sync_status(status, now=None):
-    """The seed 003 example 3/4 report for a ``sync_status`` body."""
+    """The ``sync-status`` report (doc/cli.md) for a ``sync_status`` body."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     in_sync = bool(status.get("in_sync"))
     local = status.get("local_version")
@@ -102,7 +102,7 @@ def render_sync_status(status, now=None):
 
 
 def render_sync_result(result):
-    """The seed 003 example 4 (second half) report for a ``sync_result``."""
+    """The ``sync-force`` report (doc/cli.md) for a ``sync_result``."""
     site = result.get("remote_site") or "the remote site"
     version = result.get("version")
     ok = result.get("status") == "success"

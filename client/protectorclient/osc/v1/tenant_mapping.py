@@ -1,4 +1,4 @@
-"""``openstack dr tenant mapping create|list|show|delete`` (seed 004).
+"""``openstack dr tenant mapping create|list|show|delete`` (doc/cli.md).
 
 A mapping pairs a project of this site's Keystone with the project of the
 same tenant in the remote site's Keystone; the server syncs it to the
@@ -7,7 +7,7 @@ remote site (the peer token is sent when --secondary-cloud is set).
 from protectorclient import exceptions
 from protectorclient.osc.v1 import base
 
-# Seed 004 example 3 sample.
+# doc/cli.md, "Tenant mappings".
 SHOW_COLUMNS = ("id", "local_tenant", "remote_site", "remote_tenant",
                 "description")
 LIST_COLUMNS = [("ID", "id"), ("Local Tenant", "local_tenant"),

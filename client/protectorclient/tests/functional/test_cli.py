@@ -9,7 +9,7 @@
 * Exit codes 3, 4 and 5 and the DR operation commands run against a small
   HTTP stub speaking doc/api-ref.md, because the server does not implement
   those resources yet; the point is that the *installed openstack binary*
-  exits with the codes of seed 000.
+  exits with the codes of doc/cli.md.
 
 Needs the server package (``protector-api``, ``protector-manage``) on PATH
 or next to the Python interpreter; skipped otherwise (the client installs
@@ -194,7 +194,7 @@ def test_exit_codes_against_server(server):
     # Unknown command -> 2.
     result = run(api, "dr", "site", "frobnicate")
     assert result.returncode == 2
-    # Missing required flag -> 1 (seed 000 lists it as a general error).
+    # Missing required flag -> 1 (doc/cli.md lists it as a general error).
     result = run(api, "dr", "site", "create", "--name", "x")
     assert result.returncode == 1
     assert "--site-type" in result.stderr
@@ -340,7 +340,7 @@ def test_peer_keystone_unreachable_exits_3(stub):
 
 
 def test_global_flags_after_the_command(stub):
-    # Seed 000 writes `--os-cloud site-a` after the subcommand's options.
+    # doc/cli.md: global flags may follow the subcommand's options.
     _Stub.requests.clear()
     result = _stub_run(stub, "dr", "member", "add", "pg-9", "--instance-id",
                        "i-9", "--secondary-cloud", "site-b",

@@ -57,7 +57,7 @@ class TestFailover(ActionTest):
              "flavor_mapping": {"m1.large": "m2.large"}},
             peer=protector_client.PEER_REQUIRED)
         self.client.pg_action.assert_not_called()
-        # Seed 000 failover sample.
+        # doc/cli.md, "DR operations".
         self.assertEqual(("operation_id", "operation_type", "status",
                           "progress"), columns)
         self.assertEqual((fakes.OPERATION["id"], "failover", "running", 10),

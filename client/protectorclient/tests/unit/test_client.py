@@ -171,7 +171,7 @@ class TestClient(testtools.TestCase):
         m.get(BASE + "/sites", exc=requests.exceptions.ConnectionError)
         err = self.assertRaises(exceptions.ProtectorClientError,
                                 self.client.site_list)
-        # Seed 000 exit 3: the site's protector-api does not answer.
+        # doc/cli.md exit 3: the site's protector-api does not answer.
         self.assertEqual(3, err.exit_code)
         self.assertIn("Could not reach protector-api", str(err))
 

@@ -1,4 +1,4 @@
-"""Exit codes of seed 000, derived from API error codes only."""
+"""Exit codes of doc/cli.md, derived from API error codes only."""
 import testtools
 
 from protectorclient import exceptions
@@ -48,8 +48,8 @@ class TestExitCodeFor(testtools.TestCase):
         self.assertEqual("Site site-a is in use (HTTP 409, code "
                          "protector.site.in_use, request req-1)", str(err))
 
-    def test_seed_000_cases_issue_14(self):
-        # A site (not only the peer) unreachable is 3; seed 000's own
+    def test_documented_cases_issue_14(self):
+        # A site (not only the peer) unreachable is 3; doc/cli.md's
         # example of exit 5 is a volume type without replication, which
         # the API answers with 400; any 412 is a precondition.
         self.assertEqual(3, exceptions.exit_code_for(

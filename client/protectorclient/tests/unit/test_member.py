@@ -36,7 +36,7 @@ class TestMember(fakes.TestProtectorCommand):
                                              ["pg", "--member-id", "m1"]))
         self.client.member_remove.assert_called_once_with("pg", "m1")
 
-    def test_list_matches_seed_003(self):
+    def test_list_matches_doc_cli(self):
         self.client.member_list.return_value = [fakes.copy_of(fakes.MEMBER)]
         _, _, (columns, rows) = self.take(member.ListMember, ["pg"])
         self.assertEqual(("id", "instance_name", "status", "volumes"),

@@ -16,7 +16,7 @@ DONE = dict(fakes.OPERATION, status="completed", progress=100,
 
 class TestOperation(fakes.TestProtectorCommand):
 
-    def test_list_matches_seed(self):
+    def test_list_matches_doc_cli(self):
         self.client.operation_list.return_value = [fakes.copy_of(DONE)]
         _, _, (columns, rows) = self.take(operation.ListOperation, [])
         self.assertEqual(("ID", "Type", "PG Name", "Status", "Progress"),
@@ -57,7 +57,7 @@ class TestOperation(fakes.TestProtectorCommand):
         self.assertEqual(1, len(list(rows)))
         self.assertIn("Warning", self.fake_stderr.getvalue())
 
-    def test_show_table_matches_seed(self):
+    def test_show_table_matches_doc_cli(self):
         self.client.operation_show.return_value = fakes.copy_of(DONE)
         _, _, (columns, data) = self.take(operation.ShowOperation,
                                           [DONE["id"]])
@@ -68,7 +68,7 @@ class TestOperation(fakes.TestProtectorCommand):
                           "2025-06-01T10:00:00Z", "2025-06-01T10:07:43Z",
                           None), data)
 
-    def test_show_json_matches_seed(self):
+    def test_show_json_matches_doc_cli(self):
         self.client.operation_show.return_value = fakes.copy_of(DONE)
         self.assertEqual(0, self.run_command(operation.ShowOperation,
                                              [DONE["id"], "-f", "json"]))

@@ -213,7 +213,7 @@ class TestEntryPoints(testtools.TestCase):
             group="openstack.cli.extension")}
         self.assertEqual("protectorclient.osc.plugin", eps["protector"])
 
-    def test_seed_000_commands(self):
+    def test_dr_commands(self):
         eps = self._eps()
         for name in ("site_create", "site_list", "site_show", "site_delete",
                      "site_validate", "protection-group_create",
@@ -260,8 +260,8 @@ class TestEntryPoints(testtools.TestCase):
 class TestStandalone(testtools.TestCase):
     """The client installs and imports without the server package."""
 
-    def test_distribution_is_named_as_seed_003_installs_it(self):
-        # Seed 003: 'pip install protectorclient' (issue 14 item 15).
+    def test_distribution_is_named_as_doc_cli_installs_it(self):
+        # doc/cli.md: 'pip install protectorclient' (issue 14 item 15).
         self.assertEqual("protectorclient", importlib.metadata.metadata(
             "protectorclient")["Name"])
 

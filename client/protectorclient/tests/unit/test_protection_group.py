@@ -51,8 +51,8 @@ class TestProtectionGroup(fakes.TestProtectorCommand):
                          ["volume_type_id"])
 
     def test_create_names_the_secondary_volume_type(self):
-        # Seed 003: the sites may name their types apart; the server looks
-        # the secondary's up (name or ID), so it is sent as given.
+        # doc/api-ref.md: the sites may name their types apart; the server
+        # looks the secondary's up (name or ID), so it is sent as given.
         self.take(pg_cmd.CreateProtectionGroup, self.CREATE_ARGS + [
             "--secondary-volume-type", "replicated-ssd-b"])
         self.sdk.block_storage.find_type.assert_called_once_with(
@@ -119,7 +119,7 @@ class TestProtectionGroup(fakes.TestProtectorCommand):
         else:
             self.client.pg_consistency_group.return_value = cg
 
-    def test_show_matches_seed(self):
+    def test_show_matches_doc_cli(self):
         self.client.pg_show.return_value = fakes.copy_of(fakes.PG)
         self._related()
         _, _, (columns, data) = self.take(pg_cmd.ShowProtectionGroup,
@@ -139,8 +139,8 @@ class TestProtectionGroup(fakes.TestProtectorCommand):
             "remote_sync_status": "SYNCED", "remote_sync_version": 7})
 
     def test_show_has_policy_and_consistency_group(self):
-        # Issue 14 item 7: seed 000's "replication policy summary", seed
-        # 003's "linked Consistency Group details".
+        # Issue 14 item 7: the "replication policy summary" and the
+        # "linked Consistency Group details" (doc/cli.md).
         self.client.pg_show.return_value = fakes.copy_of(fakes.PG)
         self._related(policy=dict(fakes.POLICY, rpo_status="ok"), cg={
             "name": "pg-prod-web-app-cg", "status": "available",

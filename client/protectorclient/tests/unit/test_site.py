@@ -20,7 +20,7 @@ class TestSite(fakes.TestProtectorCommand):
             "name": "site-a", "site_type": "primary",
             "auth_url": "http://site-a-controller:5000/v3",
             "description": "Boston", "region_name": "RegionOne"})
-        # Seed 000 "Register sites" sample.
+        # doc/cli.md, "Sites".
         self.assertEqual(("id", "name", "site_type", "auth_url",
                           "region_name", "status"), columns)
         self.assertEqual((fakes.SITE_A["id"], "site-a", "primary",
@@ -97,7 +97,7 @@ class TestSite(fakes.TestProtectorCommand):
             "replicated_volume_types": ["replicated-async"],
             "capabilities": {}}
         self.assertEqual(0, self.run_command(site.ValidateSite, ["site-a"]))
-        # Seed 004 example 4.
+        # doc/cli.md, "Sites": the validate report.
         self.assertEqual(
             "Site site-a: reachable\nKeystone: OK\nCinder: OK\nNova: OK\n"
             "Neutron: OK\nReplicated volume types found: replicated-async\n",

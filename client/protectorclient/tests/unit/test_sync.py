@@ -1,4 +1,4 @@
-"""protection-group sync-status / sync-force (seed 003 examples 3, 4)."""
+"""protection-group sync-status / sync-force (the reports of doc/cli.md)."""
 import datetime
 import json
 

@@ -20,7 +20,7 @@ class TestTenantMapping(fakes.TestProtectorCommand):
             "remote_site_id": fakes.SITE_B["id"],
             "remote_tenant": "remote-project",
             "description": "myproject tenant mapping"})
-        # Seed 004 example 3.
+        # doc/cli.md, "Tenant mappings".
         self.assertEqual(("id", "local_tenant", "remote_site",
                           "remote_tenant", "description"), columns)
         self.assertEqual("site-b", data[2])
@@ -59,7 +59,7 @@ class TestTenantMapping(fakes.TestProtectorCommand):
 
 class TestHealth(fakes.TestProtectorCommand):
 
-    def test_show_matches_seed(self):
+    def test_show_matches_doc_cli(self):
         self.client.health.return_value = fakes.copy_of(fakes.HEALTH)
         _, _, (columns, rows) = self.take(health.ShowHealth, [])
         self.assertEqual(("Component", "Status", "Detail"), columns)

@@ -28,15 +28,16 @@ mapped flavors' vCPUs and RAM, one port per captured port, a network and a
 subnet for ``--auto-network``. Current usage counts: a failback makes its
 copies before it retires the instances it replaces, so that is the peak.
 """
-from concurrent import futures
 import threading
 
 from oslo_log import log as logging
 
-from protector.db import dr as dr_db
-from protector.dr import check_rows
-from protector.dr import site_checks
-from protector.dr import target_checks
+from protector.common import fanout
+from protector.db import members as members_db
+from protector.db import operations as ops_db
+from protector.preflight import check_rows
+from protector.preflight import site_checks
+from protector.preflight import target_checks
 from protector import exception
 
 LOG = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class Context:
         self.peer_kept = None
         self.service_cloud = service_cloud
         self.engine = engine
-        self.members = dr_db.members(ctx, pg["id"]) if pg else []
+        self.members = members_db.list_all(ctx, pg["id"]) if pg else []
         self._lock = threading.Lock()  # the checks run in parallel
 
     @property
@@ -108,7 +109,6 @@ def check_operation(pc):
     if pc.engine:
         return []  # the operation itself holds the group
     if pg["current_operation_id"]:
-        from protector.db import operations as ops_db
         current = ops_db.get_by_id(pc.ctx, pg["current_operation_id"]) or {}
         exc = exception.OperationConflict(
             pg=pg["name"], operation=pg["current_operation_id"],
@@ -179,10 +179,9 @@ def run(pc):
             # one is the answer, not the names it could not confirm.
             checks = (site_checks.check_trust,) + tuple(
                 c for c in checks if c is not site_checks.check_trust)
-        with futures.ThreadPoolExecutor(max_workers=len(checks)) as pool:
-            jobs = [pool.submit(_safe, fn, pc) for fn in checks]
-            for job in jobs:
-                table += job.result()
+        for rows_of_check in fanout.run(lambda fn: _safe(fn, pc), checks,
+                                        len(checks)):
+            table += rows_of_check
     return {"action": pc.kind,
             "ok": all(r["result"] != FAIL for r in table), "checks": table}
 

@@ -1,21 +1,72 @@
-"""Helpers of the DR operation lab tests, the benchmark and the demo.
+"""Using a running lab: what the lab tests, the benchmarks and scripts do.
 
-``Protector`` drives one site's protector-api over REST as the demo user
-(with the peer site's token in ``X-Protector-Peer-Token``, as the CLI
-does). The engines act through the demo user's trusts, which each site's API
-creates on first use (``protector/cloud/trusts.py``).
+The integration tests (``tests/integration``), ``tools/bench_failover.py``
+and anyone at a Python prompt share these helpers (doc/lab.md, "In
+tests"); nothing here brings a lab up or down except through
+``run_lab``.
+
+* ``run_lab(*args)``: the ``protector-lab`` command.
+* ``Protector``: one site's protector-api over REST as the demo user (or
+  the admin), with the peer site's token in ``X-Protector-Peer-Token``,
+  as the CLI does. The engines act through the demo user's trusts, which
+  each site's API creates on first use (``protector/cloud/trusts.py``).
+* ``site_pair``: site A's and site B's ``Protector``, the sites' IDs and
+  the ``replicated-async`` type; ``register_sites`` registers and pairs
+  the sites first.
+* ``cli`` / ``dr_cli``: the project's ``openstack`` CLI against the lab.
+* ``wait_step``, ``engine_pid``, ``kill``, ``start_engine``: operations
+  and the engines.
+* Quotas of the demo project: ``raise_quotas``, ``default_quotas``,
+  ``volume_usage``, ``make_room``.
+* Workloads: ``make_vm``, ``make_vms``, ``make_group``; the Cinder group
+  of a protection group: ``cinder_group``, ``wait_group_gone``.
+* Clean-up: ``inventory`` (compare before/after), ``delete_servers``,
+  ``delete_group``.
 """
 import concurrent.futures
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
 import time
 import uuid
 
 import requests
 
-API = {"OpenStack-API-Version": "protector 1.2"}
+API_VERSION = "protector 1.2"
+# Cinder's generic groups API (GET /groups).
+VOLUME_GROUPS = {"OpenStack-API-Version": "volume 3.13"}
 
+
+# ---- the protector-lab command ---------------------------------------------
+
+def lab_command():
+    exe = os.path.join(os.path.dirname(sys.executable), "protector-lab")
+    if os.path.exists(exe):
+        return [exe]
+    found = shutil.which("protector-lab")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "protector_lab.cli"]
+
+
+def run_lab(*args, check=True, **kwargs):
+    return subprocess.run(lab_command() + list(args), check=check,
+                          **kwargs)
+
+
+# ---- protector-api over REST -----------------------------------------------
 
 class Protector:
-    def __init__(self, lab, site, peer_site, user="demo"):
+    """One site's protector-api as ``user`` (``demo`` or ``admin``).
+
+    ``version`` is the microversion sent (``None``: no header, so the
+    API's minimum)."""
+
+    def __init__(self, lab, site, peer_site, user="demo",
+                 version=API_VERSION):
         self.lab = lab
         self.info = lab.site(site)
         suffix = "" if user == "demo" else "-admin"
@@ -23,12 +74,18 @@ class Protector:
         self.peer_conn = lab.connect(peer_site + suffix)
         self.project = self.conn.current_project_id
         self.url = "%s/v1/%s" % (self.info.protector_url, self.project)
+        self.headers = ({"OpenStack-API-Version": version} if version
+                        else {})
 
-    def call(self, method, path, body=None, peer=True):
-        headers = dict(API, **{"X-Auth-Token": self.conn.auth_token})
+    def call(self, method, path, body=None, peer=True, project=None):
+        """(status, JSON body or None). ``project``: another project's
+        URL than the user's own."""
+        url = self.url if project is None else "%s/v1/%s" % (
+            self.info.protector_url, project)
+        headers = dict(self.headers, **{"X-Auth-Token": self.conn.auth_token})
         if peer:
             headers["X-Protector-Peer-Token"] = self.peer_conn.auth_token
-        resp = requests.request(method, self.url + path, json=body,
+        resp = requests.request(method, url + path, json=body,
                                 headers=headers, timeout=300)
         return resp.status_code, (resp.json() if resp.content else None)
 
@@ -66,6 +123,104 @@ def register_sites(lab):
     status, body = admin.call("POST", "/sites/site-b/pair", {})
     assert status == 200, body
 
+
+def site_pair(lab, version=API_VERSION):
+    """``{"a", "b", "ids", "volume_type"}``: the demo user's ``Protector``
+    of site A (peer site B) and of site B (peer site A), both sites' IDs
+    by name, and the ID of site A's ``replicated-async`` volume type. The
+    sites must be registered (``register_sites``)."""
+    a = Protector(lab, "site-a", "site-b", version=version)
+    b = Protector(lab, "site-b", "site-a", version=version)
+    ids = {}
+    for name in ("site-a", "site-b"):
+        status, body = a.call("GET", "/sites/%s" % name)
+        assert status == 200, body
+        ids[name] = body["site"]["id"]
+    vtype = a.conn.block_storage.find_type("replicated-async")
+    return {"a": a, "b": b, "ids": ids, "volume_type": vtype.id}
+
+
+# ---- the CLI ---------------------------------------------------------------
+
+def osc():
+    """The ``openstack`` next to this Python (the project venv's, with the
+    protectorclient plugin), else the one on ``PATH``."""
+    exe = os.path.join(os.path.dirname(sys.executable), "openstack")
+    return exe if os.path.exists(exe) else "openstack"
+
+
+def cli(lab, *args, fmt=True):
+    """(exit code, parsed JSON or text, stderr) of ``openstack --os-cloud
+    site-a --secondary-cloud site-b <args> [-f json]``."""
+    cmd = [osc(), "--os-cloud", "site-a", "--secondary-cloud", "site-b"]
+    cmd += list(args)
+    if fmt:
+        cmd += ["-f", "json"]
+    env = lab.env()
+    env.pop("OS_CLOUD", None)
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                            timeout=300)
+    out = result.stdout
+    if fmt and result.returncode == 0:
+        out = json.loads(out)
+    return result.returncode, out, result.stderr
+
+
+def dr_cli(lab, args, timeout=900):
+    """``openstack --os-cloud site-a --secondary-cloud site-b dr ...``
+    (the ``CompletedProcess``)."""
+    exe = os.path.join(os.path.dirname(sys.executable), "openstack")
+    return subprocess.run(
+        [exe, "--os-cloud", "site-a", "--secondary-cloud", "site-b",
+         "dr"] + args, env=lab.env(), text=True, capture_output=True,
+        timeout=timeout)
+
+
+# ---- operations and engines ------------------------------------------------
+
+def wait_step(client, op_id, step, timeout=300):
+    """The operation once it is at ``step`` (or has ended)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _, body = client.call("GET", "/operations/%s" % op_id, peer=False)
+        op = body["operation"]
+        if op["current_step"] == step or op["status"] in ("completed",
+                                                           "failed"):
+            return op
+        time.sleep(0.2)
+    raise AssertionError("step %s never ran" % step)
+
+
+def engine_pid(lab, site):
+    for proc in lab.status()["processes"]:
+        if proc["site"] == site and proc["process"] == "protector-engine":
+            return proc["pid"]
+    raise AssertionError("no protector-engine on %s" % site)
+
+
+def kill(pid):
+    """SIGKILL and wait until the pid is gone (else 'start' finds it still
+    there and does nothing)."""
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with open("/proc/%d/stat" % pid) as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] in "ZX":
+                    return
+        except FileNotFoundError:
+            return
+        assert time.monotonic() < deadline, "engine %d did not die" % pid
+        time.sleep(0.1)
+
+
+def start_engine(site="site-b"):
+    # Through the CLI, so the engine is not a child of this process.
+    run_lab("start", site, "protector-engine", check=True,
+            capture_output=True)
+
+
+# ---- quotas of the demo project --------------------------------------------
 
 def raise_quotas(lab):
     """Room for the 10-VM benchmark and its copies (lab defaults: 10).
@@ -116,6 +271,8 @@ def make_room(lab, site, volumes):
                             volumes=used + volumes)
     return used + volumes
 
+
+# ---- workloads -------------------------------------------------------------
 
 def make_vm(conn, name, flavor="m1.small", network="net-a", data_volumes=1,
             volume_type="replicated-async", image="cirros"):
@@ -179,6 +336,24 @@ def make_group(a, b, ids, volume_type_id, servers, name=None):
         assert status == 201, body
     return pg
 
+
+def cinder_group(conn, group_id):
+    """A Cinder generic group (dict), or None once it is gone."""
+    resp = conn.block_storage.get("/groups/%s" % group_id,
+                                  headers=VOLUME_GROUPS, raise_exc=False)
+    if resp.status_code == 404:
+        return None
+    return resp.json()["group"]
+
+
+def wait_group_gone(conn, group_id, timeout=120):
+    deadline = time.monotonic() + timeout
+    while cinder_group(conn, group_id) is not None:
+        assert time.monotonic() < deadline, "group %s not deleted" % group_id
+        time.sleep(1)
+
+
+# ---- clean-up --------------------------------------------------------------
 
 def inventory(conn):
     """What the demo project has on a site (compare before/after)."""

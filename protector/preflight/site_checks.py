@@ -1,14 +1,22 @@
-"""Preflight checks of what else an operation relies on (dr/preflight.py):
-the arrays (and the RPO, a warning), the source site's protector-api for
-a planned failover/failback, and the Keystone trust the engine acts with.
+"""Preflight checks of what else an operation relies on
+(``preflight/__init__.py``): the arrays (and the RPO, a warning), the
+source site's protector-api for a planned failover/failback, and the
+Keystone trust the engine acts with.
 
 API side these run with the caller's tokens and create nothing (no trust,
 no credential); engine side with the project's trust and the credential
-the request kept (dr/subops.py).
+the request kept (engine/subops.py).
 """
-from protector.db import dr as dr_db
-from protector.dr import check_rows as rows
+from oslo_config import cfg
+
+from protector.cloud import auth
+from protector.cloud import trusts
+from protector.db import replication_policies as policy_db
+from protector.db import trusts as trusts_db
 from protector import exception
+from protector.preflight import check_rows as rows
+from protector import storage
+from protector.storage import rpo
 
 # Short names for the row vocabulary every check uses.
 row, _message = rows.row, rows.message
@@ -19,8 +27,6 @@ def check_storage(pc):
     """The arrays answer (one cheap login each); the recovery point's age
     against the RPO is a warning (an old point is still a point to
     recover from)."""
-    from protector.db import replication_policies as policy_db
-    from protector.storage import rpo
     if not pc.pg["has_policy"]:
         return []
     policy_row = policy_db.get(pc.ctx, pc.pg["id"])
@@ -32,8 +38,6 @@ def check_storage(pc):
 
 
 def _arrays(pc, policy_row):
-    from protector import storage
-    from protector.storage import rpo
     try:
         driver = storage.get_driver(rpo._decrypted(policy_row), pc.pg,
                                     pc.target)
@@ -130,10 +134,6 @@ def _app_credential(auth_ref):
 
 
 def _api_trust(pc):
-    from oslo_config import cfg
-    from protector.cloud import auth
-    from protector.cloud import trusts
-    from protector.db import trusts as trusts_db
     ctx, site, project = pc.ctx, pc.target, pc.pg["project_id"]
     name = site["name"]
     if cfg.CONF.api.auth_strategy != "keystone" or not ctx.auth_token:
@@ -143,7 +143,7 @@ def _api_trust(pc):
     if ctx.project_id != project:
         # An admin acting on another project: the engine uses a trust of
         # that project's own users (trusts.ensure makes none).
-        stored = dr_db.find_trust(ctx, site["id"], project)
+        stored = trusts_db.find(ctx, site["id"], project)
         if stored:
             return row("trust", OK, "the engine uses trust %s of a user of "
                        "project %s on site %s" % (stored, project, name))

@@ -6,6 +6,7 @@ usage come from the target project's Cinder, Nova and Neutron quotas
 failure names the quota, the need, what is free and the fix.
 """
 from protector import exception
+from protector.pgroups import capture
 
 # How to raise a quota (``openstack quota set`` takes each by its name).
 FIX = "openstack quota set --%s %d %s"
@@ -25,7 +26,6 @@ UNITS = {"gigabytes": "GB", "ram": "MB of RAM"}
 def _target_flavor(pc, member, flavors):
     """The flavor the rebuild will use on the target: the mapped name, or
     (a drill) the same name or one of the same vCPUs/RAM/disk."""
-    from protector.dr import actions
     config = member["instance_config"] or {}
     captured = config.get("flavor") or {}
     name = captured.get("original_name") or captured.get("name")
@@ -34,7 +34,7 @@ def _target_flavor(pc, member, flavors):
     for flavor in flavors:
         if name in (flavor.name, getattr(flavor, "id", None)):
             return flavor.vcpus, flavor.ram
-    shape = actions.flavor_shape(captured)
+    shape = capture.flavor_shape(captured)
     if shape is not None:
         return shape[0], shape[1]
     return None

@@ -18,12 +18,6 @@ def checksum(document):
     return hashlib.sha256(canonical(document)).hexdigest()
 
 
-def isotime(value):
-    if value is None:
-        return None
-    return value.replace(microsecond=0).isoformat() + "Z"
-
-
 def deletion(pg_id):
     """The document that tells the peer a group was deleted."""
     return {"id": pg_id, "deleted": True}

@@ -1,4 +1,4 @@
-"""A preflight row, and the refusals the checks carry (dr/preflight.py).
+"""A preflight row, and the refusals the checks carry (preflight/__init__.py).
 
 A row is ``{"check", "result", "detail"}`` plus, for a failure, the
 ``error`` that refuses the operation (``preflight.failure``; never shown).

@@ -1,15 +1,21 @@
-"""Preflight checks of the target cloud (dr/preflight.py): the mapped
+"""Preflight checks of the target cloud (preflight/__init__.py): the mapped
 networks and flavors, the images, the volume type, a cinder-volume
-service and the project's free quota (dr/quotas.py).
+service and the project's free quota (preflight/quotas.py).
 
 Each check is ``check_x(pc) -> [row...]`` for a ``preflight.Context``; a
 listing the target refuses or cannot answer is a warning (not checked),
 except for the mappings, which keep their older rule: a name that cannot
 be confirmed on the target is missing.
 """
-from protector.dr import check_rows as rows
-from protector.dr import quotas
+from openstack import exceptions as sdk_exc
+from oslo_config import cfg
+
 from protector import exception
+from protector.pgroups import capture
+from protector.pgroups import volume_types
+from protector.preflight import check_rows as rows
+from protector.preflight import quotas
+from protector import storage
 
 # Short names for the row vocabulary every check uses.
 row, _message = rows.row, rows.message
@@ -26,8 +32,7 @@ def check_mappings(pc):
     """Every network and flavor the members use, after the mappings,
     exists on the target (a drill keeps the source flavors, or a target
     flavor of the same shape; --auto-network makes its own network)."""
-    from protector.dr import actions
-    networks, flavors = actions._needed_names(pc.members)
+    networks, flavors = capture.needed_names(pc.members)
     out = []
     checks = []
     if not (pc.kind == "test_failover" and pc.args.get("auto_network")):
@@ -90,27 +95,22 @@ def check_mappings(pc):
 
 
 def _without_same_shape(pc, names):
-    from protector.dr import actions
     try:
         shapes = _list(pc, "compute", lambda c: {
-            actions.flavor_shape(f) for f in c.compute.flavors()})
+            capture.flavor_shape(f) for f in c.compute.flavors()})
     except Exception:
         return names
     captured = {}
     for member in pc.members:
         flavor = (member["instance_config"] or {}).get("flavor") or {}
         captured[flavor.get("original_name") or flavor.get("name")] = \
-            actions.flavor_shape(flavor)
+            capture.flavor_shape(flavor)
     return [n for n in names if captured.get(n) not in shapes]
 
 
 def check_images(pc):
     """Image-booted members need their image (by name) on the target; in
     mock storage mode bootable copies are made from an image too."""
-    from oslo_config import cfg
-
-    from protector.engine import tasks
-    from protector import storage
     needed, uncaptured = {}, []
     for member in pc.members:
         config = member["instance_config"] or {}
@@ -130,7 +130,7 @@ def check_images(pc):
         for member in pc.members:
             for vol in member["volumes"]:
                 if vol.get("bootable") or vol.get("boot_index") == 0:
-                    image = tasks.volume_image(member, vol) or \
+                    image = capture.volume_image(member, vol) or \
                         cfg.CONF.storage.mock_image_name
                     mock_needed.setdefault(image, []).append(
                         vol["volume_id"])
@@ -164,7 +164,6 @@ def check_images(pc):
 
 
 def check_volume_type(pc):
-    from protector.pgroups import volume_types
     pg, target = pc.pg, pc.target
     ident = pg["volume_type_id"] if target["id"] == pg["primary_site_id"] \
         else (pg["remote_volume_type_id"] or pg["volume_type_name"])
@@ -185,8 +184,6 @@ def check_volume_type(pc):
 
 
 def check_volume_service(pc):
-    from openstack import exceptions as sdk_exc
-
     def up(conn):
         return [s.host for s in conn.block_storage.services(
             binary="cinder-volume") if s.state == "up"]

@@ -5,30 +5,29 @@ Starts the test Keystone and two protector-api servers (SQLite, mock
 Cinder) that sync to each other, exactly as the functional ``pair``
 fixture does, creates one protection group and then measures:
 
-* ``push``: ``PUT .../metadata`` straight to the peer (what a site does on
-  every modification: token check, checksum, version check, store);
+* ``push``: the signed ``PUT /internal/protection-groups/{id}/metadata``
+  straight to the peer (what a site does on every modification: token
+  check, signature and replay check, checksum, version check, store);
 * ``update``: a whole ``PUT /protection-groups/{id}`` on site A, which
   bumps the version and pushes to site B before it commits.
 
 Prints p50/p95/max in milliseconds. The target for the push is a p50
-under 30 ms. Not a test: speed is never asserted in the test suite.
+under 30 ms. Not a test: speed is never asserted in the test suite. It
+lives under tests/ because it runs on the functional tests' harness
+(the pair of API servers), which tools/ does not import.
 
-    .venv/bin/python tools/bench_sync.py [-n 200]
+    .venv/bin/python -m tests.benchmarks.bench_sync [-n 200]
 """
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+from protector_lab import keystone as ks_mod
 
-from protector_lab import keystone as ks_mod  # noqa: E402
-
-from protector.db import metadata  # noqa: E402
-from tests.functional import conftest  # noqa: E402
+from protector.db import metadata
+from tests.functional import conftest
 
 
 def percentile(values, pct):
@@ -107,8 +106,11 @@ def main():
                                  "checksum": metadata.checksum(document),
                                  "document": document}}
             start = time.perf_counter()
-            status, resp = pair.request("b", "PUT", path + "/metadata",
-                                        body, **user)
+            # The internal route, signed with the pair's key, as site A's
+            # Protector sends it (doc/architecture.md, trust boundaries).
+            status, resp = pair.signed(
+                "b", "PUT", "/internal" + path + "/metadata", body,
+                token=token, project=project)
             pushes.append((time.perf_counter() - start) * 1000)
             assert status == 200, resp
         report("push", pushes)

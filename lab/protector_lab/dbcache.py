@@ -92,18 +92,20 @@ def migrate(venv, names, run_migration):
     """Load the cached dumps of ``names`` ({name: database}) of ``venv``,
     or empty those databases, run ``run_migration()`` (which migrates them
     all) and save dumps of them."""
-    touched = []
-    try:
-        for name, database in names.items():
-            touched.append(database)
+    # Databases holding loaded or half-loaded tables, which would make the
+    # migration fail; one whose dump is missing is still empty.
+    dirty = []
+    for name, database in names.items():
+        try:
             if not load(venv, name, database):
                 break
-        else:
-            return "loaded"
-    except DumpError:
-        pass
-    # Loaded or half-loaded tables would make the migration fail.
-    for database in touched:
+        except DumpError:
+            dirty.append(database)
+            break
+        dirty.append(database)
+    else:
+        return "loaded"
+    for database in dirty:
         empty(database)
     run_migration()
     for name, database in names.items():

@@ -70,7 +70,9 @@ def _still_valid(site, token, trust_id):
     """False only when Keystone says the trust is gone (a deleted or
     expired trust is a 404)."""
     try:
-        with identity.keystone(site, auth.token_plugin(site, token)) as ks:
+        # One Keystone call per check, as it is made on every action.
+        with identity.keystone(site,
+                               auth.bare_token_plugin(site, token)) as ks:
             ks.get_trust(trust_id)
     except sdk_exc.NotFoundException:
         return False

@@ -18,10 +18,15 @@ LOG = logging.getLogger(__name__)
 API_VERSION_HEADER = "OpenStack-API-Version"
 PEER_TOKEN_HEADER = "X-Protector-Peer-Token"
 SERVICE_TYPE = "protector"
-DEFAULT_API_VERSION = "1.2"
+# The newest microversion this client knows (doc/cli.md): a server older
+# than it answers 406; give --os-protector-api-version its maximum then.
+DEFAULT_API_VERSION = "1.4"
 MIN_API_VERSION = "1.1"
 # POST /sites takes the site's ID from this microversion on.
 SITE_ID_API_VERSION = "1.3"
+# Boot tiers: members' priority, groups' tier_delay, member set, and the
+# operations' tiers.
+TIERS_API_VERSION = "1.4"
 
 # How a request uses the peer token.
 PEER_NONE = None          # never sent
@@ -155,6 +160,11 @@ class Client:
         return self.request("POST", "/sites", body={"site": site},
                             peer=peer, api_version=version)["site"]
 
+    def _at_least(self, version):
+        """``version`` for a call that needs it when this client's version
+        is lower (else None: the client's own)."""
+        return version if _older(self.api_version, version) else None
+
     def site_delete(self, site, peer=PEER_NONE):
         return self.delete("/sites/%s" % _quote(site), peer=peer)
 
@@ -185,13 +195,20 @@ class Client:
                         % _quote(pg))["protection_group"]
 
     def pg_create(self, pg):
-        return self.post("/protection-groups", {"protection_group": pg},
-                         peer=PEER_REQUIRED)["protection_group"]
+        version = self._at_least(TIERS_API_VERSION) \
+            if "tier_delay" in pg else None
+        return self.request("POST", "/protection-groups",
+                            body={"protection_group": pg},
+                            peer=PEER_REQUIRED,
+                            api_version=version)["protection_group"]
 
     def pg_update(self, pg, changes):
-        return self.put("/protection-groups/%s" % _quote(pg),
-                        {"protection_group": changes},
-                        peer=PEER_REQUIRED)["protection_group"]
+        version = self._at_least(TIERS_API_VERSION) \
+            if "tier_delay" in changes else None
+        return self.request("PUT", "/protection-groups/%s" % _quote(pg),
+                            body={"protection_group": changes},
+                            peer=PEER_REQUIRED,
+                            api_version=version)["protection_group"]
 
     def pg_delete(self, pg):
         return self.delete("/protection-groups/%s" % _quote(pg),
@@ -220,8 +237,20 @@ class Client:
                         % (_quote(pg), _quote(member_id)))["member"]
 
     def member_add(self, pg, member):
-        return self.post("/protection-groups/%s/members" % _quote(pg),
-                         {"member": member}, peer=PEER_REQUIRED)["member"]
+        version = self._at_least(TIERS_API_VERSION) \
+            if "priority" in member else None
+        return self.request("POST", "/protection-groups/%s/members"
+                            % _quote(pg), body={"member": member},
+                            peer=PEER_REQUIRED,
+                            api_version=version)["member"]
+
+    def member_set(self, pg, member_id, changes):
+        """Change a member (its ``priority``) on both sites."""
+        return self.request("PUT", "/protection-groups/%s/members/%s"
+                            % (_quote(pg), _quote(member_id)),
+                            body={"member": changes}, peer=PEER_REQUIRED,
+                            api_version=self._at_least(
+                                TIERS_API_VERSION))["member"]
 
     def member_remove(self, pg, member_id):
         return self.delete("/protection-groups/%s/members/%s"

@@ -75,6 +75,7 @@ ROUTE_DECLARATIONS = {
     },
     "/v1/{tenant_id}/protection-groups/{pg}/members/{member_id}": {
         "GET": members.show_member,
+        "PUT": members.update_member,
         "DELETE": members.remove_member,
     },
     "/v1/{tenant_id}/tenant-mappings": {

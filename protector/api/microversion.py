@@ -10,6 +10,11 @@ History (keep in step with doc/api-ref.md):
   show per-step detail.
 * 1.3 - ``POST /sites`` takes an optional ``id``, so both sites can hold a
   site under one ID (``site create --secondary-cloud``).
+* 1.4 - boot tiers: members have a ``priority`` (1-5, default 3; taken by
+  member add, changed by the new ``PUT .../members/{id}``), groups a
+  ``tier_delay`` (0-3600 seconds; create and update), and operations show
+  ``tiers`` (per-tier and per-VM timings of the recreate step). Below 1.4
+  these fields are neither shown nor accepted (400 naming 1.4).
 """
 import re
 
@@ -24,7 +29,7 @@ Version = version.Version
 HEADER = "OpenStack-API-Version"
 ENV_KEY = "protector.microversion"
 
-VERSIONS = ["1.1", "1.2", "1.3"]
+VERSIONS = ["1.1", "1.2", "1.3", "1.4"]
 MIN_VERSION_STRING = VERSIONS[0]
 MAX_VERSION_STRING = VERSIONS[-1]
 

@@ -37,6 +37,8 @@ REQUEST_BODIES = {
     (V1 + "/protection-groups/{pg}/sync-force", "POST"):
         pg_schema.SYNC_FORCE,
     (V1 + "/protection-groups/{pg}/members", "POST"): member_schema.CREATE,
+    (V1 + "/protection-groups/{pg}/members/{member_id}", "PUT"):
+        member_schema.UPDATE,
     (V1 + "/protection-groups/{pg}/policy", "PUT"): policy_schema.PUT,
     (V1 + "/protection-groups/{pg}/action", "POST"): op_schema.ACTION,
     (V1 + "/protection-groups/{pg}/preflight", "POST"): op_schema.ACTION,

@@ -30,6 +30,16 @@ class Request(webob.Request):
         return self.urlvars.get("tenant_id")
 
 
+def require_microversion(req, version, what):
+    """400 (naming ``version``) unless the request's microversion is
+    ``version`` or later; ``what`` says what needs it."""
+    if not req.microversion.matches(version):
+        raise exception.Invalid(
+            reason="%s needs microversion %s or later (send "
+            "'OpenStack-API-Version: protector %s')" % (what, version,
+                                                        version))
+
+
 def caller(req, peer_site=None):
     """The plain value the domain layer gets instead of the request:
     context, the URL's project, the peer token if any and (internal
@@ -111,11 +121,32 @@ def extract_json(req, schema):
                                 "%d levels" % MAX_DEPTH)
     _check_text(data)
     try:
-        jsonschema.validate(data, schema,
-                            format_checker=FORMAT_CHECKER)
+        validate(data, schema)
     except jsonschema.ValidationError as exc:
         raise exception.Invalid(reason=_describe(exc))
     return data
+
+
+# Compiled validators by id(schema), each with its schema (which keeps
+# that id taken): jsonschema.validate() checks the schema itself on every
+# call, ~18 ms for a pushed document's (doc/benchmarks.md). Bounded, for
+# schemas a handler builds per request.
+_VALIDATORS = {}
+
+
+def validate(instance, schema):
+    """As ``jsonschema.validate`` (the same best-matching error), with
+    the schema checked and compiled once."""
+    entry = _VALIDATORS.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        entry = (schema, cls(schema, format_checker=FORMAT_CHECKER))
+        if len(_VALIDATORS) < 256:
+            _VALIDATORS[id(schema)] = entry
+    error = jsonschema.exceptions.best_match(entry[1].iter_errors(instance))
+    if error is not None:
+        raise error
 
 
 def _check_text(value, depth=0, where=""):

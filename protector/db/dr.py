@@ -40,6 +40,49 @@ def intend_resource(context, session, op_id, pg_id, site_id, rtype, key,
     return _rr(row)
 
 
+# Keys per IN (...) query (SQLite's bound-parameter limit is far above).
+_CHUNK = 500
+
+
+@db_api.write
+def intend_resources(context, session, op_id, pg_id, site_id, rtype,
+                     items):
+    """``intend_resource`` of many resources in one transaction (a write
+    per item is a commit per item: on SQLite they queue one behind the
+    other). ``items``: ``[(logical key, details)]``; returns {logical
+    key: record}."""
+    keys = [key for key, _ in items]
+    found = {}
+    for i in range(0, len(keys), _CHUNK):
+        for row in session.scalars(sa.select(RR).where(
+                RR.operation_id == op_id, RR.resource_type == rtype,
+                RR.logical_key.in_(keys[i:i + _CHUNK]))):
+            found[row.logical_key] = row
+    for key, details in items:
+        if key not in found:
+            found[key] = RR(id=uuidutils.generate_uuid(),
+                            operation_id=op_id, protection_group_id=pg_id,
+                            site_id=site_id, resource_type=rtype,
+                            logical_key=key, status="creating",
+                            details=json.dumps(details or {},
+                                               sort_keys=True))
+            session.add(found[key])
+    session.flush()
+    return {key: _rr(found[key]) for key in keys}
+
+
+@db_api.write
+def record_resources(context, session, records):
+    """``record_resource`` of many in one transaction: ``records`` is
+    ``[(record id, resource id, status, details or None)]``."""
+    for rr_id, resource_id, status, details in records:
+        values = {"resource_id": resource_id, "status": status}
+        if details is not None:
+            values["details"] = json.dumps(details, sort_keys=True)
+        session.execute(sa.update(RR).where(RR.id == rr_id).values(
+            **values))
+
+
 @db_api.write
 def record_resource(context, session, rr_id, resource_id, status="created",
                     details=None):

@@ -104,7 +104,10 @@ class ProtectionGroup(TimestampMixin, Base):
     __tablename__ = "protection_groups"
     __table_args__ = (
         sa.UniqueConstraint("project_id", "name"),
-        sa.Index(None, "project_id"),
+        # The list's order within a project (created_at, id): a page is
+        # read in index order, not sorted out of all the project's groups
+        # (migration 0004, doc/benchmarks.md).
+        sa.Index(None, "project_id", "created_at", "id"),
         sa.Index(None, "status"),
     )
 
@@ -135,6 +138,11 @@ class ProtectionGroup(TimestampMixin, Base):
     current_operation_id = sa.Column(ID, nullable=True)
     # Test failover currently instantiated (must be cleaned up first).
     active_test_operation_id = sa.Column(ID, nullable=True)
+    # Seconds a recovery waits between two boot tiers (member priorities),
+    # after every VM of the earlier tier is ACTIVE or failed (doc/engine.md
+    # "Boot tiers").
+    tier_delay = sa.Column(sa.Integer, nullable=False, default=0,
+                           server_default="0")
 
 
 class ConsistencyGroup(TimestampMixin, Base):
@@ -180,6 +188,10 @@ class Member(TimestampMixin, Base):
     # Where the instance currently runs (changes on failover/failback).
     current_site_id = sa.Column(ID, sa.ForeignKey("sites.id"), nullable=True)
     current_instance_id = sa.Column(ID, nullable=True)
+    # Boot tier, 1 (first) to 5 (last): a recovery starts the members of a
+    # tier once every VM of the tiers before it is ACTIVE or failed.
+    priority = sa.Column(sa.Integer, nullable=False, default=3,
+                         server_default="3")
 
 
 class MemberVolume(TimestampMixin, Base):

@@ -29,8 +29,8 @@ FIELDS = ("id", "project_id", "name", "description", "status",
           "secondary_site_id", "current_primary_site_id", "volume_type_id",
           "volume_type_name", "remote_volume_type_id", "failover_count",
           "last_failover_at", "metadata_version", "metadata_checksum",
-          "current_operation_id", "active_test_operation_id", "created_at",
-          "updated_at")
+          "current_operation_id", "active_test_operation_id", "tier_delay",
+          "created_at", "updated_at")
 CG_FIELDS = ("id", "protection_group_id", "name", "volume_type_id",
              "volume_type_name", "backend_name", "group_type_id",
              "primary_cg_id", "secondary_cg_id", "status")
@@ -43,27 +43,70 @@ def _site_names(session):
         sa.select(models.Site.id, models.Site.name)).all())
 
 
-def _to_dict(session, row, names=None):
+# Rows per IN (...) of the batched reads below: under SQLite's oldest
+# limit of 999 bound parameters, and a page of max_limit groups takes a
+# few of them.
+CHUNK = 500
+
+
+def _chunks(ids):
+    ids = list(ids)
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
+def _by_group(session, query, column, ids):
+    """Rows of ``query`` for the groups ``ids`` (``column`` IN ids), in a
+    fixed number of statements whatever the number of groups."""
+    out = []
+    for chunk in _chunks(ids):
+        out.extend(session.execute(query.where(column.in_(chunk))).all())
+    return out
+
+
+def _to_dicts(session, rows, names=None):
+    """The dicts of group ``rows``: their consistency group, member count,
+    policy and sync record read for all of them at once (a list of 1,000
+    groups is a handful of statements, not five per group)."""
+    rows = list(rows)
+    if not rows:
+        return []
     names = names if names is not None else _site_names(session)
-    data = {f: getattr(row, f) for f in FIELDS}
-    for key in ("primary_site", "secondary_site", "current_primary_site"):
-        data[key] = names.get(data[key + "_id"])
-    cg = session.scalars(sa.select(CG).where(
-        CG.protection_group_id == row.id)).first()
-    data["consistency_group_id"] = cg.id if cg else None
-    data["member_count"] = session.scalar(
-        sa.select(sa.func.count()).select_from(models.Member).where(
-            models.Member.protection_group_id == row.id))
-    data["has_policy"] = bool(session.scalar(
-        sa.select(sa.func.count()).select_from(models.ReplicationPolicy)
-        .where(models.ReplicationPolicy.protection_group_id == row.id)))
-    sync = session.scalars(sa.select(SYNC).where(
-        SYNC.protection_group_id == row.id)).first()
-    data["sync"] = {f: getattr(sync, f) for f in SYNC_FIELDS} \
-        if sync else None
-    if sync:
-        data["sync"]["peer_site"] = names.get(sync.peer_site_id)
-    return data
+    ids = [r.id for r in rows]
+    cgs = dict(_by_group(session, sa.select(CG.protection_group_id, CG.id),
+                         CG.protection_group_id, ids))
+    M = models.Member
+    counts = dict(_by_group(
+        session, sa.select(M.protection_group_id, sa.func.count())
+        .group_by(M.protection_group_id), M.protection_group_id, ids))
+    RP = models.ReplicationPolicy
+    policies = {g for g, in _by_group(
+        session, sa.select(RP.protection_group_id), RP.protection_group_id,
+        ids)}
+    syncs = {r[0]: r[1:] for r in _by_group(
+        session, sa.select(SYNC.protection_group_id,
+                           *(getattr(SYNC, f) for f in SYNC_FIELDS)),
+        SYNC.protection_group_id, ids)}
+    out = []
+    for row in rows:
+        data = {f: getattr(row, f) for f in FIELDS}
+        for key in ("primary_site", "secondary_site",
+                    "current_primary_site"):
+            data[key] = names.get(data[key + "_id"])
+        data["consistency_group_id"] = cgs.get(row.id)
+        data["member_count"] = counts.get(row.id, 0)
+        data["has_policy"] = row.id in policies
+        sync = syncs.get(row.id)
+        data["sync"] = dict(zip(SYNC_FIELDS, sync)) if sync else None
+        if sync:
+            data["sync"]["peer_site"] = names.get(data["sync"][
+                "peer_site_id"])
+        out.append(data)
+    return out
+
+
+def _to_dict(session, row, names=None):
+    return _to_dicts(session, [row], names)[0]
 
 
 def find_row(session, project_id, ident, lock=False):
@@ -117,8 +160,7 @@ def list_all(context, session, project_id, filters=None, limit=None):
         query = query.where(getattr(PG, key) == value)
     if limit:
         query = query.limit(limit)
-    names = _site_names(session)
-    return [_to_dict(session, r, names) for r in session.scalars(query)]
+    return _to_dicts(session, session.scalars(query))
 
 
 @db_api.write
@@ -174,6 +216,10 @@ def _document(session, row):
         "replication_type", "volume_type_id", "volume_type_name",
         "remote_volume_type_id", "failover_count")}
     doc["last_failover_at"] = times.isotime(row.last_failover_at)
+    # Only when set: a group without a delay keeps the document (and the
+    # checksum) it had before boot tiers existed (db/members.py).
+    if row.tier_delay:
+        doc["tier_delay"] = row.tier_delay
     for key in ("primary_site", "secondary_site", "current_primary_site"):
         doc[key] = names.get(getattr(row, key + "_id"))
     cg = session.scalars(sa.select(CG).where(
@@ -205,9 +251,14 @@ GUARDS = {
     "creating": lambda: (PG.status == "creating",),
     # Name/description: any status but the two lifecycle ones.
     "settled": lambda: (PG.status.notin_(("creating", "deleting")),),
+    # A member's boot tier: as "settled", and no operation running (a
+    # recovery reads the tiers when it starts them).
+    "quiet": lambda: (PG.status.notin_(("creating", "deleting")),
+                      PG.current_operation_id.is_(None)),
 }
 NEEDED = {"idle": "'active'", "creating": "'creating'",
-          "settled": "other than 'creating' or 'deleting'"}
+          "settled": "other than 'creating' or 'deleting'",
+          "quiet": "other than 'creating' or 'deleting'"}
 
 
 def _raise_guard(session, pg_id, guard, action):
@@ -216,7 +267,7 @@ def _raise_guard(session, pg_id, guard, action):
                           .execution_options(populate_existing=True)).first()
     if row is None:
         raise exception.ProtectionGroupNotFound(pg=pg_id)
-    if guard == "idle" and row.current_operation_id:
+    if guard in ("idle", "quiet") and row.current_operation_id:
         op = session.get(models.Operation, row.current_operation_id)
         raise exception.GroupOperationRunning(
             pg=row.name, operation=row.current_operation_id,
@@ -248,6 +299,15 @@ def check_idle(context, session, pg_id, action):
     if row is not None and (row.current_operation_id or
                             row.active_test_operation_id):
         _raise_guard(session, pg_id, "idle", action)
+
+
+@db_api.read
+def check_no_operation(context, session, pg_id, action):
+    """409 now if an operation holds the group (the early read of the
+    'quiet' guard, which ``bump_version(when='quiet')`` repeats)."""
+    row = session.get(PG, pg_id)
+    if row is not None and row.current_operation_id:
+        _raise_guard(session, pg_id, "quiet", action)
 
 
 @db_api.write
@@ -293,8 +353,25 @@ def stale_lifecycle(context, session, before):
         PG.status.in_(("creating", "deleting")),
         sa.func.coalesce(PG.updated_at, PG.created_at) < before).order_by(
         PG.created_at)
-    names = _site_names(session)
-    return [_to_dict(session, r, names) for r in session.scalars(query)]
+    return _to_dicts(session, session.scalars(query))
+
+
+def _operation_dicts(session, rows):
+    """{operation id: the dict ``latest_operation`` returns}, the steps of
+    all ``rows`` in one statement per chunk."""
+    OS = models.OperationStep
+    steps = {}
+    for op_id, name, status in _by_group(
+            session, sa.select(OS.operation_id, OS.name, OS.status)
+            .order_by(OS.operation_id, OS.position), OS.operation_id,
+            [r.id for r in rows]):
+        steps.setdefault(op_id, []).append({"name": name, "status": status})
+    return {row.id: {"id": row.id, "operation_type": row.operation_type,
+                     "status": row.status, "error_code": row.error_code,
+                     "error_message": row.error_message,
+                     "parameters": json.loads(row.parameters)
+                     if row.parameters else {},
+                     "steps": steps.get(row.id, [])} for row in rows}
 
 
 @db_api.read
@@ -302,27 +379,41 @@ def latest_operation(context, session, pg):
     """What ``next_action`` reads: the operation holding the group, else
     its newest top-level operation on this site (None if it never had
     one). Plain dict with its steps' names and statuses."""
+    return _latest_operations(session, [pg]).get(pg["id"])
+
+
+@db_api.read
+def latest_operations(context, session, pgs):
+    """``latest_operation`` of each group of ``pgs``: {group id: dict},
+    in a fixed number of statements (the list of groups shows each one's
+    ``next_action``)."""
+    return _latest_operations(session, pgs)
+
+
+def _latest_operations(session, pgs):
     OP = models.Operation
-    row = None
-    if pg.get("current_operation_id"):
-        row = session.get(OP, pg["current_operation_id"])
-    if row is None:
-        row = session.scalars(sa.select(OP).where(
-            OP.protection_group_id == pg["id"],
-            OP.parent_operation_id.is_(None)).order_by(
-            OP.created_at.desc(), OP.id.desc()).limit(1)).first()
-    if row is None:
-        return None
-    steps = session.execute(sa.select(
-        models.OperationStep.name, models.OperationStep.status).where(
-        models.OperationStep.operation_id == row.id).order_by(
-        models.OperationStep.position)).all()
-    return {"id": row.id, "operation_type": row.operation_type,
-            "status": row.status, "error_code": row.error_code,
-            "error_message": row.error_message,
-            "parameters": json.loads(row.parameters)
-            if row.parameters else {},
-            "steps": [{"name": n, "status": s} for n, s in steps]}
+    held = {pg["current_operation_id"]: pg["id"] for pg in pgs
+            if pg.get("current_operation_id")}
+    found = {}
+    for chunk in _chunks(held):
+        for row in session.scalars(sa.select(OP).where(OP.id.in_(chunk))):
+            found[held[row.id]] = row
+    rest = [pg["id"] for pg in pgs if pg["id"] not in found]
+    if rest:
+        # The newest top-level operation of each group: ROW_NUMBER over
+        # the group's operations (SQLite >= 3.25, MariaDB >= 10.2).
+        newest = sa.func.row_number().over(
+            partition_by=OP.protection_group_id,
+            order_by=(OP.created_at.desc(), OP.id.desc())).label("n")
+        for chunk in _chunks(rest):
+            ranked = sa.select(OP.id, newest).where(
+                OP.protection_group_id.in_(chunk),
+                OP.parent_operation_id.is_(None)).subquery()
+            for row in session.scalars(sa.select(OP).join(
+                    ranked, ranked.c.id == OP.id).where(ranked.c.n == 1)):
+                found[row.protection_group_id] = row
+    ops = _operation_dicts(session, list(found.values()))
+    return {pg_id: ops[row.id] for pg_id, row in found.items()}
 
 
 @db_api.write
@@ -446,6 +537,7 @@ def apply_replica(context, session, project_id, version, checksum,
         "name", "description", "status", "status_reason",
         "replication_type", "volume_type_id", "volume_type_name",
         "remote_volume_type_id", "failover_count")}
+    values["tier_delay"] = document.get("tier_delay") or 0
     values.update(sites)
     last = document.get("last_failover_at")
     try:

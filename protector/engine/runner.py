@@ -15,7 +15,9 @@ already completed or skipped, and:
   the operator retries or rolls back, ``dr/recovery.py``); the peer
   credential is kept for that retry or rollback (it expires by itself);
 * stops between steps when the engine is asked to stop (``should_stop``),
-  leaving the operation ``running`` for its restart to resume.
+  leaving the operation ``running`` for its restart to resume; a step
+  that waits (``flows.pause``, e.g. between boot tiers) stops waiting
+  then, and stays ``running`` to be re-run by the restart.
 
 Every write carries the owner (``engine_host``); an engine that lost its
 operation to another engine gets ``OperationLost`` and stops quietly.
@@ -102,7 +104,8 @@ def run_operation(ctx: Any, op_id: str, host: str,
                 # each step: plain data, like the rest of the store.
                 store["step"] = step.name
                 store["inputs"] = flows.inputs_of(flow, step, store)
-                _run_step(ctx, op_id, host, step, store, states)
+                with flows.stopping(should_stop):
+                    _run_step(ctx, op_id, host, step, store, states)
                 db.update_owned(ctx, op_id, host,
                                 {"progress": _progress(flow, states)})
         except StepFailed as failed:
@@ -143,6 +146,10 @@ def run_operation(ctx: Any, op_id: str, host: str,
         LOG.warning("Operation %s was taken over by another engine; this "
                     "engine stops working on it", op_id)
         return None
+    except flows.Interrupted:
+        LOG.info("Stopping in step %s of operation %s; it is re-run when "
+                 "an engine restarts", store.get("step"), op_id)
+        return None
 
 
 def _run_step(ctx: Any, op_id: str, host: str, step: flows.Step,
@@ -160,7 +167,7 @@ def _run_step(ctx: Any, op_id: str, host: str, step: flows.Step,
     except flows.Skip as skip:
         result = {"skipped": skip.reason}
         status = "skipped"
-    except db.OperationLost:
+    except (db.OperationLost, flows.Interrupted):
         raise
     except Exception as exc:
         code, message = _error_of(exc)

@@ -33,7 +33,7 @@ from protector import volume_groups
 
 LOG = logging.getLogger(__name__)
 
-MUTABLE = ("name", "description")
+MUTABLE = ("name", "description", "tier_delay")
 # Progress of a delete, in status_reason (read by engine/reconcile.py and
 # pgroups/remedies.py): before the peer is told, and after it accepted.
 DELETE_STARTED = "deleting: telling the peer site"
@@ -109,7 +109,8 @@ def create(caller, body):
         "primary_site_id": primary["id"],
         "secondary_site_id": secondary["id"],
         "volume_type_id": vt["id"], "volume_type_name": vt["name"],
-        "remote_volume_type_id": remote_vt["id"]})
+        "remote_volume_type_id": remote_vt["id"],
+        "tier_delay": body.get("tier_delay", 0)})
     made = []
     try:
         cg_name = "pg-%s-cg" % body["name"]

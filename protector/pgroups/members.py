@@ -34,6 +34,7 @@ COMPUTE_MICROVERSION = "2.79"
 # What a refused change was (the 409 message: "... before you <action>").
 ADD = "add a member"
 REMOVE = "remove a member"
+SET = "change a member's priority"
 
 
 def _attr(obj, name, default=None):
@@ -229,7 +230,9 @@ def add(caller, pg_ident, body):
                 "protection_group_id": pg["id"], "project_id": project,
                 "instance_id": instance_id, "instance_name": server.name,
                 "instance_config": config, "current_site_id": site["id"],
-                "current_instance_id": instance_id}, volumes)
+                "current_instance_id": instance_id,
+                "priority": body.get("priority", db.DEFAULT_PRIORITY)},
+                volumes)
             _, version, checksum, doc = pg_db.bump_version(
                 ctx, project, pg["id"], when="idle", action=ADD)
             push(version, checksum, doc)
@@ -242,6 +245,28 @@ def add(caller, pg_ident, body):
         raise
     # The arrays replicate the new volumes from now on (with a policy).
     replication.replicate(ctx, pg)
+    return member
+
+
+def set_priority(caller, pg_ident, member_id, priority):
+    """Move a member to boot tier ``priority`` on both sites (or on
+    neither: the change commits only once the peer accepted it)."""
+    ctx, project = caller.context, caller.tenant_id
+    pg = pg_db.get(ctx, project, pg_ident)
+    member = db.get(ctx, pg["id"], member_id)
+    if member["priority"] == priority:
+        return member  # nothing to change, nothing to push
+    # 409 now while an operation runs; bump_version(when='quiet') repeats
+    # the check in its conditional write.
+    pg_db.check_no_operation(ctx, pg["id"], SET)
+    primary, secondary = groups.group_sites(ctx, pg)
+    _, peer_site = sites.split_sites(primary, secondary)
+    peer = peers.resolve(caller, project, peer_site)
+    with groups.synced_change(caller, pg, peer) as push:
+        member = db.set_priority(ctx, member["id"], priority)
+        _, version, checksum, doc = pg_db.bump_version(
+            ctx, project, pg["id"], when="quiet", action=SET)
+        push(version, checksum, doc)
     return member
 
 

@@ -2,7 +2,7 @@
 from protector.policies import base
 
 rules = base.crud("members", "/v1/{tenant_id}/protection-groups/{pg}/members",
-                  ("index", "show", "create", "delete"))
+                  ("index", "show", "create", "update", "delete"))
 
 
 def list_rules():

@@ -129,6 +129,8 @@ def _bodies(alpha, alpha_project):
         ("/protection-groups/{pg}/sync-force", "POST"): {},
         ("/protection-groups/{pg}/members", "POST"): {"member": {
             "instance_id": str(uuid.uuid4())}},
+        ("/protection-groups/{pg}/members/{member_id}", "PUT"): {
+            "member": {"priority": 1}},
         ("/protection-groups/{pg}/policy", "PUT"): {"policy": policy},
         ("/protection-groups/{pg}/action", "POST"): {"failover": {
             "type": "unplanned"}},

@@ -46,8 +46,7 @@ def receive_metadata(req):
                                 "its UUID")
     if not body["document"].get("deleted"):
         try:
-            jsonschema.validate(body["document"], pg_schema.DOCUMENT,
-                                format_checker=util.FORMAT_CHECKER)
+            util.validate(body["document"], pg_schema.DOCUMENT)
         except jsonschema.ValidationError as exc:
             where = "/".join(str(p) for p in exc.absolute_path)
             raise exception.Invalid(reason="metadata document %s: %s" % (

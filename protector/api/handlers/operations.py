@@ -11,6 +11,8 @@ from protector.dr import recovery
 from protector import exception
 
 FILTERS = ("protection_group_id", "status", "operation_type")
+# From this microversion an operation shows ``tiers``.
+TIERS_VERSION = "1.4"
 
 
 def serialize(req, op):
@@ -43,6 +45,10 @@ def serialize(req, op):
             "completed_at": times.isotime(s["completed_at"]),
             "error_message": s["error_message"],
             "result": s["result"]} for s in steps]
+    if req.microversion.matches(TIERS_VERSION):
+        # Per boot tier and per VM timings of the recreate step
+        # (engine/tasks/compute_tasks.py TierLog); [] before it ran.
+        data["tiers"] = (op.get("result") or {}).get("tiers") or []
     return data
 
 

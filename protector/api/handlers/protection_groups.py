@@ -16,9 +16,10 @@ from protector.pgroups import remedies
 from protector.storage import rpo
 
 
-def serialize(pg, ctx=None):
+def serialize(pg, ctx=None, version=None):
     """The API form of a group; with ``ctx``, ``next_action`` (what to run
-    next, from its status and latest operation: pgroups/remedies.py)."""
+    next, from its status and latest operation: pgroups/remedies.py);
+    ``version``: the request's microversion (``tier_delay`` from 1.4)."""
     sync = pg.get("sync") or {}
     data = {k: pg[k] for k in (
         "id", "project_id", "name", "description", "status",
@@ -35,9 +36,14 @@ def serialize(pg, ctx=None):
     data["updated_at"] = times.isotime(pg["updated_at"])
     data["remote_sync_status"] = sync.get("status")
     data["remote_sync_version"] = sync.get("remote_version")
+    # A list reads every group's latest operation at once (list_groups).
+    latest = pg["latest_operation"] if "latest_operation" in pg else \
+        db.latest_operation(ctx, pg) if ctx is not None else None
     data["next_action"] = remedies.next_action(
-        pg, db.latest_operation(ctx, pg),
+        pg, latest,
         cfg.CONF.engine.lifecycle_stale_after) if ctx is not None else None
+    if version is not None and version.matches(schema.TIER_DELAY_VERSION):
+        data["tier_delay"] = pg["tier_delay"]
     return data
 
 
@@ -46,15 +52,19 @@ def list_groups(req):
     filters = {k: req.GET[k] for k in ("name", "status") if k in req.GET}
     rows = db.list_all(req.context, req.tenant_id, filters,
                        limit=cfg.CONF.api.max_limit)
+    latest = db.latest_operations(req.context, rows)
+    for row in rows:
+        row["latest_operation"] = latest.get(row["id"])
     return util.json_response(
-        req, {"protection_groups": [serialize(r, req.context)
+        req, {"protection_groups": [serialize(r, req.context,
+                                              req.microversion)
                                     for r in rows]})
 
 
 def show_group(req):
     util.authorize(req, "protector:protection_groups:show")
     pg = db.get(req.context, req.tenant_id, req.urlvars["pg"])
-    data = serialize(pg, req.context)
+    data = serialize(pg, req.context, req.microversion)
     # Replication lag against the policy's RPO (asks the arrays; show
     # only, not list).
     data.update(rpo.status(pg, policy_db.get(req.context, pg["id"])))
@@ -64,19 +74,29 @@ def show_group(req):
 def create_group(req):
     util.authorize(req, "protector:protection_groups:create")
     body = util.extract_json(req, schema.CREATE)["protection_group"]
+    _check_tier_delay(req, body)
     pg = groups.create(util.caller(req), body)
     location = "%s/%s" % (req.path_url.rstrip("/"), pg["id"])
     return util.json_response(req, {"protection_group": serialize(
-        pg, req.context)}, status=201, headers={"Location": location})
+        pg, req.context, req.microversion)}, status=201,
+        headers={"Location": location})
 
 
 def update_group(req):
     util.authorize(req, "protector:protection_groups:update")
     _reject_immutable(req)
     body = util.extract_json(req, schema.UPDATE)["protection_group"]
+    _check_tier_delay(req, body)
     pg = groups.update(util.caller(req), req.urlvars["pg"], body)
     return util.json_response(req, {"protection_group": serialize(
-        pg, req.context)})
+        pg, req.context, req.microversion)})
+
+
+def _check_tier_delay(req, body):
+    if "tier_delay" in body:
+        util.require_microversion(req, schema.TIER_DELAY_VERSION,
+                                  "'tier_delay'")
+        body["tier_delay"] = int(body["tier_delay"])
 
 
 def _reject_immutable(req):

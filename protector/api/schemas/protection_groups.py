@@ -1,5 +1,15 @@
 """Request schemas for protection groups and their metadata sync."""
 from protector.api import schemas
+from protector.db import members as members_db
+
+# From this microversion a group has ``tier_delay`` (doc/api-ref.md).
+TIER_DELAY_VERSION = "1.4"
+MAX_TIER_DELAY = 3600
+TIER_DELAY = {
+    "type": "integer", "minimum": 0, "maximum": MAX_TIER_DELAY,
+    "description": "Microversion 1.4 or later: seconds a recovery waits "
+    "between two boot tiers, after every VM of the earlier tier is ACTIVE "
+    "or failed (0-%d, default 0)." % MAX_TIER_DELAY}
 
 CREATE = {
     "type": "object",
@@ -20,6 +30,7 @@ CREATE = {
                     "Default: the type of the primary type's name there, "
                     "else the one replicated type there whose "
                     "replication_type matches on a comparable backend.")),
+                "tier_delay": TIER_DELAY,
             },
             "required": ["name", "replication_type", "primary_site_id",
                          "secondary_site_id", "volume_type_id"],
@@ -49,6 +60,7 @@ UPDATE = {
             "properties": {
                 "name": schemas.NAME,
                 "description": schemas.DESCRIPTION,
+                "tier_delay": TIER_DELAY,
             },
             "additionalProperties": False,
         },
@@ -147,6 +159,10 @@ _MEMBER = {
         "instance_config": {"type": ["object", "null"]},
         "current_site": _text(255),
         "current_instance_id": _id(),
+        # Left out when it is the default (db/members.py).
+        "priority": {"type": "integer",
+                     "minimum": members_db.MIN_PRIORITY,
+                     "maximum": members_db.MAX_PRIORITY},
         "volumes": {"type": "array", "maxItems": 256, "items": _VOLUME},
     },
     "required": ["id", "instance_id", "status", "volumes"],
@@ -199,6 +215,9 @@ DOCUMENT = {
         "remote_volume_type_id": _id(),
         "failover_count": _count(null=False),
         "last_failover_at": _TIME,
+        # Left out when 0 (db/protection_groups.py).
+        "tier_delay": {"type": "integer", "minimum": 0,
+                       "maximum": MAX_TIER_DELAY},
         "consistency_group": _CONSISTENCY_GROUP,
         "members": {"type": "array", "maxItems": 10000, "items": _MEMBER},
         "policy": _POLICY,

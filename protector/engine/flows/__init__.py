@@ -35,8 +35,11 @@ queued by an earlier version resumes under the same names.
 ``REGISTRY`` maps operation types to factories; ``get_flow`` and
 ``step_names`` are what the API and the engine call.
 """
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+import contextlib
+import contextvars
 import dataclasses
+import time
 from typing import Any, Optional
 
 # What a task gets: plain data only (see the rules above), rebuilt from
@@ -59,6 +62,47 @@ class Skip(Exception):
 
 class FlowError(ValueError):
     """A flow whose declarations do not hold (a programming error)."""
+
+
+class Interrupted(Exception):
+    """Raised by ``pause`` when the engine stops while a step waits: the
+    runner leaves the step ``running``, and the engine's restart re-runs
+    it (steps are idempotent)."""
+
+
+# Whether the engine that runs the current step is stopping: set by the
+# runner around each step (runner.run_operation's ``should_stop``), read
+# by ``pause``. Plain data stays in the store; this is the one callable.
+_STOPPING: contextvars.ContextVar[Callable[[], bool]] = \
+    contextvars.ContextVar("protector_engine_stopping",
+                           default=lambda: False)
+# How often a pause looks at the engine's stop flag.
+PAUSE_TICK = 0.5
+
+
+@contextlib.contextmanager
+def stopping(should_stop: Callable[[], bool]) -> Iterator[None]:
+    """Steps run in this block see ``should_stop`` (the runner's)."""
+    token = _STOPPING.set(should_stop)
+    try:
+        yield
+    finally:
+        _STOPPING.reset(token)
+
+
+def pause(seconds: float) -> None:
+    """Wait ``seconds`` in a step (e.g. between boot tiers), or raise
+    ``Interrupted`` as soon as the engine stops, so a stopping engine is
+    not held up by a long wait."""
+    should_stop = _STOPPING.get()
+    deadline = time.monotonic() + seconds
+    while True:
+        if should_stop():
+            raise Interrupted()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(left, PAUSE_TICK))
 
 
 @dataclasses.dataclass(frozen=True)

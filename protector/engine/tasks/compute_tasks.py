@@ -4,18 +4,29 @@ Every server and network is recorded as a ``RecoveryResource`` before it
 is created and carries the operation's ID in its metadata/description, so
 a re-run finds it (by record, else by name and marker) instead of creating
 a duplicate, and test cleanup removes exactly what the test made.
-Instances are rebuilt in parallel, at most ``[engine]
-max_parallel_instances`` at a time.
+
+Instances are rebuilt tier by tier (doc/engine.md "Boot tiers"): the
+members of one ``priority`` form a tier, lowest first; a tier starts once
+every VM of the tier before it is ACTIVE or has failed, and the group's
+``tier_delay`` seconds after that. Within a tier the VMs are built in
+parallel, at most ``[engine] max_parallel_instances`` at a time. A failed
+VM does not stop the later tiers; the step fails at the end with the
+first error. The timings go to the operation's ``tiers`` as they happen.
 """
 import ipaddress
+import threading
+import time
 
 from openstack import exceptions as sdk_exc
 from oslo_config import cfg
 from oslo_log import log as logging
+from oslo_utils import timeutils
 
 from protector.common import fanout
+from protector.common import times
 from protector.db import dr as dr_db
 from protector.db import members as members_db
+from protector.db import operations as ops_db
 from protector.engine import flows
 from protector.engine import tasks
 from protector import exception
@@ -154,6 +165,7 @@ def _build_one(ctx, store, cloud, member, volumes, purpose, test_network):
         {"purpose": purpose, "member_id": member["id"], "name": name})
     with cloud.guard("compute"):
         server = _find_server(conn, rec, name, operation["id"])
+    made = server is None
     if server is None:
         bdm = []
         for vol in member["volumes"]:
@@ -225,17 +237,172 @@ def _build_one(ctx, store, cloud, member, volumes, purpose, test_network):
             raise exception.CloudServiceError(
                 service="Nova", site=cloud.site["name"],
                 reason="instance %s did not become ACTIVE: %s" % (name, exc))
-    return member["id"], server.id
+    return server.id, made
+
+
+class TierLog:
+    """The tiers of one run of a recreate step, as ``operation show``
+    gives them (``tiers``, microversion 1.4): per tier its priority,
+    status (pending, waiting, running, completed, failed), the delay
+    waited before it, when it started and finished; per VM its status
+    (pending, building, active, failed), when its build started, when it
+    became ACTIVE or failed, the seconds in between and the error.
+
+    Saved in the operation's result when a tier starts, waits or ends, and
+    when a VM is done, but then at most every ``SAVE_INTERVAL`` seconds:
+    the record of a large group is large, and its VMs finish in parallel
+    (one lock for the state, one for the writes, so that a later state is
+    never overwritten by an earlier one)."""
+
+    SAVE_INTERVAL = 5.0
+
+    def __init__(self, ctx, op_id, tiers):
+        self.ctx, self.op_id = ctx, op_id
+        self.lock = threading.Lock()
+        self.saving = threading.Lock()
+        self.saved_at = None
+        self.clock = {}  # tier index or (index, member id) -> monotonic
+        self.made = {}  # member id -> whether this run created its server
+        self.tiers = [{
+            "tier": index + 1, "priority": priority, "status": "pending",
+            "delay_seconds": 0, "started_at": None, "finished_at": None,
+            "duration_seconds": None,
+            "instances": [{
+                "member_id": m["id"], "instance_name": m["instance_name"],
+                "server_id": None, "status": "pending", "started_at": None,
+                "active_at": None, "failed_at": None, "seconds": None,
+                "error": None} for m in members]}
+            for index, (priority, members) in enumerate(tiers)]
+        self.vms = {(index, vm["member_id"]): vm
+                    for index, tier in enumerate(self.tiers)
+                    for vm in tier["instances"]}
+        self.save()
+
+    def save(self, force=True):
+        with self.saving:
+            now = time.monotonic()
+            if not force and self.saved_at is not None and \
+                    now - self.saved_at < self.SAVE_INTERVAL:
+                return
+            self.saved_at = now
+            with self.lock:
+                snapshot = [dict(t, instances=[dict(i) for i in
+                                               t["instances"]])
+                            for t in self.tiers]
+            try:
+                ops_db.update_result(self.ctx, self.op_id,
+                                     {"tiers": snapshot})
+            except Exception:  # timings only: the recovery goes on
+                LOG.warning("Could not record the boot tiers of operation "
+                            "%s", self.op_id, exc_info=True)
+
+    def waiting(self, index, delay):
+        with self.lock:
+            self.tiers[index].update(status="waiting", delay_seconds=delay)
+        self.save()
+
+    def tier_started(self, index):
+        with self.lock:
+            self.tiers[index].update(status="running", started_at=_now())
+            self.clock[index] = time.monotonic()
+        self.save()
+
+    def tier_finished(self, index):
+        with self.lock:
+            tier = self.tiers[index]
+            failed = any(i["status"] == "failed" for i in tier["instances"])
+            tier.update(status="failed" if failed else "completed",
+                        finished_at=_now(), duration_seconds=round(
+                            time.monotonic() - self.clock[index], 3))
+        self.save()
+
+    def vm_started(self, index, member_id):
+        # Saved with the next save (a VM done, the tier's end).
+        with self.lock:
+            self.vms[index, member_id].update(status="building",
+                                              started_at=_now())
+            self.clock[index, member_id] = time.monotonic()
+
+    def vm_done(self, index, member_id, server_id=None, made=False,
+                error=None):
+        with self.lock:
+            seconds = round(time.monotonic() -
+                            self.clock[index, member_id], 3)
+            vm = self.vms[index, member_id]
+            if error is None:
+                vm.update(status="active", server_id=server_id,
+                          active_at=_now(), seconds=seconds)
+                self.made[member_id] = made
+            else:
+                vm.update(status="failed", failed_at=_now(),
+                          seconds=seconds, error=getattr(
+                              error, "message", None) or str(error))
+        self.save(force=False)
+
+    def all_found(self, index):
+        """Whether every VM of tier ``index`` was already built by an
+        earlier run of the step (then a re-run need not wait again)."""
+        with self.lock:
+            return all(i["status"] == "active" and
+                       not self.made.get(i["member_id"])
+                       for i in self.tiers[index]["instances"])
+
+    def servers(self):
+        with self.lock:
+            return {i["member_id"]: i["server_id"] for t in self.tiers
+                    for i in t["instances"] if i["status"] == "active"}
+
+
+def _now():
+    return times.isotime(timeutils.utcnow())
+
+
+def tiers_of(members):
+    """[(priority, [members])], lowest priority first; members keep
+    their order within a tier."""
+    by_priority = {}
+    for member in members:
+        priority = member.get("priority") or members_db.DEFAULT_PRIORITY
+        by_priority.setdefault(priority, []).append(member)
+    return sorted(by_priority.items())
 
 
 def _recreate(ctx, store, purpose, volumes, test_network=None):
-    members = members_db.list_all(ctx, tasks.op(store)["protection_group_id"])
+    operation = tasks.op(store)
+    members = members_db.list_all(ctx, operation["protection_group_id"])
+    delay = tasks.group(ctx, store)["tier_delay"] or 0
     cloud = tasks.target_cloud(ctx, store)
-    built = fanout.run(
-        lambda m: _build_one(ctx, store, cloud, m, volumes, purpose,
-                             test_network),
-        members, CONF.engine.max_parallel_instances)
-    return {"servers": dict(built)}
+    tiers = tiers_of(members)
+    log = TierLog(ctx, operation["id"], tiers)
+    errors = []
+    for index, (priority, tier) in enumerate(tiers):
+        # The tier before has ended (every VM ACTIVE or failed); a re-run
+        # that found all of it built does not wait again.
+        if index and delay and not log.all_found(index - 1):
+            log.waiting(index, delay)
+            LOG.info("Operation %s: waiting %d s before boot tier %d "
+                     "(priority %d)", operation["id"], delay, index + 1,
+                     priority)
+            flows.pause(delay)
+        log.tier_started(index)
+
+        def build(member, index=index):
+            log.vm_started(index, member["id"])
+            try:
+                server_id, made = _build_one(ctx, store, cloud, member,
+                                             volumes, purpose, test_network)
+            except Exception as exc:
+                log.vm_done(index, member["id"], error=exc)
+                raise
+            log.vm_done(index, member["id"], server_id, made)
+        try:
+            fanout.run(build, tier, CONF.engine.max_parallel_instances)
+        except Exception as exc:  # the later tiers still start
+            errors.append(exc)
+        log.tier_finished(index)
+    if errors:
+        raise errors[0]
+    return {"servers": log.servers()}
 
 
 def recreate_instances(ctx, store):

@@ -27,7 +27,6 @@ import threading
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from protector.common import fanout
 from protector.db import dr as dr_db
 from protector.db import members as members_db
 from protector.db import protection_groups as pg_db
@@ -72,13 +71,21 @@ def _stale_servers(ctx, conn, members, keep):
             if sid in present and sid not in keep}
 
 
-def _retire(ctx, store, cloud, row, group):
+def _request_delete(cloud, row):
     conn = cloud.conn
-    server_id = row["details"]["server_id"]
     with cloud.guard("compute"):
-        server = conn.compute.find_server(server_id, ignore_missing=True)
+        server = conn.compute.find_server(row["details"]["server_id"],
+                                          ignore_missing=True)
         if server is not None:
             conn.compute.delete_server(server)
+    return server
+
+
+def _retire(ctx, store, cloud, row, group, server):
+    conn = cloud.conn
+    server_id = row["details"]["server_id"]
+    if server is not None:
+        with cloud.guard("compute"):
             conn.compute.wait_for_delete(server, wait=SERVER_TIMEOUT)
     vols = row["details"]["volumes"]
     vgroups, cg_id, serial = group
@@ -100,7 +107,9 @@ def retire_previous_instances(ctx, store):
     conn = cloud.conn
     with cloud.guard("compute"):
         stale = _stale_servers(ctx, conn, members, keep)
-    for server_id, member_id in sorted(stale.items()):
+
+    def record(item):
+        server_id, member_id = item
         with cloud.guard("compute"):
             volumes = source_tasks.keep_volumes(cloud, server_id)
         # Recorded once, before the delete: a re-run reads the volumes
@@ -110,15 +119,21 @@ def retire_previous_instances(ctx, store):
             operation["target_site_id"], RTYPE, "retire:%s" % server_id,
             {"server_id": server_id, "member_id": member_id,
              "volumes": volumes})
+    # A few API calls each (source_tasks.REQUEST_WIDTH), not one by one.
+    source_tasks.fan_requests(record, sorted(stale.items()))
     every = dr_db.resources(ctx, op_id=operation["id"], rtype=RTYPE)
     rows = [r for r in every if r["status"] != "retired"]
     vgroups, cg_id = _consistency_group(ctx, store, cloud)
     # One group update at a time (Cinder refuses a second while the group
-    # is 'updating'); the slow part, deleting servers, stays parallel.
+    # is 'updating'); the slow part, deleting servers, stays parallel:
+    # every delete requested first, then the waits and the unmanages.
     serial = threading.Lock()
-    fanout.run(lambda r: _retire(ctx, store, cloud, r,
-                                 (vgroups, cg_id, serial)),
-               rows, CONF.engine.max_parallel_instances)
+    servers = source_tasks.fan_requests(
+        lambda r: _request_delete(cloud, r), rows)
+    source_tasks.fan_requests(
+        lambda pair: _retire(ctx, store, cloud, pair[0],
+                             (vgroups, cg_id, serial), pair[1]),
+        list(zip(rows, servers)))
     retired = [r["details"]["server_id"] for r in every]
     volumes = [v for r in every for v in r["details"]["volumes"]]
     added = []

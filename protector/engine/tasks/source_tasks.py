@@ -54,6 +54,19 @@ def _parallel(fn, items):
     return fanout.run(fn, items, CONF.engine.max_parallel_instances)
 
 
+# A stop or delete request is a few API calls that Nova answers at once
+# (it casts the work to the compute host, which is not capped like
+# builds), so requests go out this many at a time, and the waits for
+# them come after all were requested: N servers take one stop's time
+# plus the requests, not N / max_parallel_instances stops in a row.
+REQUEST_WIDTH = 16
+
+
+def fan_requests(fn, items):
+    return fanout.run(fn, items, max(REQUEST_WIDTH,
+                                     CONF.engine.max_parallel_instances))
+
+
 def shutdown_instances(ctx, store):
     """Graceful shutdown (Nova os-stop: ACPI, then power off after the
     guest's shutdown timeout) of the members' instances on this site."""
@@ -65,22 +78,37 @@ def shutdown_instances(ctx, store):
     ours = {r["logical_key"] for r in dr_db.resources(
         ctx, op_id=operation["id"], rtype=STOPPED)}
 
-    def stop(member):
+    def find(member):
         server_id = _instance(member)
-        key = "server:%s" % server_id
         with cloud.guard("compute"):
             server = conn.compute.find_server(server_id, ignore_missing=True)
-            if server is None:
-                return ("missing", server_id)
-            if server.status == "SHUTOFF" and key not in ours:
-                return ("already_stopped", server_id)
-            # Recorded before the stop: a rollback starts it again.
-            rec = dr_db.intend_resource(
-                ctx, operation["id"], operation["protection_group_id"],
-                operation["target_site_id"], STOPPED, key,
-                {"server_id": server_id, "member_id": member["id"]})
-            if server.status == "ACTIVE":
+        if server is None:
+            return ("missing", server_id, None, member)
+        if server.status == "SHUTOFF" and \
+                "server:%s" % server_id not in ours:
+            return ("already_stopped", server_id, None, member)
+        return ("stopped", server_id, server, member)
+
+    found = fan_requests(find, _members_here(ctx, store))
+    stopping = [f for f in found if f[0] == "stopped"]
+    # Recorded before the stops (one transaction): a rollback starts them
+    # again.
+    recs = dr_db.intend_resources(
+        ctx, operation["id"], operation["protection_group_id"],
+        operation["target_site_id"], STOPPED,
+        [("server:%s" % server_id, {"server_id": server_id,
+                                     "member_id": member["id"]})
+         for _, server_id, _, member in stopping])
+
+    def stop(item):
+        _, server_id, server, _ = item
+        if server.status == "ACTIVE":
+            with cloud.guard("compute"):
                 conn.compute.stop_server(server)
+
+    def wait(item):
+        _, server_id, server, _ = item
+        with cloud.guard("compute"):
             try:
                 conn.compute.wait_for_server(server, status="SHUTOFF",
                                              wait=SERVER_TIMEOUT)
@@ -89,11 +117,16 @@ def shutdown_instances(ctx, store):
                     service="Nova", site=cloud.site["name"],
                     reason="instance %s did not shut down: %s" %
                     (server_id, exc))
-        dr_db.record_resource(ctx, rec["id"], server_id)
-        return ("stopped", server_id)
+        return server_id
 
+    # Every stop requested first (the guests shut down together), then
+    # the waits: most find their server SHUTOFF at the first look.
+    fan_requests(stop, stopping)
+    stopped = fan_requests(wait, stopping)
+    dr_db.record_resources(ctx, [(recs["server:%s" % s]["id"], s,
+                                  "created", None) for s in stopped])
     out = {"stopped": [], "already_stopped": [], "missing": []}
-    for state, server_id in _parallel(stop, _members_here(ctx, store)):
+    for state, server_id, _, _ in found:
         out[state].append(server_id)
     return out
 
@@ -152,11 +185,17 @@ def delete_instances(ctx, store):
                 return None
             keep_volumes(cloud, server.id)
             conn.compute.delete_server(server)
-            conn.compute.wait_for_delete(server, wait=SERVER_TIMEOUT)
-        return server_id
+        return server
 
-    deleted = [s for s in _parallel(delete, _members_here(ctx, store)) if s]
-    return {"deleted": deleted}
+    def wait(server):
+        with cloud.guard("compute"):
+            conn.compute.wait_for_delete(server, wait=SERVER_TIMEOUT)
+
+    # As the shutdown: every delete requested, then the waits.
+    deleting = [s for s in fan_requests(delete, _members_here(ctx, store))
+                if s is not None]
+    fan_requests(wait, deleting)
+    return {"deleted": [s.id for s in deleting]}
 
 
 def unmanage(cloud, vol_id):
@@ -185,12 +224,15 @@ def unmanage_volumes(ctx, store):
     forgets them, the array keeps them (Cinder's volume_unmanage policy:
     doc/deployment.md)."""
     cloud = tasks.target_cloud(ctx, store)
+    volumes = [vol["current_volume_id"] or vol["volume_id"]
+               for member in _members_here(ctx, store)
+               for vol in member["volumes"]]
+    # Each is a look-up and an os-unmanage that Cinder answers at once:
+    # requests, not waits, so REQUEST_WIDTH at a time, not one by one.
+    done = fan_requests(lambda vol_id: unmanage(cloud, vol_id), volumes)
     out = {"unmanaged": [], "missing": []}
-    for member in _members_here(ctx, store):
-        for vol in member["volumes"]:
-            vol_id = vol["current_volume_id"] or vol["volume_id"]
-            out["unmanaged" if unmanage(cloud, vol_id) else
-                "missing"].append(vol_id)
+    for vol_id, unmanaged in zip(volumes, done):
+        out["unmanaged" if unmanaged else "missing"].append(vol_id)
     return out
 
 

@@ -165,12 +165,14 @@ def _promote(ctx, store, purpose):
     snap = flows.read(store, "snapshot")
     snap = dict(snap, volumes=_sources(ctx, store, snap))
     grp = tasks.group(ctx, store)
-    records = {}
-    for vol in snap["volumes"]:
-        records[vol["volume_id"]] = dr_db.intend_resource(
-            ctx, operation["id"], grp["id"], operation["target_site_id"],
-            "volume", "volume:%s" % vol["volume_id"],
-            {"purpose": purpose, "member_id": vol.get("member_id")})
+    # All recorded before any is made, in one transaction.
+    intended = dr_db.intend_resources(
+        ctx, operation["id"], grp["id"], operation["target_site_id"],
+        "volume", [("volume:%s" % vol["volume_id"],
+                    {"purpose": purpose, "member_id": vol.get("member_id")})
+                   for vol in snap["volumes"]])
+    records = {vol["volume_id"]: intended["volume:%s" % vol["volume_id"]]
+               for vol in snap["volumes"]}
     cloud = []
 
     def factory():

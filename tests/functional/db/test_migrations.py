@@ -80,3 +80,46 @@ def test_sync_test_catches_a_missing_migration(tmp_path):
         diff = _compare(engine)
         assert any(d[0] == "add_column" and d[3].name == "region_name"
                    for d in diff), diff
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0003_gives_existing_rows_the_default_tiers(tmp_path, backend):
+    """Members of before boot tiers land in the middle tier (3), groups
+    get no delay: a recovery runs as it did (one tier)."""
+    with backend(tmp_path) as engine:
+        migration.upgrade("0002", engine=engine)
+        now = "2026-12-01 00:00:00"
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO sites (id, name, site_type, auth_url, status, "
+                "created_at) VALUES ('s1', 'site-a', 'primary', "
+                "'http://a/v3', 'active', :now)"), {"now": now})
+            conn.execute(sa.text(
+                "INSERT INTO protection_groups (id, project_id, name, "
+                "status, replication_type, primary_site_id, "
+                "secondary_site_id, current_primary_site_id, "
+                "volume_type_id, failover_count, metadata_version, "
+                "created_at) VALUES ('pg1', 'p', 'pg', 'active', 'async', "
+                "'s1', 's1', 's1', 'vt', 0, 1, :now)"), {"now": now})
+            for member in ("m1", "m2"):
+                conn.execute(sa.text(
+                    "INSERT INTO members (id, protection_group_id, "
+                    "project_id, instance_id, status, created_at) VALUES "
+                    "(:id, 'pg1', 'p', :id, 'protected', :now)"),
+                    {"id": member, "now": now})
+        migration.upgrade("0003", engine=engine)
+        assert migration.version(engine) == "0003"
+        with engine.connect() as conn:
+            assert conn.execute(sa.text(
+                "SELECT id, priority FROM members ORDER BY id")).all() == [
+                ("m1", 3), ("m2", 3)]
+            assert conn.execute(sa.text(
+                "SELECT tier_delay FROM protection_groups")).scalar() == 0
+            # A row written without them (an older writer) gets them too.
+            conn.execute(sa.text(
+                "INSERT INTO members (id, protection_group_id, project_id, "
+                "instance_id, status, created_at) VALUES ('m3', 'pg1', 'p', "
+                "'m3', 'protected', :now)"), {"now": now})
+            assert conn.execute(sa.text(
+                "SELECT priority FROM members WHERE id = 'm3'")).scalar() \
+                == 3

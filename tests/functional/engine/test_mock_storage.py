@@ -132,7 +132,11 @@ def test_copies_keep_the_source_name_description_and_metadata(engine_db):
     driver = _driver(engine_db, cloud)
     snap = driver.latest_replicated_snapshot(VOLUMES)
     driver.promote_volumes(snap, "op-7")
-    boot, data = cloud.block.created
+    # Copies are made in parallel: find each by its copy key, not by the
+    # order the threads happened to create them in.
+    created = {c["metadata"]["protector_copy_key"]: c
+               for c in cloud.block.created}
+    boot, data = created["op-7:boot-1"], created["op-7:data-1"]
     assert boot["name"] == "web-boot" and data["name"] is None
     assert boot["description"] == "the web server's root disk"
     assert boot["metadata"] == {"tier": "web",

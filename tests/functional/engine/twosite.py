@@ -18,7 +18,12 @@ A failed call changes nothing, except ``lost_response`` (the request
 took effect, keystoneauth raised ConnectTimeout). Transitions (BUILD ->
 ACTIVE, creating -> available, a stop or start) complete by the next
 read after the request: a ``wait_for_*`` that timed out leaves the
-resource there, ready, as a slow cloud would.
+resource there, ready, as a slow cloud would. A slow Nova:
+``cloud.build_seconds`` keeps a new server in BUILD that long
+(``wait_for_server`` polls, outside the cloud's lock, as the SDK does),
+and a server named in ``cloud.build_fails`` ends its build in ERROR.
+``cloud.timeline()`` gives when each server was created and became
+ACTIVE or ERROR (boot tier tests).
 
 ``TwoSite`` builds a protection group (servers and volumes on site A),
 starts operations through the real ``dr.actions.start`` and runs them
@@ -46,6 +51,7 @@ import itertools
 import json
 import re
 import threading
+import time
 import types
 import uuid
 
@@ -53,6 +59,7 @@ from keystoneauth1 import exceptions as ks_exc
 from openstack import exceptions as sdk_exc
 from oslo_config import cfg
 import requests
+import sqlalchemy as sa
 
 from protector.cloud import connection
 from protector import context as pcontext
@@ -130,14 +137,17 @@ class _Fault:
         self.hits = 0
 
 
-def api(fn):
+def api(fn, name=None):
     """A cloud API call: counted, may be faulted, runs under the lock."""
-    name = fn.__name__
+    name = name or fn.__name__
 
     @functools.wraps(fn)
     def call(self, *args, **kwargs):
         cloud = self.cloud
         key = "%s.%s" % (self.service, name)
+        # Hooks for a cloud with a latency model (tests/benchmarks/
+        # simcloud.py): no-ops here, and outside the lock.
+        cloud.before_call(self.service, name)
         with cloud.lock:
             cloud.calls[key] = cloud.calls.get(key, 0) + 1
             if cloud.down:
@@ -151,7 +161,8 @@ def api(fn):
             if fault is not None:
                 # The call reached the cloud; its answer was lost.
                 raise fault_error("lost_response", self.service, name)
-            return result
+        cloud.after_call(self.service, name, result)
+        return result
     return call
 
 
@@ -250,20 +261,28 @@ class Compute(_Proxy):
             cloud.ports[str(uuid.uuid4())] = {
                 "network_id": net_id, "device_id": sid,
                 "fixed_ips": [{"ip_address": address}] if address else []}
+        now = time.monotonic()
         srv = {"id": sid, "name": attrs["name"], "status": "BUILD",
-               "pending": "ACTIVE", "flavor_id": flavor["id"],
+               "pending": "ERROR" if attrs["name"] in cloud.build_fails
+               else "ACTIVE", "flavor_id": flavor["id"],
                "metadata": dict(attrs.get("metadata") or {}),
                "attachments": attached, "image_id": attrs.get("image_id"),
                "key_name": attrs.get("key_name"),
                "security_groups": attrs.get("security_groups"),
-               "seq": next(cloud.seq)}
+               "seq": next(cloud.seq), "created_at": now,
+               "ready_at": now + cloud.build_seconds}
         cloud.servers[sid] = srv
         cloud.created.append(("server", sid))
         return cloud.server_obj(srv, settle=False)
 
-    @api
     def wait_for_server(self, server, status="ACTIVE", failures=None,
                         interval=2, wait=120, callback=None):
+        # A slow build (build_seconds): poll outside the lock, so the
+        # other builds go on meanwhile; then the counted call answers.
+        self.cloud.wait_built(_id(server), wait)
+        return self._wait_for_server(server, status, failures)
+
+    def _wait(self, server, status="ACTIVE", failures=None):
         srv = self._server(server, missing_ok=False)
         if srv["status"] == status:
             return self.cloud.server_obj(srv)
@@ -274,6 +293,8 @@ class Compute(_Proxy):
         raise sdk_exc.ResourceTimeout(
             "Timeout waiting for server %s to transition to %s (it is %s)"
             % (srv["id"], status, srv["status"]))
+
+    _wait_for_server = api(_wait, name="wait_for_server")
 
     @api
     def stop_server(self, server):
@@ -738,6 +759,9 @@ class FakeCloud:
             "extra_specs": {"replication_enabled": "<is> True",
                             "replication_type": "<in> async"}}}
         self.keypairs = set()
+        # A slow Nova (see the module docstring).
+        self.build_seconds = 0
+        self.build_fails = set()
         self.quotas = {
             "compute": {"instances": 20, "cores": 40, "ram": 51200},
             "block_storage": {"volumes": 50, "gigabytes": 1000,
@@ -762,6 +786,14 @@ class FakeCloud:
 
     def site_cloud(self):
         return FakeSiteCloud(self.site, self)
+
+    # -- hooks (a subclass with a latency model overrides them) --------------
+
+    def before_call(self, service, name):
+        """Called before each API call, outside the lock."""
+
+    def after_call(self, service, name, result):
+        """Called after each API call that answered, outside the lock."""
 
     # -- faults --------------------------------------------------------------
 
@@ -795,12 +827,39 @@ class FakeCloud:
     def settle(self):
         """Finish pending transitions: every read after a request sees the
         cloud done with it (a wait that timed out left it pending)."""
+        now = time.monotonic()
         for srv in self.servers.values():
-            if srv.get("pending"):
+            if srv.get("pending") and srv.get("ready_at", 0) <= now:
+                if srv["status"] == "BUILD":
+                    # When the build ended (not when it was noticed).
+                    srv["built_at"] = max(srv["ready_at"],
+                                          srv["created_at"])
                 srv["status"], srv["pending"] = srv["pending"], None
         for vol in self.volumes.values():
             if vol.get("pending"):
                 vol["status"], vol["pending"] = vol["pending"], None
+
+    def wait_built(self, server_id, wait):
+        """Until the server's build time is over (or ``wait`` seconds)."""
+        deadline = time.monotonic() + wait
+        while True:
+            with self.lock:
+                srv = self.servers.get(server_id)
+                ready = srv.get("ready_at", 0) if srv else 0
+            now = time.monotonic()
+            if ready <= now or now >= deadline:
+                return
+            time.sleep(min(ready - now, deadline - now, 0.01))
+
+    def timeline(self):
+        """{server name: {"created", "built", "status"}}: monotonic times
+        of the servers Protector made here (BUILD -> ACTIVE or ERROR)."""
+        with self.lock:
+            self.settle()
+            return {s["name"]: {"created": s["created_at"],
+                                "built": s.get("built_at"),
+                                "status": s["status"]}
+                    for s in self.servers.values() if "created_at" in s}
 
     def server_obj(self, srv, settle=True):
         if settle:
@@ -950,6 +1009,7 @@ class FakePeer(peers.Peer):
         if cloud.down:
             raise exception.PeerUnreachable(
                 site=self.site["name"], reason="connection refused")
+        self.h.peer_call(self.site, method, path)
         try:
             status, out = self._dispatch(method, path, body, signed)
         except exception.ProtectorException as exc:
@@ -1018,8 +1078,6 @@ def _fast_sqlite(mp, rows_engine):
     the mock array): a scenario commits a few hundred times, and the
     crash safety fsync buys is not what these tests are about. Both
     open a new connection per use, so a connect hook covers them."""
-    import sqlalchemy as sa
-
     from protector.db import api as db_api
     from protector.storage import mock as mock_storage
     for engine in (db_api.get_engine(), rows_engine):
@@ -1038,6 +1096,10 @@ def _fast_sqlite(mp, rows_engine):
 class TwoSite:
     """A protection group on two fake sites, run by the real engine."""
 
+    # The clouds' class (tests/benchmarks/simcloud.py: one with a latency
+    # model and concurrency caps).
+    cloud_class = FakeCloud
+
     def __init__(self, rows, monkeypatch, members=2, volumes=2, tag=None,
                  width=None):
         self.rows = rows
@@ -1053,7 +1115,7 @@ class TwoSite:
             "b": rows.site("twosite-b", "http://twosite-b.invalid/v3",
                            "http://twosite-b.invalid:8788")}
         self.sites = {k: self._site(v) for k, v in self.site_ids.items()}
-        self.clouds = {k: FakeCloud(self.sites[k], self.project)
+        self.clouds = {k: self.cloud_class(self.sites[k], self.project)
                        for k in ("a", "b")}
         self.a, self.b = self.clouds["a"], self.clouds["b"]
         self._install(monkeypatch)
@@ -1148,6 +1210,10 @@ class TwoSite:
         CONF.clear_override("site_name")
         CONF.clear_override("max_parallel_instances", group="engine")
 
+    def peer_call(self, site, method, path):
+        """Hook: a request to ``site``'s protector-api (FakePeer), before
+        it is answered. Nothing here."""
+
     def probe(self, site, timeout=None):
         down = self.cloud_of(site["id"]).down
         return {"keystone": "Keystone unreachable: connection refused"
@@ -1215,6 +1281,19 @@ class TwoSite:
                 pure_pg_name="pg-%s" % pg_id[:8], replication_interval=300,
                 rpo_minutes=15, created_at=_now()))
         return pg_id
+
+    def set_tiers(self, priorities, delay=0):
+        """Member ``vm-<i>`` gets boot tier ``priorities[i]``; the group
+        waits ``delay`` seconds between tiers."""
+        with self.rows.session() as s, s.begin():
+            for i, priority in enumerate(priorities):
+                s.execute(sa.update(models.Member).where(
+                    models.Member.protection_group_id == self.pg_id,
+                    models.Member.instance_name == "vm-%d" % i).values(
+                    priority=priority))
+            s.execute(sa.update(models.ProtectionGroup).where(
+                models.ProtectionGroup.id == self.pg_id).values(
+                tier_delay=delay))
 
     # -- the source site ---------------------------------------------------
 

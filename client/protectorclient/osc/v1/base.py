@@ -168,6 +168,22 @@ def check_choice(value, choices, flag):
     return value
 
 
+def parse_int(value, flag, low, high):
+    """``value`` as an integer in ``low``..``high`` (malformed: exit 1);
+    None stays None."""
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not low <= number <= high:
+        raise exceptions.UsageError(
+            "%s must be a whole number from %d to %d, got %r" % (
+                flag, low, high, value))
+    return number
+
+
 def resolve_site_id(client, value):
     """A site name or UUID -> its UUID, through the sites API."""
     try:

@@ -1,18 +1,26 @@
 """Members (VMs) of a protection group.
 
-``openstack dr member add|remove|list|show <pg> ...`` and
-``openstack protector protection-group member-add|member-remove|member-list|
-member-show <pg> ...`` (doc/cli.md, "Members").
+``openstack dr member add|set|remove|list|show <pg> ...`` and
+``openstack protector protection-group member-add|member-set|member-remove|
+member-list|member-show <pg> ...`` (doc/cli.md, "Members").
 """
 from protectorclient.osc.v1 import base
 from protectorclient.osc.v1 import protection_group
 
-# doc/cli.md, "Members": what member add shows.
+# Boot tiers (doc/cli.md, "Members"): 1 starts first, 5 last.
+MIN_PRIORITY, MAX_PRIORITY, DEFAULT_PRIORITY = 1, 5, 3
+PRIORITY_HELP = ("Boot tier, %d (first) to %d (last): a failover, failback "
+                 "or test failover starts the VMs of a tier once every VM "
+                 "of the tiers before it is ACTIVE or failed" % (
+                     MIN_PRIORITY, MAX_PRIORITY))
+
+# doc/cli.md, "Members": what member add and member set show.
 SHOW_COLUMNS = ("id", "protection_group_id", "instance_id", "instance_name",
-                "status", "volumes_added")
+                "status", "priority", "volumes_added")
 # doc/cli.md, "Members": the member list columns.
 LIST_COLUMNS = [("id", "id"), ("instance_name", "instance_name"),
-                ("status", "status"), ("volumes", "volume_count")]
+                ("status", "status"), ("priority", "priority"),
+                ("volumes", "volume_count")]
 LONG_COLUMNS = LIST_COLUMNS + [("instance_id", "instance_id"),
                                ("created_at", "created_at")]
 
@@ -34,13 +42,46 @@ class AddMember(base.ShowOne):
                             help="Protect only this attached volume "
                                  "(repeatable; default: every attached "
                                  "volume)")
+        parser.add_argument("--priority", metavar="<1-5>",
+                            help=PRIORITY_HELP + " (default %d)"
+                            % DEFAULT_PRIORITY)
         return parser
 
     def take_action(self, parsed_args):
+        priority = base.parse_int(parsed_args.priority, "--priority",
+                                  MIN_PRIORITY, MAX_PRIORITY)
         body = {"instance_id": parsed_args.instance_id}
         if parsed_args.volume_ids:
             body["volume_ids"] = parsed_args.volume_ids
+        if priority is not None:
+            body["priority"] = priority
         member = self.client.member_add(parsed_args.protection_group, body)
+        return base.show_columns(member, parsed_args, SHOW_COLUMNS)
+
+
+class SetMember(base.ShowOne):
+    """Change a member of a protection group: its boot tier.
+
+    Syncs the metadata to the secondary site at once; refused (exit 3) if
+    the secondary site is unreachable, and (exit 4) while an operation
+    runs on the group.
+    """
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        protection_group.add_pg_argument(parser)
+        parser.add_argument("member_id", metavar="<member-id>",
+                            help="Member ID (see member list)")
+        base.add_required(parser, "--priority", metavar="<1-5>",
+                          help=PRIORITY_HELP)
+        return parser
+
+    def take_action(self, parsed_args):
+        priority = base.parse_int(parsed_args.priority, "--priority",
+                                  MIN_PRIORITY, MAX_PRIORITY)
+        member = self.client.member_set(parsed_args.protection_group,
+                                        parsed_args.member_id,
+                                        {"priority": priority})
         return base.show_columns(member, parsed_args, SHOW_COLUMNS)
 
 

@@ -4,6 +4,11 @@ from protectorclient import exceptions
 from protectorclient.osc.v1 import base
 
 REPLICATION_TYPES = ("async", "sync")
+MAX_TIER_DELAY = 3600
+TIER_DELAY_HELP = ("Seconds a failover, failback or test failover waits "
+                   "between two boot tiers (member priorities), after every "
+                   "VM of the earlier tier is ACTIVE or failed (0-%d)"
+                   % MAX_TIER_DELAY)
 
 # doc/cli.md, "Protection groups" (create/set show the same),
 # plus why the status is what it is and what to run next (issue 11).
@@ -11,8 +16,8 @@ SHOW_COLUMNS = ("id", "name", "status", "status_reason", "next_action",
                 "replication_type", "primary_site",
                 "secondary_site", "current_primary_site",
                 "consistency_group_id", "member_count", "failover_count",
-                "last_failover_at", "metadata_version", "remote_sync_status",
-                "remote_sync_version")
+                "last_failover_at", "tier_delay", "metadata_version",
+                "remote_sync_status", "remote_sync_version")
 LIST_COLUMNS = [("ID", "id"), ("Name", "name"), ("Status", "status"),
                 ("Replication Type", "replication_type"),
                 ("Current Primary Site", "current_primary_site")]
@@ -57,11 +62,15 @@ class CreateProtectionGroup(base.ShowOne):
                  "(name or ID, looked up by the server on the secondary "
                  "site). Default: the type of the same name there, else "
                  "the one replicated type there that matches")
+        parser.add_argument("--tier-delay", metavar="<seconds>",
+                            help=TIER_DELAY_HELP + " (default 0)")
         return parser
 
     def take_action(self, parsed_args):
         base.check_choice(parsed_args.replication_type, REPLICATION_TYPES,
                           "--replication-type")
+        tier_delay = base.parse_int(parsed_args.tier_delay, "--tier-delay",
+                                    0, MAX_TIER_DELAY)
         client = self.client
         # Fail before any lookup if the peer token cannot be had.
         client.peer_token("required")
@@ -77,6 +86,8 @@ class CreateProtectionGroup(base.ShowOne):
         }
         if parsed_args.description is not None:
             body["description"] = parsed_args.description
+        if tier_delay is not None:
+            body["tier_delay"] = tier_delay
         if parsed_args.secondary_volume_type is not None:
             # Sent as given: the server looks a name or an ID up on the
             # secondary site and refuses a bad one before making anything.
@@ -171,7 +182,8 @@ class ShowConsistencyGroup(base.ShowOne):
 
 
 class SetProtectionGroup(base.ShowOne):
-    """Change the name or description of a protection group (both sites)."""
+    """Change the name, description or tier delay of a protection group
+    (both sites)."""
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
@@ -179,14 +191,21 @@ class SetProtectionGroup(base.ShowOne):
         parser.add_argument("--name", metavar="<name>", help="New name")
         parser.add_argument("--description", metavar="<description>",
                             help="New description")
+        parser.add_argument("--tier-delay", metavar="<seconds>",
+                            help=TIER_DELAY_HELP)
         return parser
 
     def take_action(self, parsed_args):
         changes = {k: getattr(parsed_args, k) for k in ("name", "description")
                    if getattr(parsed_args, k) is not None}
+        tier_delay = base.parse_int(parsed_args.tier_delay, "--tier-delay",
+                                    0, MAX_TIER_DELAY)
+        if tier_delay is not None:
+            changes["tier_delay"] = tier_delay
         if not changes:
             raise exceptions.UsageError(
-                "Nothing to change: give --name and/or --description.")
+                "Nothing to change: give --name, --description and/or "
+                "--tier-delay.")
         pg = self.client.pg_update(parsed_args.protection_group, changes)
         return base.show_columns(pg, parsed_args, SHOW_COLUMNS)
 

@@ -32,14 +32,14 @@ PG = {
     "member_count": 3, "failover_count": 0, "last_failover_at": None,
     "created_at": "2025-06-01T10:00:00Z", "updated_at": None,
     "metadata_version": 7, "remote_sync_status": "SYNCED",
-    "remote_sync_version": 7, "next_action": None,
+    "remote_sync_version": 7, "next_action": None, "tier_delay": 0,
 }
 MEMBER = {
     "id": "aaaabbbb-1111-1111-1111-ccccdddd0000",
     "protection_group_id": PG["id"],
     "instance_id": "a1b2c3d4-0001-0001-0001-aabbccdd1111",
     "instance_name": "web-server-1", "status": "protected",
-    "volumes_added": 2, "volume_count": 2,
+    "priority": 3, "volumes_added": 2, "volume_count": 2,
     "volumes": [{"volume_id": "v1", "name": "root", "size_gb": 10,
                  "device": "/dev/vda", "bootable": True},
                 {"volume_id": "v2", "name": "data", "size_gb": 50,

@@ -73,6 +73,54 @@ class TestClient(testtools.TestCase):
         self.assertEqual("peer-token", req.headers["X-Protector-Peer-Token"])
         self.assertEqual({"member": {"instance_id": "i"}}, req.json())
 
+    def test_member_set_puts_the_priority_at_1_4(self):
+        # The client's version is 1.2 here: the call that needs 1.4 asks
+        # for it, as site_create asks for 1.3.
+        m = self._mocker()
+        m.put(BASE + "/protection-groups/pg/members/m1",
+              json={"member": {"id": "m1", "priority": 1}})
+        self.assertEqual({"id": "m1", "priority": 1},
+                         self.client.member_set("pg", "m1",
+                                                {"priority": 1}))
+        req = m.last_request
+        self.assertEqual({"member": {"priority": 1}}, req.json())
+        self.assertEqual("protector 1.4",
+                         req.headers["OpenStack-API-Version"])
+        self.assertEqual("peer-token", req.headers["X-Protector-Peer-Token"])
+
+    def test_tier_fields_ask_for_1_4_only_when_sent(self):
+        m = self._mocker()
+        m.post(BASE + "/protection-groups/pg/members",
+               json={"member": {"id": "m"}}, status_code=201)
+        m.put(BASE + "/protection-groups/pg",
+              json={"protection_group": {"id": "pg"}})
+        m.post(BASE + "/protection-groups",
+               json={"protection_group": {"id": "pg"}}, status_code=201)
+        sent = []
+        for call in (
+                lambda: self.client.member_add("pg", {"instance_id": "i"}),
+                lambda: self.client.member_add("pg", {"instance_id": "i",
+                                                      "priority": 2}),
+                lambda: self.client.pg_update("pg", {"name": "n"}),
+                lambda: self.client.pg_update("pg", {"tier_delay": 5}),
+                lambda: self.client.pg_create({"name": "n"}),
+                lambda: self.client.pg_create({"name": "n",
+                                               "tier_delay": 5})):
+            call()
+            sent.append(m.last_request.headers["OpenStack-API-Version"])
+        self.assertEqual(["protector 1.2", "protector 1.4"] * 3, sent)
+        # A client at a later version keeps its own.
+        self.client.api_version = "1.5"
+        self.client.member_add("pg", {"instance_id": "i", "priority": 1})
+        self.assertEqual("protector 1.5",
+                         m.last_request.headers["OpenStack-API-Version"])
+
+    def test_default_version_is_the_newest_known(self):
+        client = protector_client.Client(self.session, BASE)
+        self.assertEqual("1.4", client.api_version)
+        self.assertEqual(protector_client.TIERS_API_VERSION,
+                         client.api_version)
+
     def test_validate_and_volume_types_send_the_peer_token(self):
         # Issue 14 item 1: 'site validate site-b' with OS_SECONDARY_CLOUD
         # set answered 400 protector.peer.token_required.

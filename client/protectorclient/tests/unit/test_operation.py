@@ -79,6 +79,51 @@ class TestOperation(fakes.TestProtectorCommand):
         self.assertEqual([], body["steps_failed"])
         self.assertIsNone(body["error_message"])
 
+    def test_show_tiers(self):
+        # Microversion 1.4: a line per boot tier in the table, the API's
+        # list in JSON.
+        tiers = [
+            {"tier": 1, "priority": 1, "status": "completed",
+             "delay_seconds": 0, "started_at": "2025-06-01T10:03:00Z",
+             "finished_at": "2025-06-01T10:03:41Z",
+             "duration_seconds": 41.234,
+             "instances": [{"member_id": "m1", "instance_name": "db-1",
+                            "server_id": "s1", "status": "active",
+                            "started_at": "2025-06-01T10:03:00Z",
+                            "active_at": "2025-06-01T10:03:40Z",
+                            "failed_at": None, "seconds": 40.8,
+                            "error": None}]},
+            {"tier": 2, "priority": 3, "status": "failed",
+             "delay_seconds": 30, "started_at": "2025-06-01T10:04:11Z",
+             "finished_at": "2025-06-01T10:04:23Z",
+             "duration_seconds": 12.0,
+             "instances": [{"member_id": "m2", "instance_name": "web-1",
+                            "server_id": None, "status": "failed",
+                            "started_at": "2025-06-01T10:04:11Z",
+                            "active_at": None,
+                            "failed_at": "2025-06-01T10:04:23Z",
+                            "seconds": 12.0, "error": "quota"}]}]
+        self.client.operation_show.return_value = dict(
+            fakes.copy_of(DONE), tiers=tiers)
+        self.assertEqual(0, self.run_command(operation.ShowOperation,
+                                             [DONE["id"]]))
+        table = self.fake_stdout.make_string()
+        self.assertIn("tier 1 (priority 1): completed in 41.2 s; db-1 "
+                      "active 40.8 s", table)
+        self.assertIn("tier 2 (priority 3, after a 30 s delay): failed in "
+                      "12.0 s; web-1 failed 12.0 s (quota)", table)
+        self.assertEqual(0, self.run_command(operation.ShowOperation,
+                                             [DONE["id"], "-f", "json"]))
+        out = self.fake_stdout.make_string()
+        body = json.loads(out[len(table):])
+        self.assertEqual(tiers, body["tiers"])
+
+    def test_show_without_tiers_keeps_the_table(self):
+        self.client.operation_show.return_value = dict(
+            fakes.copy_of(DONE), tiers=[])
+        _, _, (columns, _) = self.take(operation.ShowOperation, [DONE["id"]])
+        self.assertNotIn("tiers", columns)
+
     def test_show_value_column(self):
         self.client.operation_show.return_value = fakes.copy_of(DONE)
         self.assertEqual(0, self.run_command(

@@ -22,7 +22,7 @@ class TestOptions(testtools.TestCase):
 
     def test_defaults(self):
         opts = self._parse([])
-        self.assertEqual("1.2", opts.os_protector_api_version)
+        self.assertEqual("1.4", opts.os_protector_api_version)
         self.assertIsNone(opts.secondary_cloud)
         self.assertIsNone(opts.os_protector_endpoint_override)
 
@@ -219,8 +219,9 @@ class TestEntryPoints(testtools.TestCase):
                      "site_validate", "protection-group_create",
                      "protection-group_list", "protection-group_show",
                      "protection-group_delete", "protection-group_set",
-                     "member_add", "member_remove", "member_list",
-                     "member_show", "policy_create", "policy_show",
+                     "member_add", "member_set", "member_remove",
+                     "member_list", "member_show", "policy_create",
+                     "policy_show",
                      "failover", "failback", "test-failover", "test-cleanup",
                      "operation_list", "operation_show", "health_show",
                      "tenant_mapping_create", "tenant_mapping_list",
@@ -231,6 +232,7 @@ class TestEntryPoints(testtools.TestCase):
         eps = self._eps()
         pairs = {
             "protector_protection-group_member-add": "dr_member_add",
+            "protector_protection-group_member-set": "dr_member_set",
             "protector_protection-group_member-list": "dr_member_list",
             "protector_protection-group_create":
                 "dr_protection-group_create",

@@ -135,8 +135,9 @@ class TestProtectionGroup(fakes.TestProtectorCommand):
             "secondary_site": "site-b", "current_primary_site": "site-a",
             "consistency_group_id": fakes.PG["consistency_group_id"],
             "member_count": 3, "failover_count": 0,
-            "last_failover_at": None, "metadata_version": 7,
-            "remote_sync_status": "SYNCED", "remote_sync_version": 7})
+            "last_failover_at": None, "tier_delay": 0,
+            "metadata_version": 7, "remote_sync_status": "SYNCED",
+            "remote_sync_version": 7})
 
     def test_show_has_policy_and_consistency_group(self):
         # Issue 14 item 7: the "replication policy summary" and the
@@ -204,6 +205,34 @@ class TestProtectionGroup(fakes.TestProtectorCommand):
                   ["pg", "--description", "new"])
         self.client.pg_update.assert_called_once_with(
             "pg", {"description": "new"})
+
+    def test_set_tier_delay(self):
+        self.client.pg_update.return_value = dict(fakes.copy_of(fakes.PG),
+                                                  tier_delay=30)
+        _, _, (columns, data) = self.take(pg_cmd.SetProtectionGroup,
+                                          ["pg", "--tier-delay", "30"])
+        self.client.pg_update.assert_called_once_with(
+            "pg", {"tier_delay": 30})
+        self.assertEqual(30, data[columns.index("tier_delay")])
+
+    def test_tier_delay_is_checked_before_anything_is_sent(self):
+        for bad in ("-1", "3601", "soon"):
+            self.assertEqual(1, self.run_command(
+                pg_cmd.SetProtectionGroup, ["pg", "--tier-delay", bad]))
+            self.assertEqual(1, self.run_command(
+                pg_cmd.CreateProtectionGroup,
+                self.CREATE_ARGS + ["--tier-delay", bad]))
+        self.assertIn("--tier-delay must be a whole number from 0 to 3600",
+                      self.fake_stderr.getvalue())
+        self.client.pg_update.assert_not_called()
+        self.client.pg_create.assert_not_called()
+        self.client.peer_token.assert_not_called()
+
+    def test_create_with_tier_delay(self):
+        self.take(pg_cmd.CreateProtectionGroup,
+                  self.CREATE_ARGS + ["--tier-delay", "0"])
+        self.assertEqual(0, self.client.pg_create.call_args[0][0][
+            "tier_delay"])
 
     def test_set_nothing(self):
         self.assertEqual(1, self.run_command(pg_cmd.SetProtectionGroup,

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 RESULTS ?= test-results
 
-.PHONY: venv lint test test-fast demo lab-down samples clean
+.PHONY: venv browser lint test test-fast demo lab-down samples clean
 
 # uv installs in a fraction of pip's time (doc/contributing.md); pip is the
 # fallback when uv cannot be installed.
@@ -22,6 +22,10 @@ $(BIN)/.installed: pyproject.toml lab/pyproject.toml client/pyproject.toml const
 
 venv: $(BIN)/.installed
 
+# Debian's chromium and chromium-driver for the dashboard's browser tests.
+browser:
+	sh tools/ensure_browser.sh
+
 # Style and errors of every package (one ruff configuration:
 # pyproject.toml), the layering of the service ([tool.importlinter] there,
 # doc/architecture.md "Layers"), the type hints of the modules listed under
@@ -29,14 +33,14 @@ venv: $(BIN)/.installed
 # runs it first.
 lint: venv
 	$(BIN)/lint-imports
-	$(BIN)/ruff check protector client lab tests tools
+	$(BIN)/ruff check protector client dashboard lab tests tools
 	$(BIN)/mypy
 	$(BIN)/reno lint
 
 # The whole suite: unit, functional (real Keystone, SQLite + MariaDB,
 # RabbitMQ), the FlashArray simulator, the CLI, and the integration tests in
 # the two-site lab (brought up if it is not running, and down afterwards).
-test: venv
+test: venv browser
 	mkdir -p $(RESULTS)
 	$(BIN)/python -m pytest -ra --junitxml=$(RESULTS)/junit.xml tests client/protectorclient/tests $(PYTEST_ARGS)
 

@@ -65,6 +65,11 @@ def _print_status(st):
     for name, info in st["sites"].items():
         print("%s: keystone %s, protector %s" % (name, info["auth_url"],
                                                  info["protector_url"]))
+        if info.get("dashboard"):
+            d = info["dashboard"]
+            print("%s: dashboard %s (user %s, domain %s; password: %s)"
+                  % (name, d["url"], d["user"], d["domain"],
+                     d["password_in"]))
     print("%-7s %-17s %-8s %-6s %s" % ("SITE", "PROCESS", "PID", "PORT",
                                        "STATE"))
     for p in st["processes"]:

@@ -133,6 +133,18 @@ class MariaDB:
         finally:
             conn.close()
 
+    def execute_params(self, statement, params):
+        """One statement with its values passed to the driver (quoted by
+        PyMySQL, never pasted into the SQL)."""
+        import pymysql
+        conn = pymysql.connect(connect_timeout=10, autocommit=True,
+                               **self.args)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(statement, params)
+        finally:
+            conn.close()
+
     def databases(self, prefix=""):
         rows = self.execute("SHOW DATABASES")
         return sorted(r[0] for r in rows if r[0].startswith(prefix))

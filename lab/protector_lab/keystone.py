@@ -59,9 +59,9 @@ class StandaloneKeystone:
             f.write(_KEYSTONE_CONF.format(d=self.workdir))
         manage = [os.path.join(venv, "bin", "keystone-manage"),
                   "--config-file", conf]
-        user = ["--keystone-user", _user(), "--keystone-group", _group()]
-        for step in (["db_sync"], ["fernet_setup"] + user,
-                     ["credential_setup"] + user,
+        for sub in ("fernet-keys", "credential-keys"):
+            write_key_repository(os.path.join(self.workdir, sub))
+        for step in (["db_sync"],
                      ["bootstrap", "--bootstrap-password", ADMIN_PASSWORD,
                       "--bootstrap-username", "admin",
                       "--bootstrap-project-name", "admin",
@@ -187,14 +187,19 @@ class StandaloneKeystone:
         }
 
 
-def _user():
-    import pwd
-    return pwd.getpwuid(os.getuid()).pw_name
-
-
-def _group():
-    import grp
-    return grp.getgrgid(os.getgid()).gr_name
+def write_key_repository(path):
+    """A Keystone key repository as ``keystone-manage fernet_setup`` (and
+    ``credential_setup``) leaves it: key 0 staged, key 1 primary, each a
+    Fernet key readable by the service user only."""
+    from cryptography import fernet
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    for index in ("0", "1"):
+        target = os.path.join(path, index)
+        if os.path.exists(target):
+            continue
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(fernet.Fernet.generate_key())
 
 
 _KEYSTONE_CONF = """\

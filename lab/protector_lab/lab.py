@@ -33,15 +33,23 @@ SHIMS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 # the default profile does not import it. One cinder venv serves both
 # profiles and tests/flasharray/test_cinder_driver.py.
 PURE_CLIENT = "py-pure-client==1.96.0"
-VENV_EXTRAS = {"cinder": [SHIMS_DIR, PURE_CLIENT], "neutron": [SHIMS_DIR]}
-VENV_NAMES = ("ks", "osc", "glance", "cinder", "nova", "neutron")
+# Horizon's venv holds the dashboard plugin and the client it calls the
+# API with, from this checkout (absent when the lab is installed alone).
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+DASHBOARD_DIRS = [os.path.join(_REPO, "client"),
+                  os.path.join(_REPO, "dashboard")]
+VENV_EXTRAS = {"cinder": [SHIMS_DIR, PURE_CLIENT], "neutron": [SHIMS_DIR],
+               "horizon": DASHBOARD_DIRS}
+VENV_NAMES = ("ks", "osc", "glance", "cinder", "nova", "neutron") + (
+    ("horizon",) if all(map(os.path.isdir, DASHBOARD_DIRS)) else ())
 
 # Start order of a site's services (dependencies first) and the reverse for
 # stopping, so a restart of a whole site is orderly.
 START_ORDER = ["keystone", "placement", "glance", "neutron", "cinder-api",
                "cinder-scheduler", "cinder-volume", "nova-conductor",
                "nova-scheduler", "nova-compute", "nova-api", "protector-api",
-               "protector-engine"]
+               "protector-engine", "horizon"]
 
 
 class LabError(RuntimeError):
@@ -394,6 +402,15 @@ class Lab:
             result["sites"][s.name] = {
                 "auth_url": s.auth_url, "ports": info["ports"],
                 "protector_url": s.url("protector")}
+            if "horizon" in info["processes"]:
+                # The demo project's user signs in (doc/lab.md).
+                # The password is not repeated here (never printed): it
+                # is the one of clouds.yaml's cloud named after the site.
+                result["sites"][s.name]["dashboard"] = {
+                    "url": s.url("horizon") + "/", "user": "demo",
+                    "project": "demo", "domain": "Default",
+                    "password_in": "%s, clouds.%s.auth.password" % (
+                        self.clouds_yaml, s.name)}
             for name in START_ORDER:
                 spec = info["processes"].get(name)
                 if not spec:

@@ -21,6 +21,8 @@ BASE_PORTS = {
     "placement": 8778,
     "neutron": 9696,
     "protector": 8788,
+    # Horizon with protector-dashboard (site-a only: horizon.py).
+    "horizon": 8080,
 }
 
 SITE_NAMES = ("site-a", "site-b")
@@ -36,6 +38,7 @@ SERVICES = {
     "nova": ["nova-api", "nova-conductor", "nova-scheduler", "nova-compute"],
     "protector-api": ["protector-api"],
     "protector-engine": ["protector-engine"],
+    "horizon": ["horizon"],
 }
 
 # Process -> the port it serves (processes without a port are absent).
@@ -47,6 +50,7 @@ PROCESS_PORTS = {
     "cinder-api": "cinder",
     "nova-api": "nova",
     "protector-api": "protector",
+    "horizon": "horizon",
 }
 
 # OpenStack service users of a site (all hold admin + service in the

@@ -31,6 +31,10 @@ SPECS = {
     "nova": ("nova.txt", ["nova", "openstack-placement", "uwsgi",
                           "PyMySQL"]),
     "neutron": ("neutron.txt", ["neutron", "uwsgi", "PyMySQL"]),
+    # Horizon: protector-dashboard's unit tests and the lab's Horizon
+    # (the dashboard and protectorclient come from the checkout as
+    # ``extra``).
+    "horizon": ("horizon.txt", ["horizon", "uwsgi"]),
 }
 
 
@@ -220,6 +224,9 @@ def ensure(name, extra=(), log=print):
             return target
         shutil.rmtree(target, ignore_errors=True)
         constraints, packages = SPECS[name]
+        # A venv built alone (a test's, not the lab's) still takes uWSGI
+        # from the wheelhouse instead of compiling it.
+        prebuild_wheels([name], log)
         started = time.monotonic()
         log("[lab] installing the %s venv (%s) with %s ..." %
             (name, ", ".join(packages), "uv" if uv() else "pip"))

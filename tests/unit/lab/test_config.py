@@ -22,7 +22,8 @@ def sites(tmp_path):
 @pytest.fixture
 def venvs(tmp_path):
     return {name: str(tmp_path / "venvs" / name)
-            for name in ("ks", "osc", "glance", "cinder", "nova", "neutron")}
+            for name in ("ks", "osc", "glance", "cinder", "nova", "neutron",
+                         "horizon")}
 
 
 def parse(text):
@@ -216,3 +217,14 @@ def test_every_service_maps_to_known_processes(sites, venvs, monkeypatch):
     assert sorted(mapped) == sorted(specs)
     for name, port_service in layout.PROCESS_PORTS.items():
         assert specs[name]["port"] == sites[0].port(port_service)
+
+
+def test_horizon_runs_on_site_a_only(sites, venvs, monkeypatch):
+    monkeypatch.setattr(site_mod, "protector_bin",
+                        lambda name: "/x/bin/" + name)
+    a, b = sites
+    assert site_mod.process_specs(a, venvs)["horizon"]["port"] == \
+        a.port("horizon") == 9080
+    assert "horizon" not in site_mod.process_specs(b, venvs)
+    without = {k: v for k, v in venvs.items() if k != "horizon"}
+    assert "horizon" not in site_mod.process_specs(a, without)

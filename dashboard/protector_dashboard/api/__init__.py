@@ -1,0 +1,1 @@
+"""The dashboard's access to protector-api (see ``protector``)."""

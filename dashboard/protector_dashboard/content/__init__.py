@@ -1,0 +1,1 @@
+"""The panels of protector-dashboard, one package per panel."""

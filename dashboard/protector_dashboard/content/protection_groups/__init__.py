@@ -1,0 +1,1 @@
+"""Project -> Disaster Recovery -> Protection Groups."""

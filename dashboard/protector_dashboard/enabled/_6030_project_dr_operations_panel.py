@@ -1,0 +1,5 @@
+"""Project -> Disaster Recovery -> DR Operations."""
+PANEL = "dr_operations"
+PANEL_DASHBOARD = "project"
+PANEL_GROUP = "disaster_recovery"
+ADD_PANEL = "protector_dashboard.content.operations.panel.Operations"

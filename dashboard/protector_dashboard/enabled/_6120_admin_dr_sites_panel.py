@@ -1,0 +1,5 @@
+"""Admin -> Disaster Recovery -> Sites."""
+PANEL = "dr_sites"
+PANEL_DASHBOARD = "admin"
+PANEL_GROUP = "disaster_recovery"
+ADD_PANEL = "protector_dashboard.content.sites.panel.Sites"

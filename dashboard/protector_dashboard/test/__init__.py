@@ -1,0 +1,1 @@
+"""Unit tests of protector-dashboard, on Horizon's test helpers."""

@@ -1,0 +1,1 @@
+"""Test data of the dashboard's unit tests (doc/api-ref.md shapes)."""

@@ -1,0 +1,79 @@
+"""What the lab writes itself instead of running keystone-manage and
+nova-manage (lab/protector_lab/site.py, keystone.py). The lab tests prove
+the services accept it; these pin the details."""
+import os
+import stat
+import types
+
+from cryptography import fernet
+import pymysql
+import pytest
+
+from protector_lab import infra
+from protector_lab import keystone
+from protector_lab import site as site_mod
+from tests import services
+
+
+def test_key_repository_like_fernet_setup(tmp_path):
+    repo = tmp_path / "fernet-keys"
+    keystone.write_key_repository(str(repo))
+    assert sorted(os.listdir(repo)) == ["0", "1"]
+    keys = {}
+    for name in ("0", "1"):
+        path = repo / name
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        keys[name] = path.read_bytes()
+        # A valid Fernet key: Keystone loads it as one.
+        token = fernet.Fernet(keys[name]).encrypt(b"x")
+        assert fernet.Fernet(keys[name]).decrypt(token) == b"x"
+    assert keys["0"] != keys["1"]
+    # A second run keeps the keys (tokens already issued stay valid).
+    keystone.write_key_repository(str(repo))
+    assert {n: (repo / n).read_bytes() for n in ("0", "1")} == keys
+
+
+# nova_api.cell_mappings as Nova's api_db migrations create it.
+_CELL_MAPPINGS = """CREATE TABLE cell_mappings (
+    created_at DATETIME, updated_at DATETIME,
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    uuid VARCHAR(36) NOT NULL, name VARCHAR(255),
+    transport_url TEXT NOT NULL, database_connection TEXT NOT NULL,
+    disabled TINYINT(1) DEFAULT 0,
+    UNIQUE KEY uniq_cell_mappings0uuid (uuid))"""
+
+
+@pytest.mark.mariadb
+def test_cell_mappings_like_map_cell0_and_create_cell():
+    with services.mysql_database("lab_cells") as url:
+        name = url.rsplit("/", 1)[1].split("?")[0]
+        conn = pymysql.connect(host=services.MYSQL_HOST,
+                               user=services.MYSQL_USER,
+                               password=services.MYSQL_PASSWORD,
+                               database=name, autocommit=True)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(_CELL_MAPPINGS)
+            site = types.SimpleNamespace(
+                db_name=lambda n: name if n == "nova_api" else n,
+                db_url=lambda n: "mysql+pymysql://u:p@h/%s" % n,
+                transport_url="rabbit://u:p@h:5672/vhost")
+            db = infra.MariaDB(host=services.MYSQL_HOST,
+                               user=services.MYSQL_USER,
+                               password=services.MYSQL_PASSWORD)
+            site_mod.insert_cell_mappings(db, site)
+            site_mod.insert_cell_mappings(db, site)   # idempotent
+            with conn.cursor() as cur:
+                cur.execute("SELECT uuid, name, transport_url, "
+                            "database_connection, disabled, created_at "
+                            "FROM cell_mappings ORDER BY id")
+                rows = cur.fetchall()
+        finally:
+            conn.close()
+    assert [r[:5] for r in rows] == [
+        (site_mod.CELL0_UUID, "cell0", "none:///",
+         "mysql+pymysql://u:p@h/nova_cell0", 0),
+        (rows[1][0], "cell1", "rabbit://u:p@h:5672/vhost",
+         "mysql+pymysql://u:p@h/nova", 0)]
+    assert rows[1][0] != site_mod.CELL0_UUID
+    assert all(r[5] is not None for r in rows)

@@ -43,6 +43,18 @@ def _sqlite_pragmas(engine):
     sa.event.listen(engine, "connect", on_connect)
 
 
+# Values per IN (...) of a batched read: under SQLite's oldest limit of
+# 999 bound parameters, with room for the query's other parameters.
+IN_CHUNK = 500
+
+
+def chunks(values):
+    """``values`` in lists of at most ``IN_CHUNK``, one per IN (...)."""
+    values = list(values)
+    for start in range(0, len(values), IN_CHUNK):
+        yield values[start:start + IN_CHUNK]
+
+
 def configure(conf):
     """Point the facade at ``[database]``; call once per process."""
     global _configured

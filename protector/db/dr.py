@@ -27,21 +27,8 @@ def intend_resource(context, session, op_id, pg_id, site_id, rtype, key,
                     details=None):
     """Record (once) that ``op_id`` is about to create a resource; return
     the record, which carries ``resource_id`` if a previous run made it."""
-    row = session.scalars(sa.select(RR).where(
-        RR.operation_id == op_id, RR.resource_type == rtype,
-        RR.logical_key == key)).first()
-    if row is None:
-        row = RR(id=uuidutils.generate_uuid(), operation_id=op_id,
-                 protection_group_id=pg_id, site_id=site_id,
-                 resource_type=rtype, logical_key=key, status="creating",
-                 details=json.dumps(details or {}, sort_keys=True))
-        session.add(row)
-        session.flush()
-    return _rr(row)
-
-
-# Keys per IN (...) query (SQLite's bound-parameter limit is far above).
-_CHUNK = 500
+    return _intend(session, op_id, pg_id, site_id, rtype,
+                   [(key, details)])[key]
 
 
 @db_api.write
@@ -51,12 +38,16 @@ def intend_resources(context, session, op_id, pg_id, site_id, rtype,
     per item is a commit per item: on SQLite they queue one behind the
     other). ``items``: ``[(logical key, details)]``; returns {logical
     key: record}."""
+    return _intend(session, op_id, pg_id, site_id, rtype, items)
+
+
+def _intend(session, op_id, pg_id, site_id, rtype, items):
     keys = [key for key, _ in items]
     found = {}
-    for i in range(0, len(keys), _CHUNK):
+    for chunk in db_api.chunks(keys):
         for row in session.scalars(sa.select(RR).where(
                 RR.operation_id == op_id, RR.resource_type == rtype,
-                RR.logical_key.in_(keys[i:i + _CHUNK]))):
+                RR.logical_key.in_(chunk))):
             found[row.logical_key] = row
     for key, details in items:
         if key not in found:
@@ -76,16 +67,16 @@ def record_resources(context, session, records):
     """``record_resource`` of many in one transaction: ``records`` is
     ``[(record id, resource id, status, details or None)]``."""
     for rr_id, resource_id, status, details in records:
-        values = {"resource_id": resource_id, "status": status}
-        if details is not None:
-            values["details"] = json.dumps(details, sort_keys=True)
-        session.execute(sa.update(RR).where(RR.id == rr_id).values(
-            **values))
+        _record(session, rr_id, resource_id, status, details)
 
 
 @db_api.write
 def record_resource(context, session, rr_id, resource_id, status="created",
                     details=None):
+    _record(session, rr_id, resource_id, status, details)
+
+
+def _record(session, rr_id, resource_id, status, details):
     values = {"resource_id": resource_id, "status": status}
     if details is not None:
         values["details"] = json.dumps(details, sort_keys=True)

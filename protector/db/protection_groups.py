@@ -43,23 +43,11 @@ def _site_names(session):
         sa.select(models.Site.id, models.Site.name)).all())
 
 
-# Rows per IN (...) of the batched reads below: under SQLite's oldest
-# limit of 999 bound parameters, and a page of max_limit groups takes a
-# few of them.
-CHUNK = 500
-
-
-def _chunks(ids):
-    ids = list(ids)
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start:start + CHUNK]
-
-
 def _by_group(session, query, column, ids):
     """Rows of ``query`` for the groups ``ids`` (``column`` IN ids), in a
     fixed number of statements whatever the number of groups."""
     out = []
-    for chunk in _chunks(ids):
+    for chunk in db_api.chunks(ids):
         out.extend(session.execute(query.where(column.in_(chunk))).all())
     return out
 
@@ -395,7 +383,7 @@ def _latest_operations(session, pgs):
     held = {pg["current_operation_id"]: pg["id"] for pg in pgs
             if pg.get("current_operation_id")}
     found = {}
-    for chunk in _chunks(held):
+    for chunk in db_api.chunks(held):
         for row in session.scalars(sa.select(OP).where(OP.id.in_(chunk))):
             found[held[row.id]] = row
     rest = [pg["id"] for pg in pgs if pg["id"] not in found]
@@ -405,7 +393,7 @@ def _latest_operations(session, pgs):
         newest = sa.func.row_number().over(
             partition_by=OP.protection_group_id,
             order_by=(OP.created_at.desc(), OP.id.desc())).label("n")
-        for chunk in _chunks(rest):
+        for chunk in db_api.chunks(rest):
             ranked = sa.select(OP.id, newest).where(
                 OP.protection_group_id.in_(chunk),
                 OP.parent_operation_id.is_(None)).subquery()

@@ -114,10 +114,8 @@ def mapping_choices(request, pg, action):
     ``flavors`` (sorted source names used by the members) and
     ``target_networks`` / ``target_flavors`` (sorted names). Raises
     :class:`Unavailable` when a site's lists cannot be read."""
-    group = protector.pg_get(request, pg)
+    group, target = protector.group_and_target(request, pg, action)
     source = protector.site_get(request, group["current_primary_site_id"])
-    target = protector.site_get(
-        request, protector._target_site_id(group, action))
     members = protector.member_list(request, pg)
     src_cloud = _cloud(request, source)
     networks, flavors = set(), set()

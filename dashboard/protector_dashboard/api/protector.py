@@ -184,13 +184,22 @@ def _target_site_id(group, action):
         if current == group["primary_site_id"] else group["primary_site_id"]
 
 
+@memoized.memoized
+def group_and_target(request, pg, action):
+    """The group and the site record of ``action``'s target, read once per
+    request (the form's preflight, the action and the mapping lists all
+    need them)."""
+    group = pg_get(request, pg)
+    return group, site_get(request, _target_site_id(group, action))
+
+
 def action_client(request, pg, action):
     """The client of the protector-api ``action`` must be sent to: this
     site's when it is the target, else the peer site's, which needs the
     peer-site sign-in (doc/dashboard.md "DR actions")."""
     local = protectorclient(request)
-    target = local.site_show(_target_site_id(local.pg_show(pg), action))
-    if peer.is_local(request, Resource(target)):
+    _, target = group_and_target(request, pg, action)
+    if peer.is_local(request, target):
         return local
     client = _peer_client(request)
     if client is None or peer.SessionPeer(request).name != target["name"]:

@@ -33,6 +33,7 @@ import sys
 import time
 import uuid
 
+from openstack import exceptions as os_exc
 import requests
 
 API_VERSION = "protector 1.2"
@@ -276,36 +277,95 @@ def make_room(lab, site, volumes):
 
 def make_vm(conn, name, flavor="m1.small", network="net-a", data_volumes=1,
             volume_type="replicated-async", image="cirros"):
-    """A boot-from-volume server with ``data_volumes`` more volumes."""
+    """A boot-from-volume server with ``data_volumes`` more volumes.
+
+    If anything fails, what was made is deleted before the error is
+    raised: a fixture that fails here has no teardown, and what it left
+    would count against the next tests' quotas (the demo project holds
+    12 volumes)."""
     img = conn.image.find_image(image)
-    vols = [conn.block_storage.create_volume(
-        name="%s-root" % name, size=1, image_id=img.id,
-        volume_type=volume_type)]
-    for i in range(data_volumes):
+    vols, server = [], None
+    try:
         vols.append(conn.block_storage.create_volume(
-            name="%s-data%d" % (name, i), size=1, volume_type=volume_type))
-    for vol in vols:
-        conn.block_storage.wait_for_status(vol, "available",
-                                           failures=["error"], wait=120)
-    bdm = [{"uuid": v.id, "source_type": "volume",
-            "destination_type": "volume", "boot_index": i if i == 0 else -1,
-            "delete_on_termination": True} for i, v in enumerate(vols)]
-    server = conn.compute.create_server(
-        name=name, flavor_id=conn.compute.find_flavor(flavor).id,
-        networks=[{"uuid": conn.network.find_network(network).id}],
-        block_device_mapping=bdm)
-    server = conn.compute.wait_for_server(server, wait=300)
+            name="%s-root" % name, size=1, image_id=img.id,
+            volume_type=volume_type))
+        for i in range(data_volumes):
+            vols.append(conn.block_storage.create_volume(
+                name="%s-data%d" % (name, i), size=1,
+                volume_type=volume_type))
+        for vol in vols:
+            _wait_volume(conn, vol, "available", wait=120)
+        bdm = [{"uuid": v.id, "source_type": "volume",
+                "destination_type": "volume",
+                "boot_index": i if i == 0 else -1,
+                "delete_on_termination": True} for i, v in enumerate(vols)]
+        server = conn.compute.create_server(
+            name=name, flavor_id=conn.compute.find_flavor(flavor).id,
+            networks=[{"uuid": conn.network.find_network(network).id}],
+            block_device_mapping=bdm)
+        server = conn.compute.wait_for_server(server, wait=300)
+    except BaseException:
+        discard(conn, [server.id] if server is not None else [],
+                [v.id for v in vols])
+        raise
     return server, [v.id for v in vols]
 
 
+def _wait_volume(conn, vol, status, wait):
+    """wait_for_status that says, on a timeout, where the volume was
+    stuck (its status and host: which Cinder service did not answer)."""
+    try:
+        return conn.block_storage.wait_for_status(
+            vol, status, failures=["error"], wait=wait)
+    except os_exc.ResourceTimeout as exc:
+        now = conn.block_storage.get_volume(vol)
+        raise os_exc.ResourceTimeout(
+            "%s (after %d s it is %r, host %r, created %s)" % (
+                exc, wait, now.status, now.host, now.created_at)) from exc
+
+
 def make_vms(conn, prefix, count, **kwargs):
-    # At most 4 at a time: bursts of Cinder creates grow its DB pools past
-    # the lab MariaDB's max_connections (151).
+    """``count`` VMs (``make_vm``), at most 4 at a time: bursts of Cinder
+    creates grow its DB pools past the lab MariaDB's max_connections (151).
+    If one fails, the others are deleted too, then the first error is
+    raised."""
     with concurrent.futures.ThreadPoolExecutor(
             max_workers=min(count, 4)) as pool:
         jobs = [pool.submit(make_vm, conn, "%s-%d" % (prefix, i), **kwargs)
                 for i in range(count)]
-        return [j.result() for j in jobs]
+        concurrent.futures.wait(jobs)
+    failed = [j for j in jobs if j.exception() is not None]
+    if failed:
+        made = [j.result() for j in jobs if j.exception() is None]
+        discard(conn, [s.id for s, _ in made],
+                [v for _, vols in made for v in vols])
+        raise failed[0].exception()
+    return [j.result() for j in jobs]
+
+
+def discard(conn, server_ids, volume_ids):
+    """Best-effort delete of servers, then of volumes, for a workload that
+    could not be finished. A volume still ``creating`` after a minute
+    cannot be deleted by its project; it is reported, not hidden."""
+    try:
+        delete_servers(conn, server_ids)
+    except Exception as exc:
+        print("[lab client] could not delete servers %s: %s" % (
+            server_ids, exc), flush=True)
+    deadline = time.monotonic() + 60
+    for vid in volume_ids:
+        while True:
+            vol = conn.block_storage.find_volume(vid, ignore_missing=True)
+            if vol is None:
+                break
+            if vol.status in ("available", "error"):
+                conn.block_storage.delete_volume(vol, ignore_missing=True)
+                break
+            if time.monotonic() > deadline:
+                print("[lab client] volume %s left %s: it could not be "
+                      "deleted" % (vid, vol.status), flush=True)
+                break
+            time.sleep(2)
 
 
 def make_group(a, b, ids, volume_type_id, servers, name=None):
@@ -408,3 +468,28 @@ def delete_group(protector, pg_id):
         protector.call("DELETE", "/protection-groups/%s/members/%s" %
                        (pg_id, member["id"]))
     return protector.call("DELETE", "/protection-groups/%s" % pg_id)
+
+
+# Names the integration tests give what they make (tests/integration).
+TEST_PREFIXES = ("it-", "tier-", "cli-", "ui-", "drvm-", "imgvm-",
+                 "lab-test-", "pure-", "pvm-")
+
+
+def sweep(conn, prefixes=TEST_PREFIXES):
+    """Delete the servers and free volumes that earlier tests left in the
+    demo project (a test that failed midway, a teardown that could not
+    finish), so one failure does not use up the quotas of the tests after
+    it. Only names with a test prefix are touched; volumes still in a
+    Cinder group (a protection group left failed over) stay. Returns what
+    was deleted, to print."""
+    servers = [s for s in conn.compute.servers()
+               if (s.name or "").startswith(prefixes)]
+    if servers:
+        delete_servers(conn, [s.id for s in servers], with_volumes=True)
+    volumes = [v for v in conn.block_storage.volumes()
+               if (v.name or "").startswith(prefixes) and not v.group_id and
+               v.status in ("available", "error")]
+    for vol in volumes:
+        conn.block_storage.delete_volume(vol, ignore_missing=True)
+    return sorted(s.name for s in servers) + sorted(
+        v.name for v in volumes)

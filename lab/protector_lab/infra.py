@@ -69,11 +69,13 @@ def ensure_server(name, address, log=print, wait=60):
 class Inventory:
     """What the lab created outside its state dir, persisted as JSON.
 
-    Kinds: ``database``, ``db_user``, ``vhost``, ``mq_user``. Entries are
-    added before the object is created and removed after it is dropped.
+    Kinds: ``database``, ``db_user``, ``vhost``, ``mq_user``, and
+    ``db_setting`` (``name=old value`` of a MariaDB global the lab raised).
+    Entries are added before the object is created and removed after it is
+    dropped (or the setting restored).
     """
 
-    KINDS = ("database", "db_user", "vhost", "mq_user")
+    KINDS = ("database", "db_user", "vhost", "mq_user", "db_setting")
 
     def __init__(self, path):
         self.path = path
@@ -182,6 +184,37 @@ def create_site_databases(db, inventory, site):
                      % _q(full))
         stmts.append("GRANT ALL PRIVILEGES ON %s.* TO %s" % (_q(full), user))
     db.execute(*stmts)
+
+
+# Two sites run about 25 processes that pool connections to one MariaDB
+# (10 each at most, config.db): bursts of creates reach the server's
+# default of 151, and then a Cinder or Nova worker cannot write a status
+# (a volume stays 'creating'). The lab-notes recipe runs MariaDB with 500;
+# DevStack sets 1024.
+MAX_CONNECTIONS = 500
+
+
+def ensure_connections(db, inventory, log=print):
+    """Raise MariaDB's max_connections to MAX_CONNECTIONS if it is lower,
+    remembering the old value for ``restore_settings`` (at ``down``)."""
+    (current,), = db.execute("SELECT @@GLOBAL.max_connections")
+    if int(current) >= MAX_CONNECTIONS:
+        return
+    if not any(e.startswith("max_connections=")
+               for e in inventory.load()["db_setting"]):
+        inventory.add("db_setting", "max_connections=%d" % int(current))
+    db.execute("SET GLOBAL max_connections = %d" % MAX_CONNECTIONS)
+    log("[lab] MariaDB max_connections %d -> %d for the two sites' services "
+        "(put back at 'down')" % (int(current), MAX_CONNECTIONS))
+
+
+def restore_settings(db, inventory):
+    """Put back the MariaDB globals ``ensure_connections`` raised."""
+    for entry in inventory.load()["db_setting"]:
+        name, _, value = entry.partition("=")
+        if name == "max_connections" and value.isdigit():
+            db.execute("SET GLOBAL max_connections = %d" % int(value))
+        inventory.remove("db_setting", entry)
 
 
 def drop_databases(db, inventory, names=None):

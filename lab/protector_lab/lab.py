@@ -240,6 +240,7 @@ class Lab:
         self.save(state)
         db = infra.MariaDB()
         mq = infra.RabbitMQ()
+        infra.ensure_connections(db, self.inventory, self.log)
         site_times = {}
 
         def build(s):
@@ -486,6 +487,7 @@ class Lab:
             infra.drop_databases(db, self.inventory)
             infra.drop_db_users(db, self.inventory)
             infra.drop_messaging(mq, self.inventory)
+            infra.restore_settings(db, self.inventory)
             self.log("[lab] dropped %d database(s), %d DB user(s), "
                      "%d vhost(s), %d RabbitMQ user(s) (%.1f s in all)" % (
                          len(inv["database"]), len(inv["db_user"]),

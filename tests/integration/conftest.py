@@ -20,8 +20,11 @@ Shared fixtures on top of it (helpers: ``protector_lab.client``):
 ``sites`` / ``pure_sites`` (DR operations), ``group_sites`` and
 ``server`` (protection groups and members).
 """
+import datetime
+import glob
 import json
 import os
+import re
 import uuid
 
 import pytest
@@ -29,6 +32,7 @@ import pytest
 from protector_lab import client as lab_client
 from protector_lab.client import run_lab
 from protector_lab.info import LabInfo
+from protector_lab import layout
 
 
 PURE_MODULES = ("test_pure_profile.py",)
@@ -98,6 +102,24 @@ def pure_lab(_lab_session):
     """The lab in the ``pure`` profile: Cinder's Pure iSCSI driver against
     a simulated FlashArray per site, Protector's ``pure`` driver."""
     return _lab_session.ensure("pure")
+
+
+def _sweep(lab):
+    """What earlier modules left (lab_client.sweep), said out loud: a
+    leak is a bug of the test that made it, not of the module that finds
+    it."""
+    for site in ("site-a", "site-b"):
+        gone = lab_client.sweep(lab.connect(site))
+        if gone:
+            print("\n[lab fixture] deleted what earlier tests left on %s: "
+                  "%s" % (site, ", ".join(gone)), flush=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _swept(request):
+    """Every lab module starts without what earlier ones left."""
+    pure = os.path.basename(str(request.module.__file__)) in PURE_MODULES
+    _sweep(request.getfixturevalue("pure_lab" if pure else "lab"))
 
 
 @pytest.fixture(scope="module")
@@ -170,3 +192,52 @@ def server(group_sites, lab):
                 conn.block_storage.delete_volume(vol)
             except Exception:
                 pass
+
+
+# ---- lab log errors in the report of a failed test ------------------------
+
+_LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.\d+ \d+ "
+                       r"(ERROR|CRITICAL) ")
+MAX_LOG_LINES = 40
+
+
+def lab_log_errors(state_dir, since):
+    """ERROR and CRITICAL lines the lab's services logged since ``since``
+    (naive local time, as the services log it), newest last, at most
+    MAX_LOG_LINES: a CI run's failure then shows what the clouds said,
+    after the lab that held the logs is gone."""
+    found = []
+    for path in sorted(glob.glob(os.path.join(state_dir, "*", "log",
+                                              "*.log"))):
+        name = "%s/%s" % (os.path.basename(os.path.dirname(
+            os.path.dirname(path))), os.path.basename(path))
+        try:
+            with open(path, errors="replace") as f:
+                for line in f:
+                    m = _LOG_LINE.match(line)
+                    if m and datetime.datetime.strptime(
+                            m.group(1), "%Y-%m-%d %H:%M:%S") >= since:
+                        found.append((m.group(1), name, line.rstrip()[:400]))
+        except OSError:
+            continue
+    found.sort()
+    return ["%s: %s" % (name, line) for _, name, line in
+            found[-MAX_LOG_LINES:]]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    item._lab_since = datetime.datetime.now().replace(microsecond=0)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    since = getattr(item, "_lab_since", None)
+    if not report.failed or since is None:
+        return
+    lines = lab_log_errors(layout.default_state_dir(), since)
+    if lines:
+        report.sections.append(("lab log errors since the test began",
+                                "\n".join(lines)))

@@ -21,6 +21,7 @@ class FakeDB:
         self.dbs = set(databases)
         self.user_rows = set(users)
         self.log = []
+        self.max_connections = 151
 
     def execute(self, *statements):
         for stmt in statements:
@@ -36,6 +37,10 @@ class FakeDB:
             elif stmt.startswith("DROP USER"):
                 user, host = (p.strip("'") for p in words[4].split("@"))
                 self.user_rows.discard((user, host))
+            elif stmt == "SELECT @@GLOBAL.max_connections":
+                return [(self.max_connections,)]
+            elif stmt.startswith("SET GLOBAL max_connections = "):
+                self.max_connections = int(words[-1])
         return []
 
     def databases(self, prefix=""):
@@ -197,3 +202,25 @@ def test_port_clash_names_the_lab_of_another_checkout(tmp_path, fakes,
         in str(exc.value)
     other.down()
     assert mine.other_labs() == []
+
+
+def test_max_connections_raised_for_the_lab_and_put_back(tmp_path, fakes):
+    db, mq = fakes
+    lab = lab_mod.Lab(str(tmp_path / "lab"), log=lambda m: None)
+    infra.ensure_connections(db, lab.inventory, log=lambda m: None)
+    assert db.max_connections == infra.MAX_CONNECTIONS
+    # A second 'up' keeps the value found first, to put back.
+    infra.ensure_connections(db, lab.inventory, log=lambda m: None)
+    assert lab.inventory.load()["db_setting"] == ["max_connections=151"]
+    os.makedirs(os.path.join(lab.state_dir, "site-a", "run"))
+    lab.down()
+    assert db.max_connections == 151
+    assert lab.inventory.empty()
+
+
+def test_max_connections_left_alone_when_high_enough(tmp_path, fakes):
+    db, _mq = fakes
+    db.max_connections = 1000
+    inv = infra.Inventory(str(tmp_path / "inventory.json"))
+    infra.ensure_connections(db, inv, log=lambda m: None)
+    assert db.max_connections == 1000 and inv.empty()

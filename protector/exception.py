@@ -434,6 +434,36 @@ class GroupTestActive(TestFailoverActive):
                "%(pg)s' before you %(action)s. Nothing was changed.")
 
 
+class WrongSite(Conflict):
+    """A DR action (or its preflight) sent to the protector-api of the
+    group's other site: it runs on its target site's engine (doc/
+    architecture.md 6), with the caller's trust in that site's Keystone,
+    so this site would queue an operation bound to fail.
+
+    409, not 400: the body is valid and the same request is right at the
+    other site; which site that is follows the group's state (its current
+    primary, the site of its active test), as with the source site's
+    refusal of a sub-operation while it is not the current primary (409
+    ``protector.protection_group.invalid_status``). Not 412: nothing on
+    the clouds needs fixing, only the request's address (CLI exit 1)."""
+    code = "protector.operation.wrong_site"
+    msg_fmt = ("%(request)s of protection group %(pg)s must be sent to the "
+               "protector-api of site %(site)s%(url)s: a %(action)s runs on "
+               "the engine of its target site, %(site)s, and this is site "
+               "%(here)s. Nothing was changed or queued.")
+
+
+class OperationWrongSite(WrongSite):
+    # Same code: an operation queued on a site that is not its target
+    # (accepted before WrongSite refused such actions) cannot run there.
+    msg_fmt = ("Operation %(operation)s (%(action)s of protection group "
+               "%(pg)s) runs on the engine of its target site %(site)s, but "
+               "it was queued on this site (%(here)s), where it cannot run, "
+               "so it is not %(verb)s here. Start the %(action)s again "
+               "through the protector-api of site %(site)s%(url)s. Nothing "
+               "was changed or queued.")
+
+
 class ActionInvalid(Invalid):
     code = "protector.operation.invalid_action"
     msg_fmt = ("The action body must name exactly one of %(actions)s; got "

@@ -1,26 +1,35 @@
 #!/usr/bin/env python3
-"""Benchmark: planned failover of a group of N VMs in the lab (not a test).
+"""Benchmark: failover and failback of a group of N VMs in the lab, against
+the time the clouds themselves need (not a test).
 
-Builds N boot-from-volume VMs (1 root + 1 data volume each) on site A, a
-protection group with a mock-mode policy, then fails it over (planned:
-shutdown and final snapshot on site A as a sub-operation, promote and
-rebuild on site B, metadata push) and prints:
+Builds N boot-from-volume VMs (1 root + 1 data volume each) on site A and
+a protection group with a mock-mode policy. Then, per operation type
+(planned failover, failback, unplanned failover):
 
-* total: the operation's wall time (queued -> completed, from the API);
-* cloud wait: time the engine spent waiting on the clouds on the
-  critical path (per step, the union of the intervals in which at least
-  one cloud call or status wait was in flight; the engine logs it per step,
-  ``protector/cloud/timing.py``) - including waiting on site A's
-  sub-operation;
-* overhead: the difference (Protector's own time: database, scheduling,
-  polling granularity, thread hand-offs).
+1. **the bound**: the unavoidable cloud calls of the same operation, made
+   directly with openstacksdk, fully parallel and pipelined per VM: stop
+   every server on the source site at once and wait until all are SHUTOFF
+   (planned failover and failback only), then on the target site, at most
+   ``--width`` VMs at a time (Nova builds 10 at a time per compute host by
+   default: ``max_concurrent_builds``), create each VM's two volumes and
+   boot it as soon as they are available, until it is ACTIVE. What the
+   bound made is deleted, and the stopped servers are started again;
+2. **Protector**: the same operation through the API, timed from the
+   engine's log (first step started -> operation completed), with the
+   engine's per-step time and cloud wait (``protector/cloud/timing.py``).
 
-VMs are rebuilt ``[engine] max_parallel_instances`` at a time. Then the
-group is failed back and everything the benchmark made is deleted.
+It prints both times and their ratio per operation type. The bound does
+only what any failover must do: no snapshot, no metadata, no checks, no
+bookkeeping; everything Protector does beyond it is in the ratio.
 
-    .venv/bin/python tools/bench_failover.py [--vms 10] [--keep]
+Quotas are raised for the benchmark (``lab_client.raise_quotas``): tests
+never do that. Everything the benchmark made is deleted at the end.
+
+    .venv/bin/python tools/bench_failover.py [--vms 10] [--width 10]
+        [--ops planned,failback,unplanned]
 """
 import argparse
+import concurrent.futures
 import datetime
 import os
 import re
@@ -31,7 +40,7 @@ from protector_lab import client as lab_client
 from protector_lab.info import LabInfo
 
 RUN_LOG = re.compile(r"^(\S+ \S+) .*Operation (\S+)(: step validate_sites "
-                     r"\(attempt| \(failover\) completed)")
+                     r"\(attempt| \((failover|failback)\) completed)")
 STEP_LOG = re.compile(r"Operation (\S+): step (\S+) took ([\d.]+) s, "
                       r"([\d.]+) s of it waiting on the clouds")
 
@@ -59,12 +68,99 @@ def step_timings(lab, site, op_id):
     return out, run
 
 
+def _timed(fn, *args):
+    start = time.monotonic()
+    fn(*args)
+    return time.monotonic() - start
+
+
+def _stop_all(conn, ids):
+    for sid in ids:
+        conn.compute.stop_server(sid)
+    for sid in ids:
+        conn.compute.wait_for_server(conn.compute.get_server(sid),
+                                     status="SHUTOFF", interval=1, wait=600)
+
+
+def _start_all(conn, ids):
+    for sid in ids:
+        conn.compute.start_server(sid)
+    for sid in ids:
+        conn.compute.wait_for_server(conn.compute.get_server(sid),
+                                     interval=1, wait=600)
+
+
+def bound(source, target, source_servers, width, stop, network, flavor):
+    """Seconds the direct calls take (see the module doc); leaves both
+    sites as they were."""
+    prefix = "bound-%s" % uuid.uuid4().hex[:6]
+    start = time.monotonic()
+    if stop:
+        _stop_all(source, source_servers)
+    made = []
+    try:
+        with concurrent.futures.ThreadPoolExecutor(width) as pool:
+            jobs = [pool.submit(lab_client.make_vm, target,
+                                "%s-%d" % (prefix, i), flavor=flavor,
+                                network=network)
+                    for i in range(len(source_servers))]
+            for job in jobs:
+                made.append(job.result())
+        took = time.monotonic() - start
+    finally:
+        lab_client.delete_servers(target, [s.id for s, _ in made])
+        if stop:
+            _start_all(source, source_servers)
+    return took
+
+
+def protector_run(lab, client, site, pg_id, kind, body):
+    """Run ``kind`` on the group through the API; (seconds, steps, op)."""
+    status, resp = client.action(pg_id, kind, body)
+    assert status == 202, resp
+    op = client.wait(resp["operation"]["id"], timeout=3600)
+    assert op["status"] == "completed", op
+    time.sleep(1)  # let the log line of the last step land
+    steps, total = step_timings(lab, site, op["id"])
+    total = total or (_parse(op["completed_at"]) -
+                      _parse(op["started_at"])).total_seconds()
+    return total, steps, op
+
+
+def print_steps(title, steps, total):
+    print("\n%s" % title)
+    print("%-28s %9s %12s %10s" % ("step", "time s", "cloud wait s",
+                                   "overhead s"))
+    for name, (took, cloud) in steps.items():
+        print("%-28s %9.2f %12.2f %10.2f" % (name, took, cloud, took - cloud))
+    cloud = sum(c for _, c in steps.values())
+    print("total %.2f s, waiting on the clouds %.2f s" % (total, cloud))
+
+
+def converge(b, pg_id):
+    """After an unplanned failover site A still holds the group as it was
+    (nothing was pushed to the source): the documented sync-force first,
+    as an operator would before the failback."""
+    status, body = b.call("POST", "/protection-groups/%s/sync-force" % pg_id)
+    assert status == 200, body
+
+
+TO_B = {"network_mapping": {"net-a": "net-b"},
+        "flavor_mapping": {"m1.small": "m2.small"}}
+TO_A = {"network_mapping": {"net-b": "net-a"},
+        "flavor_mapping": {"m2.small": "m1.small"}}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vms", type=int, default=10)
-    parser.add_argument("--keep", action="store_true",
-                        help="leave the group failed over on site B")
+    parser.add_argument("--width", type=int, default=10,
+                        help="VMs built at once by the bound (default 10, "
+                             "Nova's max_concurrent_builds)")
+    parser.add_argument("--ops", default="planned,failback,unplanned",
+                        help="comma-separated, in this order")
     args = parser.parse_args()
+    ops = args.ops.split(",")
     lab = LabInfo.load()
     lab_client.register_sites(lab)
     lab_client.raise_quotas(lab)
@@ -73,49 +169,66 @@ def main():
     prefix = "bench-%s" % uuid.uuid4().hex[:6]
     print("building %d VMs on site-a ..." % args.vms, flush=True)
     made = lab_client.make_vms(a.conn, prefix, args.vms)
-    servers = [s.id for s, _ in made]
-    pg = lab_client.make_group(a, b, ids, vtype, servers, name=prefix)
+    on_a = [s.id for s, _ in made]
+    every = {"site-a": list(on_a), "site-b": []}
+    pg = lab_client.make_group(a, b, ids, vtype, on_a, name=prefix)
+    rows = []
+    where = "site-a"
     try:
-        start = time.monotonic()
-        status, body = b.action(pg["id"], "failover", {
-            "type": "planned", "network_mapping": {"net-a": "net-b"},
-            "flavor_mapping": {"m1.small": "m2.small"}})
-        assert status == 202, body
-        op = b.wait(body["operation"]["id"], timeout=3600)
-        wall = time.monotonic() - start
-        assert op["status"] == "completed", op
-        time.sleep(1)  # let the log line of the last step land
-        steps, total = step_timings(lab, "site-b", op["id"])
-        total = total or (_parse(op["completed_at"]) -
-                          _parse(op["started_at"])).total_seconds()
-        print("\nplanned failover of %d VMs (%d volumes), operation %s" % (
-            args.vms, 2 * args.vms, op["id"]))
-        print("%-28s %9s %12s %10s" % ("step", "time s", "cloud wait s",
-                                       "overhead s"))
-        for name, (took, cloud) in steps.items():
-            print("%-28s %9.2f %12.2f %10.2f" % (name, took, cloud,
-                                                 took - cloud))
-        cloud = sum(c for _, c in steps.values())
-        in_steps = sum(t for t, _ in steps.values())
-        print("\ntotal (engine: first step -> completed): %7.2f s (client "
-              "wall time, 1 s polling: %.2f s)" % (total, wall))
-        print("waiting on the clouds:                   %7.2f s" % cloud)
-        print("orchestration overhead:                  %7.2f s (%.2f s "
-              "inside steps, "
-              "%.2f s between steps)" % (total - cloud, in_steps - cloud,
-                                         total - in_steps))
-        if not args.keep:
-            status, body = a.action(pg["id"], "failback", {
-                "type": "planned", "network_mapping": {"net-b": "net-a"},
-                "flavor_mapping": {"m2.small": "m1.small"}})
-            assert status == 202, body
-            back = a.wait(body["operation"]["id"], timeout=3600)
-            assert back["status"] == "completed", back
-            servers += list(back["result_data"]["recreate_instances"][
+        for kind in ops:
+            if kind in ("planned", "unplanned"):
+                if where != "site-a":
+                    raise SystemExit("%s needs the group on site-a; put "
+                                     "failback between" % kind)
+                print("\n%s failover: the bound ..." % kind, flush=True)
+                cut = bound(a.conn, b.conn, on_a, args.width,
+                            kind == "planned", "net-b", "m2.small")
+                print("%s failover: Protector ..." % kind, flush=True)
+                took, steps, op = protector_run(
+                    lab, b, "site-b", pg["id"], "failover",
+                    dict(TO_B, type=kind))
+                where = "site-b"
+            else:
+                if where != "site-b":
+                    raise SystemExit("failback needs the group on site-b")
+                on_b = list(every["site-b"][-args.vms:])
+                converge(b, pg["id"])
+                print("\nfailback: the bound ...", flush=True)
+                cut = bound(b.conn, a.conn, on_b, args.width, True,
+                            "net-a", "m1.small")
+                print("failback: Protector ...", flush=True)
+                took, steps, op = protector_run(
+                    lab, a, "site-a", pg["id"], "failback",
+                    dict(TO_A, type="planned"))
+                where = "site-a"
+            rebuilt = list(op["result_data"]["recreate_instances"][
                 "servers"].values())
+            every["site-b" if where == "site-b" else "site-a"] += rebuilt
+            if where == "site-a":
+                on_a = rebuilt
+            print_steps("%s: Protector's steps (operation %s)" % (
+                kind, op["id"]), steps, took)
+            rows.append((kind, cut, took))
+        print("\n%d VMs (%d volumes), bound at %d VMs at a time" % (
+            args.vms, 2 * args.vms, args.width))
+        print("%-20s %10s %12s %7s" % ("operation", "bound s", "Protector s",
+                                       "ratio"))
+        for kind, cut, took in rows:
+            print("%-20s %10.1f %12.1f %7.2f" % (
+                kind + (" failover" if kind != "failback" else ""), cut,
+                took, took / cut))
     finally:
-        if not args.keep:
-            lab_client.delete_servers(a.conn, servers)
+        if where == "site-b":
+            print("\nfailing back to clean up ...", flush=True)
+            converge(b, pg["id"])
+            _, _, op = protector_run(lab, a, "site-a", pg["id"], "failback",
+                                     dict(TO_A, type="planned"))
+            every["site-a"] += list(op["result_data"]["recreate_instances"][
+                "servers"].values())
+        lab_client.delete_group(a, pg["id"])
+        for site, conn in (("site-a", a.conn), ("site-b", b.conn)):
+            lab_client.delete_servers(conn, every[site], with_volumes=True)
+        lab_client.default_quotas(lab)
 
 
 if __name__ == "__main__":

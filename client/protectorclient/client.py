@@ -20,13 +20,15 @@ PEER_TOKEN_HEADER = "X-Protector-Peer-Token"
 SERVICE_TYPE = "protector"
 # The newest microversion this client knows (doc/cli.md): a server older
 # than it answers 406; give --os-protector-api-version its maximum then.
-DEFAULT_API_VERSION = "1.4"
+DEFAULT_API_VERSION = "1.5"
 MIN_API_VERSION = "1.1"
 # POST /sites takes the site's ID from this microversion on.
 SITE_ID_API_VERSION = "1.3"
 # Boot tiers: members' priority, groups' tier_delay, member set, and the
 # operations' tiers.
 TIERS_API_VERSION = "1.4"
+# The list of protection groups shows each group's cached RPO state.
+RPO_LIST_API_VERSION = "1.5"
 
 # How a request uses the peer token.
 PEER_NONE = None          # never sent
@@ -186,9 +188,14 @@ class Client:
 
     # -- protection groups --------------------------------------------------
 
-    def pg_list(self, **filters):
-        return self.get("/protection-groups",
-                        params=filters)["protection_groups"]
+    def pg_list(self, rpo=False, **filters):
+        """The project's groups; ``rpo``: with their RPO state
+        (``rpo_status``, ``rpo_detail``, ``replication_lag_seconds``,
+        ``rpo_checked_at``), asked at microversion 1.5 when the client's
+        is lower."""
+        version = self._at_least(RPO_LIST_API_VERSION) if rpo else None
+        return self.request("GET", "/protection-groups", params=filters,
+                            api_version=version)["protection_groups"]
 
     def pg_show(self, pg):
         return self.get("/protection-groups/%s"

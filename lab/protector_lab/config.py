@@ -17,10 +17,11 @@ from protector_lab import layout
 def db(url):
     """A [database]-style section with small connection pools.
 
-    Two sites run about 15 services that each pool connections to the
-    machine's one MariaDB (151 connections by default, shared with the test
-    suite); oslo.db's default overflow of 50 per process can exhaust it
-    under load, so cap every pool.
+    Two sites run about 25 processes that each pool connections to the
+    machine's one MariaDB (shared with the test suite; ``up`` raises its
+    max_connections to 500, infra.ensure_connections); oslo.db's default
+    overflow of 50 per process could still exhaust it under load, so cap
+    every pool.
     """
     return {"connection": url, "max_pool_size": "3", "max_overflow": "7",
             "pool_timeout": "60"}

@@ -189,8 +189,7 @@ def create_site_databases(db, inventory, site):
 # Two sites run about 25 processes that pool connections to one MariaDB
 # (10 each at most, config.db): bursts of creates reach the server's
 # default of 151, and then a Cinder or Nova worker cannot write a status
-# (a volume stays 'creating'). The lab-notes recipe runs MariaDB with 500;
-# DevStack sets 1024.
+# (a volume stays 'creating'). DevStack configures its server with 1024.
 MAX_CONNECTIONS = 500
 
 

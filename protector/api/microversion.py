@@ -15,6 +15,11 @@ History (keep in step with doc/api-ref.md):
   ``tier_delay`` (0-3600 seconds; create and update), and operations show
   ``tiers`` (per-tier and per-VM timings of the recreate step). Below 1.4
   these fields are neither shown nor accepted (400 naming 1.4).
+* 1.5 - the list of protection groups shows each group's RPO state as
+  protector-engine's periodic check (``[engine] rpo_check_interval``) or
+  the latest show found it: ``rpo_status``, ``rpo_detail``,
+  ``replication_lag_seconds`` and ``rpo_checked_at`` (show adds
+  ``rpo_checked_at``). Below 1.5 these fields are not in the list.
 """
 import re
 
@@ -29,7 +34,7 @@ Version = version.Version
 HEADER = "OpenStack-API-Version"
 ENV_KEY = "protector.microversion"
 
-VERSIONS = ["1.1", "1.2", "1.3", "1.4"]
+VERSIONS = ["1.1", "1.2", "1.3", "1.4", "1.5"]
 MIN_VERSION_STRING = VERSIONS[0]
 MAX_VERSION_STRING = VERSIONS[-1]
 

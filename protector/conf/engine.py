@@ -107,6 +107,22 @@ engine_opts = [
         "Cinder or Neutron failing) keeps that status until the next "
         "validate.",
     ),
+    cfg.IntOpt(
+        "rpo_check_interval",
+        default=60,
+        min=0,
+        help="Seconds between two RPO checks, by protector-engine, of "
+        "every protection group with a replication policy (all "
+        "projects), which keep the RPO state the list of protection "
+        "groups shows (rpo_status, replication_lag_seconds, "
+        "rpo_checked_at; microversion 1.5) current. The check is the one "
+        "'protection-group show' makes: the storage driver reads the "
+        "replication lag on the arrays (short timeouts, groups in "
+        "parallel) and compares it with the policy's rpo_minutes. It "
+        "runs when the engine starts, then every this many seconds; 0 "
+        "turns it off (the list then shows what 'protection-group show' "
+        "last found, or 'unknown').",
+    ),
 ]
 
 

@@ -258,6 +258,33 @@ class MetadataSync(TimestampMixin, Base):
     last_error = sa.Column(sa.Text, nullable=True)
 
 
+class GroupRpoStatus(Base):
+    """The last RPO check of a protection group (``storage/rpo.py``),
+    written by protector-engine's periodic check (``engine/rpo_status.py``)
+    and by ``protection-group show``; the list reads it (microversion 1.5).
+
+    A table of its own, not columns of ``protection_groups``: it is
+    rewritten every ``[engine] rpo_check_interval`` seconds for every
+    group, and those writes must neither take the group's row (operations
+    claim it with conditional updates, creates and deletes are
+    compare-and-swaps on its ``updated_at``) nor change its
+    ``updated_at``; a row per group goes with the group (ON DELETE
+    CASCADE). No ``created_at``/``updated_at``: ``checked_at`` is its
+    time."""
+
+    __tablename__ = "group_rpo_status"
+
+    protection_group_id = sa.Column(
+        ID, sa.ForeignKey("protection_groups.id", ondelete="CASCADE"),
+        primary_key=True)
+    # ok | breached | unknown
+    rpo_status = sa.Column(sa.String(16), nullable=False)
+    replication_lag_seconds = sa.Column(sa.Integer, nullable=True)
+    rpo_minutes = sa.Column(sa.Integer, nullable=True)
+    rpo_detail = sa.Column(sa.Text, nullable=True)
+    checked_at = sa.Column(sa.DateTime, nullable=False)
+
+
 class Operation(TimestampMixin, Base):
     """A tracked DR operation (failover, failback, test failover, ...)."""
 

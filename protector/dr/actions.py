@@ -11,9 +11,15 @@ every failed check. Nothing is changed until all of them pass;
 the final claim of the group is the atomic conditional UPDATE in
 ``db.operations.create``, so concurrent requests on different API workers
 cannot both start an operation.
+
+Before all of those, an action (or its preflight) sent to the protector-api
+of the group's other site is refused (409 ``protector.operation.wrong_site``,
+``check_site``): the operation runs on its target site's engine
+(doc/architecture.md 6), which only that site's API can queue it for.
 """
 from oslo_log import log as logging
 
+from protector.cloud import sites
 from protector.cloud import tokens
 from protector.cloud import trusts
 from protector.common import crypto
@@ -45,6 +51,56 @@ def _sites(pg, kind):
     if kind == "failback":
         return current, pg["primary_site_id"]
     return current, _other(pg, current)
+
+
+def this_site(ctx, pg):
+    """This site, as one of the group's two sites (``cloud/sites``:
+    ``[DEFAULT] site_name``, else the site whose Keystone is this
+    service's), or None when that cannot be told (then no request is
+    refused for its site: the engine's checks decide, as before)."""
+    ids = {pg["primary_site_id"], pg["secondary_site_id"]}
+    try:
+        return sites.local_site([sites_db.get(ctx, i) for i in sorted(ids)])
+    except exception.LocalSiteUnknown:
+        return None
+
+
+def misdirected(ctx, pg, target):
+    """``(this site, target site)`` when ``target`` (a site ID of ``pg``)
+    is not this site; None when it is, or when this site is not known."""
+    here = this_site(ctx, pg)
+    if here is None or here["id"] == target:
+        return None
+    return here, sites_db.get(ctx, target)
+
+
+def site_url(site):
+    """`` (<protector_url>)`` of a site row, or nothing when it has none."""
+    return " (%s)" % site["protector_url"] if site.get("protector_url") \
+        else ""
+
+
+def check_site(ctx, pg, kind, target, preflight_only=False):
+    """Refuse ``kind`` on ``pg`` unless this site is its target (409
+    ``protector.operation.wrong_site``, naming the site to send it to)."""
+    wrong = misdirected(ctx, pg, target)
+    if wrong is None:
+        return
+    here, site = wrong
+    raise exception.WrongSite(
+        request=("The preflight of %s" if preflight_only else "Action %s")
+        % kind, pg=pg["name"], action=kind, site=site["name"],
+        url=site_url(site), here=here["name"])
+
+
+def _test_sites(ctx, pg):
+    """(source, target) of a test cleanup: its test's, when this site
+    holds the test operation; else the current primary and the other
+    site (where a test failover runs)."""
+    test_id = pg["active_test_operation_id"]
+    test = (ops_db.get_by_id(ctx, test_id) if test_id else None) or {}
+    source = test.get("source_site_id") or pg["current_primary_site_id"]
+    return source, test.get("target_site_id") or _other(pg, source)
 
 
 def _check(caller, pg, kind, args):
@@ -84,8 +140,12 @@ def preflight_context(caller, pg, kind, args):
 
 
 def run_preflight(caller, pg_ident, kind, args):
-    """The preflight table of ``kind`` on the group (changes nothing)."""
+    """The preflight table of ``kind`` on the group (changes nothing).
+    Only the target site answers it: its table is the one the action
+    would meet there (``check_site``)."""
     pg = pg_db.get(caller.context, caller.tenant_id, pg_ident)
+    check_site(caller.context, pg, kind, _sites(pg, kind)[1],
+               preflight_only=True)
     return preflight.public(preflight.run(preflight_context(
         caller, pg, kind, dict(args or {}))))
 
@@ -95,14 +155,15 @@ def start(caller, pg_ident, kind, args):
     ctx = caller.context
     pg = pg_db.get(ctx, caller.tenant_id, pg_ident)
     args = dict(args or {})
+    source, target = _test_sites(ctx, pg) if kind == "test_cleanup" \
+        else _sites(pg, kind)
+    # First: at the other site's API every later check (and the trust
+    # made below) would be for an operation this site's engine cannot run.
+    check_site(ctx, pg, kind, target)
     if kind == "test_cleanup":
         _check(caller, pg, kind, args)
-        test = ops_db.get_by_id(ctx, pg["active_test_operation_id"]) or {}
-        source = test.get("source_site_id") or pg["current_primary_site_id"]
-        target = test.get("target_site_id") or _other(pg, source)
         args["test_operation_id"] = pg["active_test_operation_id"]
     else:
-        source, target = _sites(pg, kind)
         # Everything predictable is checked before anything is queued
         # (preflight/__init__.py); the engine checks again before it acts.
         report = preflight.run(preflight_context(caller, pg, kind, args))

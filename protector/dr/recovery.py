@@ -23,6 +23,12 @@ forward remains (``protector.precondition.not_retryable`` /
 ``not_rollbackable`` / ``rollback_impossible``), a busy group is 409
 ``protector.operation.conflict``.
 
+An operation lives on its target site (doc/architecture.md 6), so sent to
+the other site it is 404 there. One queued on a site that is not its
+target (accepted before ``dr/actions.check_site`` refused that) cannot
+run where it is: retrying or rolling it back there is refused with 409
+``protector.operation.wrong_site`` (``_check_site``).
+
 The check functions (``check_retry``, ``check_rollback``,
 ``allowed_actions``) take no request, for anything that wants to tell a
 user what they may do next.
@@ -33,6 +39,7 @@ from protector.cloud import trusts
 from protector.db import protection_groups as pg_db
 from protector.db import operations as ops_db
 from protector.db import sites as sites_db
+from protector.dr import actions
 from protector.engine import flows
 from protector.engine import rpcapi
 from protector.engine import subops
@@ -206,6 +213,25 @@ def _fresh_peer_credential(caller, op, params, purpose):
                 params.get(subops.TOKEN_KEY))
 
 
+def _check_site(ctx, op, verb):
+    """Refuse an operation whose target is not this site (it was queued
+    at the wrong site's API; this site's engine cannot run it)."""
+    if not op.get("protection_group_id") or not op.get("target_site_id"):
+        return
+    try:
+        pg = pg_db.get_by_id(ctx, op["protection_group_id"])
+    except exception.ProtectionGroupNotFound:
+        return  # check_retry/check_rollback say so
+    wrong = actions.misdirected(ctx, pg, op["target_site_id"])
+    if wrong is None:
+        return
+    here, site = wrong
+    raise exception.OperationWrongSite(
+        operation=op["id"], action=op["operation_type"], pg=pg["name"],
+        site=site["name"], url=actions.site_url(site), here=here["name"],
+        verb=verb)
+
+
 def _wake(ctx, op_id):
     try:
         rpcapi.EngineAPI().wake(ctx, op_id)
@@ -219,6 +245,7 @@ def retry(caller, op_id):
     """Re-queue failed operation ``op_id``; return it (plain dict)."""
     ctx = caller.context
     op = ops_db.get(ctx, caller.tenant_id, op_id)
+    _check_site(ctx, op, "retried")
     check_retry(ctx, op)
     params = dict(op["parameters"] or {})
     fresh = _planned(op) and _fresh_peer_credential(
@@ -246,6 +273,7 @@ def rollback(caller, op_id):
     ``rollback`` operation (plain dict)."""
     ctx = caller.context
     op = ops_db.get(ctx, caller.tenant_id, op_id)
+    _check_site(ctx, op, "rolled back")
     pg = check_rollback(ctx, op)
     original = op["parameters"] or {}
     params = {"rolled_back_operation_id": op["id"],

@@ -22,6 +22,9 @@ lifecycle_stale_after`` seconds, protection groups that protector-api left
 
 A site-check loop keeps every site's status current, at start and then
 every ``[engine] site_check_interval`` seconds (``engine/site_status.py``).
+An RPO-check loop keeps every protection group's cached RPO state (what
+the list shows) current, at start and then every ``[engine]
+rpo_check_interval`` seconds (``engine/rpo_status.py``).
 A cleanly stopped engine removes its row from the services table, so that
 the health report says at once that it is not running.
 """
@@ -39,6 +42,7 @@ from protector.db import operations as ops_db
 from protector.db import services as services_db
 from protector.engine import locks
 from protector.engine import reconcile
+from protector.engine import rpo_status
 from protector.engine import runner
 from protector.engine import site_status
 from protector import rpc
@@ -106,6 +110,11 @@ class Engine:
             # Not joined at stop: a check may wait for its timeouts, and
             # nothing it does needs finishing (one UPDATE per site).
             threading.Thread(target=self._site_check_loop, name="sites",
+                             daemon=True).start()
+        if self.conf.engine.rpo_check_interval:
+            # Not joined at stop either: a probe may wait for an array's
+            # timeout, and a check cut short is only one round less.
+            threading.Thread(target=self._rpo_check_loop, name="rpo",
                              daemon=True).start()
         LOG.info("protector-engine %s started", self.host)
 
@@ -179,6 +188,21 @@ class Engine:
             except Exception:  # e.g. the database is down: try again later
                 LOG.exception("Checking the sites failed")
             self._stop.wait(self.conf.engine.site_check_interval)
+
+    def check_rpo(self):
+        """Bring every group's cached RPO state up to date
+        (engine/rpo_status.py)."""
+        written = rpo_status.run(self.ctx)
+        LOG.debug("Checked the RPO of %d protection group(s)", len(written))
+        return written
+
+    def _rpo_check_loop(self):
+        while not self._stop.is_set():
+            try:
+                self.check_rpo()
+            except Exception:  # e.g. the database is down: try again later
+                LOG.exception("Checking the protection groups' RPO failed")
+            self._stop.wait(self.conf.engine.rpo_check_interval)
 
     def reconcile_groups(self, force=False):
         """Finish or undo stale group creates/deletes (at start, then

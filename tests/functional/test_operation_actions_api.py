@@ -33,14 +33,18 @@ def seed(ops_api, keystone):  # noqa: F811
     alpha = keystone.env["ALPHA_ID"]
 
     def failed(kind="failover", steps=None, project=alpha, params=None,
-               status="failed"):
+               status="failed", misplaced=False):
         """A group with one failed operation of ``kind`` (this site, ops-
-        site-a, is its target); ``steps``: step -> status."""
-        pg_id = rows.group(project, b, a, name="rr-%s" % uuid.uuid4().hex[:8])
+        site-a, is its target); ``steps``: step -> status. ``misplaced``:
+        the group runs here and the operation targets ops-site-b, as one
+        accepted at the wrong site's API before that was refused."""
+        source, target = (a, b) if misplaced else (b, a)
+        pg_id = rows.group(project, source, target,
+                           name="rr-%s" % uuid.uuid4().hex[:8])
         params = dict(params or {"type": "unplanned",
                                  "previous_status": "active"})
         op_id = fixtures.queue(rows, pg_id, kind, params, project=project,
-                               source=b, target=a, hold=False)
+                               source=source, target=target, hold=False)
         with rows.session() as s, s.begin():
             s.execute(sa.update(models.Operation).where(
                 models.Operation.id == op_id).values(
@@ -108,6 +112,30 @@ def test_rollback_queues_a_new_operation(seed):
     seed.rows.set_group(pg_id, current_operation_id=None)
     status, data = seed.post(op_id, {"retry": {}})
     assert status == 412 and rb["id"] in data["errors"][0]["detail"]
+
+
+@pytest.mark.parametrize("action,verb", [("retry", "retried"),
+                                         ("rollback", "rolled back")])
+def test_an_operation_queued_at_the_wrong_site_is_not_requeued(
+        seed, stub_peer, action, verb):  # noqa: F811
+    """An operation whose target is the other site (accepted here before
+    the wrong site refused actions) cannot run here: 409
+    protector.operation.wrong_site naming that site; nothing changes."""
+    pg_id, op_id = seed.failed(misplaced=True)
+    before = seed.rows.group_row(pg_id)
+    status, data = seed.post(op_id, {action: {}})
+    assert status == 409, data
+    assert _code(data) == "protector.operation.wrong_site"
+    detail = data["errors"][0]["detail"]
+    assert "runs on the engine of its target site ops-site-b" in detail
+    assert "is not %s here" % verb in detail, detail
+    assert "protector-api of site ops-site-b (%s)" % stub_peer.url in detail
+    assert seed.rows.operation(op_id)["status"] == "failed"
+    assert seed.rows.group_row(pg_id) == before
+    with seed.rows.session() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(
+            models.Operation).where(
+            models.Operation.protection_group_id == pg_id)) == 1
 
 
 def test_rollback_after_the_point_of_no_return_is_412(seed):

@@ -86,7 +86,15 @@ def ops_api(request, keystone, stub_peer):
     tag = uuid.uuid4().hex[:6]
 
     def group(name, **kw):
-        return rows.group(alpha, a, b, name="%s-%s" % (name, tag), **kw)
+        # This server (ops-site-a) is the target of the group's next
+        # action, where an action must be sent (doc/architecture.md 6;
+        # elsewhere 409 protector.operation.wrong_site): a failover or a
+        # test of a group running on ops-site-b, the failback of one that
+        # failed over from ops-site-a to ops-site-b.
+        primary, secondary = (a, b) if kw.get("status") == "failed_over" \
+            else (b, a)
+        return rows.group(alpha, primary, secondary,
+                          name="%s-%s" % (name, tag), **kw)
 
     env = {
         "OPS_PG_READY": group("ready"),
@@ -96,6 +104,8 @@ def ops_api(request, keystone, stub_peer):
         "OPS_PG_TESTING": group("testing"),
         "OPS_PG_FAILEDOVER": group("failedover", status="failed_over"),
         "OPS_PG_POLICY": group("policy", policy=False),
+        # Active on its original primary, this site: a failback's target.
+        "OPS_PG_HOME": rows.group(alpha, a, b, name="home-%s" % tag),
         "OPS_TAG": tag,
     }
     rows.set_group(env["OPS_PG_TESTING"],
@@ -147,6 +157,97 @@ def test_concurrent_actions_start_exactly_one_operation(ops_api, keystone):
         ops_api, keystone, "/operations?protection_group_id=%s" % pg),
         keystone.env["ALICE_TOKEN"])
     assert status == 200 and len(data["operations"]) == 1
+
+
+MAPPED = {"network_mapping": {"net-web": "net-b"},
+          "flavor_mapping": {"m1.small": "m1.small"}}
+
+
+def _trusts(rows):
+    import sqlalchemy as sa
+
+    from protector.db import models
+    with rows.session() as s:
+        return s.scalar(sa.select(sa.func.count()).select_from(
+            models.Trust))
+
+
+@pytest.mark.parametrize("pg_key,path,body", [
+    # Runs on this site (ops-site-a): a failover or a test goes to b.
+    ("OPS_PG_HOME", "action", {"failover": dict(MAPPED, type="unplanned")}),
+    ("OPS_PG_HOME", "action", {"failover": dict(MAPPED, type="planned")}),
+    ("OPS_PG_HOME", "action", {"test_failover": {"auto_network": True}}),
+    ("OPS_PG_HOME", "preflight", {"failover": dict(MAPPED,
+                                                   type="unplanned")}),
+    ("OPS_PG_HOME", "preflight", {"test_failover": {}}),
+    # Its original primary is ops-site-b: a failback goes back there.
+    ("OPS_PG_READY", "action", {"failback": MAPPED}),
+    ("OPS_PG_READY", "preflight", {"failback": {}}),
+    # The test of a group running here ran on b: so does its cleanup.
+    ("HOME_TESTING", "action", {"test_cleanup": {}}),
+])
+def test_an_action_at_the_wrong_site_is_refused_and_queues_nothing(
+        ops_api, keystone, stub_peer, pg_key, path, body):
+    """doc/architecture.md 6: sent to the other site's protector-api, an
+    action (or its preflight) is 409 protector.operation.wrong_site naming
+    the site (and its protector_url) to send it to; nothing is queued,
+    no trust is made, the group is as it was."""
+    rows = ops_api.rows
+    if pg_key == "HOME_TESTING":
+        pg = rows.group(keystone.env["ALPHA_ID"],
+                        rows.site("ops-site-a", keystone.auth_url),
+                        rows.site("ops-site-b", keystone.auth_url),
+                        name="hometest-%s" % ops_api.env["OPS_TAG"])
+        rows.set_group(pg, active_test_operation_id=str(uuid.uuid4()))
+    else:
+        pg = ops_api.env[pg_key]
+    kind = next(iter(body))
+    before, trusts = rows.group_row(pg), _trusts(rows)
+    status, data = call("POST", _url(
+        ops_api, keystone, "/protection-groups/%s/%s" % (pg, path)),
+        keystone.env["ALICE_TOKEN"], body,
+        headers={"X-Protector-Peer-Token": keystone.env["ALICE_TOKEN"]})
+    assert status == 409, data
+    error = data["errors"][0]
+    assert error["code"] == "protector.operation.wrong_site"
+    detail = error["detail"]
+    assert "must be sent to the protector-api of site ops-site-b (%s)" % (
+        stub_peer.url) in detail, detail
+    assert "a %s runs on" % kind in detail and "this is site ops-site-a" \
+        in detail, detail
+    if path == "preflight":
+        assert detail.startswith("The preflight of %s" % kind), detail
+    # Nothing queued, nothing changed, no trust made.
+    status, ops = call("GET", _url(
+        ops_api, keystone, "/operations?protection_group_id=%s" % pg),
+        keystone.env["ALICE_TOKEN"])
+    assert status == 200 and ops["operations"] == []
+    assert rows.group_row(pg) == before
+    assert _trusts(rows) == trusts
+
+
+def test_the_target_site_still_accepts_the_action(ops_api, keystone):
+    """The same requests at the target site (this one): the preflight
+    answers its table, the action is queued."""
+    pg = ops_api.env["OPS_PG_UNMAPPED"]  # runs on ops-site-b
+    url = _url(ops_api, keystone, "/protection-groups/%s/" % pg)
+    token = keystone.env["ALICE_TOKEN"]
+    body = {"failover": dict(MAPPED, type="unplanned")}
+    status, data = call("POST", url + "preflight", token, body)
+    assert status == 200 and data["preflight"]["ok"] is True, data
+    status, data = call("POST", url + "action", token, body)
+    assert status == 202, data
+    op = data["operation"]
+    assert op["operation_type"] == "failover" and op["status"] == "queued"
+    assert op["target_site_id"] == ops_api.rows.site(
+        "ops-site-a", keystone.auth_url)
+    # ... and the failback of a failed-over group, back to this site.
+    pg = ops_api.env["OPS_PG_FAILEDOVER"]
+    status, data = call("POST", _url(
+        ops_api, keystone, "/protection-groups/%s/action" % pg), token,
+        {"failback": dict(MAPPED, type="planned")},
+        headers={"X-Protector-Peer-Token": token})
+    assert status == 202, data
 
 
 def test_policy_token_is_encrypted_masked_and_never_logged(ops_api,

@@ -134,17 +134,30 @@ def test_unplanned_needs_no_peer_and_passes(env):
     assert env.operations() == []
 
 
-def test_the_existing_codes_still_win(env):
+def test_the_existing_codes_still_win(env, api, keystone):
     # Unmapped names are the long-standing 412 unmapped_network, first.
     status, data = env.post("/action", {"failover": {"type": "planned"}})
     assert status == 412
     assert data["errors"][0]["code"] == \
         "protector.precondition.unmapped_network"
     assert "peer_site:" in data["errors"][0]["detail"]  # every failure
+    # A failback of this group goes to its original primary, pf-down:
+    # its preflight is not answered here.
     status, data = env.post("/preflight", {"failback": {}})
-    assert status == 200
-    assert checks(data)["group_status"]["result"] == "fail"
+    assert status == 409
+    assert data["errors"][0]["code"] == "protector.operation.wrong_site"
+    assert "site pf-down (http://127.0.0.1:" in data["errors"][0]["detail"]
     assert env.operations() == []
+    # One whose original primary is this site: the table says why not.
+    home = env.rows.group(keystone.env["ALPHA_ID"], env.rows.site(
+        "ops-site-a", keystone.auth_url), env.rows.site(
+        "pf-down", keystone.auth_url))
+    status, data = call(
+        "POST", "%s/v1/%s/protection-groups/%s/preflight" % (
+            api.url, keystone.env["ALPHA_ID"], home),
+        keystone.env["ALICE_TOKEN"], {"failback": {}})
+    assert status == 200, data
+    assert checks(data)["group_status"]["result"] == "fail"
 
 
 @pytest.mark.parametrize("body,raw", [

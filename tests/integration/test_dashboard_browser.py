@@ -259,6 +259,16 @@ def test_drill_through_the_dashboard(lab, sites, browser, dashboard):
         op = watch_operation(browser, sites["b"], op_id,
                              "21-test-cleanup-done")
         assert op["status"] == "completed", op
+
+        # The drill's snapshot replicated: the group's detail (a live
+        # RPO check, which also refreshes what the list shows) and the
+        # list both say the RPO is met, without a per-row API call.
+        assert page(browser, group, "22-group-rpo") == []
+        assert "within the RPO" in browser.page_source
+        assert page(browser, dashboard + GROUPS, "23-groups-rpo") == []
+        row = browser.find_element(
+            By.XPATH, "//tr[.//a[normalize-space()='%s']]" % name)
+        assert "OK" in row.text, row.text
     finally:
         if pg_id:
             lab_client.delete_group(a, pg_id)

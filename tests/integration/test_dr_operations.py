@@ -434,7 +434,13 @@ def test_preconditions(sites, workload):
     assert status == 412, body
     assert body["errors"][0]["code"] == \
         "protector.precondition.unmapped_flavor"
+    # A failback runs on the group's original primary: site B refuses it
+    # and names site A; site A says the group has not failed over.
     status, body = b.action(pg["id"], "failback", MAPPINGS)
+    assert status == 409, body
+    assert body["errors"][0]["code"] == "protector.operation.wrong_site"
+    assert "site-a" in body["errors"][0]["detail"], body
+    status, body = a.action(pg["id"], "failback", MAPPINGS)
     assert status == 412, body
     assert body["errors"][0]["code"] == \
         "protector.precondition.invalid_status"

@@ -74,7 +74,9 @@ def _wrap(items):
 # -- protection groups --------------------------------------------------------
 
 def pg_list(request, **filters):
-    return _wrap(protectorclient(request).pg_list(**filters))
+    # With each group's RPO state (microversion 1.5): the table's RPO
+    # column, from this one request.
+    return _wrap(protectorclient(request).pg_list(rpo=True, **filters))
 
 
 def pg_get(request, pg):

@@ -38,6 +38,32 @@ class ProtectionGroupsIndexTests(helpers.TestCase):
         self.mock_pg_list.assert_called_once_with(os_helpers.IsHttpRequest())
 
     @os_helpers.create_mocks({protector: ("pg_list",)})
+    def test_rpo_column_shows_the_cached_state(self):
+        groups = self.protection_groups.list() + [
+            protector.Resource(ids._group(
+                id="g-unchecked", name="new-tier", rpo_status="unknown",
+                replication_lag_seconds=None, rpo_detail="not checked yet",
+                rpo_checked_at=None)),
+            # A protector-api older than 1.5 sends no RPO state.
+            protector.Resource(ids._group(id="g-old", name="old-api"))]
+        self.mock_pg_list.return_value = groups
+        res = self.client.get(INDEX_URL)
+        table = res.context["table"]
+        cells = [str(row.cells["rpo"].data) for row in table.get_rows()]
+        self.assertEqual(
+            ['<span title="replication lag 120s within the RPO of 15 min '
+             '(checked 2026-12-03T09:00:00Z)">OK</span>',
+             '<span title="replication lag 1234s exceeds the RPO of 15 '
+             'min (checked 2026-12-03T09:00:00Z)">Breached (lag 1234 s)'
+             '</span>',
+             '<span title="not checked yet">Unknown</span>',
+             "See details"], cells)
+        content = res.content.decode()
+        self.assertIn("Breached (lag 1234 s)</span>", content)
+        self.assertIn('title="not checked yet"', content)
+        self.mock_pg_list.assert_called_once_with(os_helpers.IsHttpRequest())
+
+    @os_helpers.create_mocks({protector: ("pg_list",)})
     def test_actions_follow_group_status(self):
         self.mock_pg_list.return_value = self.protection_groups.list()
         res = self.client.get(INDEX_URL)

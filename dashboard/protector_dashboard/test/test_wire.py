@@ -81,6 +81,17 @@ class WireTests(SimpleTestCase):
         self.assertEqual("protector %s" % protector_client.DEFAULT_API_VERSION,
                          headers["OpenStack-API-Version"])
 
+    def test_list_asks_for_the_rpo_state(self):
+        # The RPO column needs microversion 1.5: asked for even by a
+        # client set to an older one (still one request).
+        protector.protectorclient(self.request).api_version = "1.2"
+        protector.pg_list(self.request)
+        (method, path, headers), = _Handler.seen
+        self.assertEqual("protector %s" %
+                         protector_client.RPO_LIST_API_VERSION,
+                         headers["OpenStack-API-Version"])
+        self.assertEqual("protector 1.5", headers["OpenStack-API-Version"])
+
     def _sign_in(self, expires_in):
         site = mock.Mock(auth_url="http://127.0.0.1:1/v3")
         site.name = "site-b"

@@ -2,7 +2,9 @@
 
 The body is the action's own (``{"failover": {...}}``); the answer is the
 check table of ``preflight/__init__.py``, 200 whether or not a check
-failed (the table says). Nothing is created or changed, anywhere.
+failed (the table says). Nothing is created or changed, anywhere. Only
+the action's target site answers it, as only it takes the action (409
+``protector.operation.wrong_site`` elsewhere, ``dr/actions.check_site``).
 """
 from protector.api.schemas import operations as schema
 from protector.api import util

@@ -4,22 +4,30 @@ The handlers check policy and input; ``protector.pgroups`` applies changes
 on both sites or on neither.
 """
 from oslo_config import cfg
+from oslo_log import log as logging
+from oslo_utils import timeutils
 
 from protector.api.schemas import protection_groups as schema
 from protector.api import util
 from protector.common import times
 from protector.db import protection_groups as db
 from protector.db import replication_policies as policy_db
+from protector.db import rpo_status as rpo_db
 from protector import exception
 from protector.pgroups import groups
 from protector.pgroups import remedies
 from protector.storage import rpo
 
+LOG = logging.getLogger(__name__)
+NOT_CHECKED = "not checked yet"
+
 
 def serialize(pg, ctx=None, version=None):
     """The API form of a group; with ``ctx``, ``next_action`` (what to run
     next, from its status and latest operation: pgroups/remedies.py);
-    ``version``: the request's microversion (``tier_delay`` from 1.4)."""
+    ``version``: the request's microversion (``tier_delay`` from 1.4;
+    from 1.5 the cached RPO state of a listed group, whose dict carries
+    ``rpo_cache``: list_groups)."""
     sync = pg.get("sync") or {}
     data = {k: pg[k] for k in (
         "id", "project_id", "name", "description", "status",
@@ -44,7 +52,28 @@ def serialize(pg, ctx=None, version=None):
         cfg.CONF.engine.lifecycle_stale_after) if ctx is not None else None
     if version is not None and version.matches(schema.TIER_DELAY_VERSION):
         data["tier_delay"] = pg["tier_delay"]
+    if "rpo_cache" in pg and version is not None and \
+            version.matches(schema.RPO_LIST_VERSION):
+        data.update(_cached_rpo(pg))
     return data
+
+
+def _cached_rpo(pg):
+    """The list's RPO fields (1.5): the group's last RPO check as the
+    engine's periodic check or a show stored it (db/rpo_status.py)."""
+    cached = pg["rpo_cache"]
+    if not pg.get("has_policy"):
+        # As show says; a row left from a deleted policy is stale.
+        return {"rpo_status": "unknown", "rpo_detail":
+                "no replication policy", "replication_lag_seconds": None,
+                "rpo_checked_at": None}
+    if cached is None:
+        return {"rpo_status": "unknown", "rpo_detail": NOT_CHECKED,
+                "replication_lag_seconds": None, "rpo_checked_at": None}
+    return {"rpo_status": cached["rpo_status"],
+            "rpo_detail": cached["rpo_detail"],
+            "replication_lag_seconds": cached["replication_lag_seconds"],
+            "rpo_checked_at": times.isotime(cached["checked_at"])}
 
 
 def list_groups(req):
@@ -53,8 +82,15 @@ def list_groups(req):
     rows = db.list_all(req.context, req.tenant_id, filters,
                        limit=cfg.CONF.api.max_limit)
     latest = db.latest_operations(req.context, rows)
+    # The RPO state of the whole page in one read (1.5): the list cannot
+    # ask the arrays per row; the engine keeps it current.
+    cache = rpo_db.get_many(req.context, [r["id"] for r in rows]) \
+        if req.microversion.matches(schema.RPO_LIST_VERSION) and rows \
+        else None
     for row in rows:
         row["latest_operation"] = latest.get(row["id"])
+        if cache is not None:
+            row["rpo_cache"] = cache.get(row["id"])
     return util.json_response(
         req, {"protection_groups": [serialize(r, req.context,
                                               req.microversion)
@@ -65,9 +101,20 @@ def show_group(req):
     util.authorize(req, "protector:protection_groups:show")
     pg = db.get(req.context, req.tenant_id, req.urlvars["pg"])
     data = serialize(pg, req.context, req.microversion)
-    # Replication lag against the policy's RPO (asks the arrays; show
-    # only, not list).
-    data.update(rpo.status(pg, policy_db.get(req.context, pg["id"])))
+    # Replication lag against the policy's RPO (asks the arrays; the list
+    # shows the last result, which this one refreshes).
+    policy = policy_db.get(req.context, pg["id"])
+    result = rpo.status(pg, policy)
+    data.update(result)
+    checked_at = timeutils.utcnow()
+    if policy is not None:
+        try:
+            rpo_db.record(req.context, pg["id"], result, checked_at)
+        except Exception:  # the cache only; never fail a show over it
+            LOG.exception("Caching the RPO state of protection group %s "
+                          "failed", pg["id"])
+    if req.microversion.matches(schema.RPO_LIST_VERSION):
+        data["rpo_checked_at"] = times.isotime(checked_at)
     return util.json_response(req, {"protection_group": data})
 
 

@@ -4,6 +4,10 @@ from protector.db import members as members_db
 
 # From this microversion a group has ``tier_delay`` (doc/api-ref.md).
 TIER_DELAY_VERSION = "1.4"
+# From this microversion the list shows each group's cached RPO state
+# (``rpo_status``, ``rpo_detail``, ``replication_lag_seconds``,
+# ``rpo_checked_at``), and show its ``rpo_checked_at``.
+RPO_LIST_VERSION = "1.5"
 MAX_TIER_DELAY = 3600
 TIER_DELAY = {
     "type": "integer", "minimum": 0, "maximum": MAX_TIER_DELAY,

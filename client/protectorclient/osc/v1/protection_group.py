@@ -24,7 +24,11 @@ LIST_COLUMNS = [("ID", "id"), ("Name", "name"), ("Status", "status"),
 LONG_COLUMNS = LIST_COLUMNS + [("Primary Site", "primary_site"),
                                ("Secondary Site", "secondary_site"),
                                ("Members", "member_count"),
-                               ("Sync Status", "remote_sync_status")]
+                               ("Sync Status", "remote_sync_status"),
+                               # The cached RPO state (microversion 1.5).
+                               ("RPO Status", "rpo_status"),
+                               ("Replication Lag (s)",
+                                "replication_lag_seconds")]
 
 
 def add_pg_argument(parser, dest="protection_group", nargs=None):
@@ -106,7 +110,9 @@ class ListProtectionGroup(base.Lister):
         return parser
 
     def take_action(self, parsed_args):
-        items = self.client.pg_list()
+        # --long shows the RPO state, which the list carries from 1.5 on.
+        items = self.client.pg_list(rpo=True) if parsed_args.long \
+            else self.client.pg_list()
         spec = LONG_COLUMNS if parsed_args.long else LIST_COLUMNS
         return base.list_columns(items, spec)
 

@@ -160,7 +160,7 @@ def test_site_lifecycle(server):
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("\n") == 1
     assert json.loads(result.stdout)["name"] == "site-b"
-    assert "status_reason" in json.loads(result.stdout)  # 1.4 default
+    assert "status_reason" in json.loads(result.stdout)  # 1.5 default
 
     result = run(api, "dr", "site", "show", "site-a", "-f", "yaml",
                  env={"PROTECTOR_API_VERSION": "1.1"})
@@ -253,7 +253,8 @@ class _Stub(http.server.BaseHTTPRequestHandler):
                   "testing": (409, "protector.operation.test_active"),
                   "empty": (412, "protector.precondition.no_members"),
                   "cut": (503, "protector.peer.unreachable"),
-                  "bad": (400, "protector.request.invalid")}
+                  "bad": (400, "protector.request.invalid"),
+                  "elsewhere": (409, "protector.operation.wrong_site")}
         if pg in errors:
             return self._error(*errors[pg])
         if self.path.endswith("/members"):
@@ -322,6 +323,9 @@ def _stub_run(stub, *args, secondary="site-b"):
     (("dr", "failback", "busy"), 4),
     (("dr", "test-failover", "testing"), 4),
     (("dr", "failback", "empty"), 5),
+    # An action sent to the other site's API: a general error, the
+    # message (naming the site to use) on stderr.
+    (("dr", "failback", "elsewhere"), 1),
     (("dr", "member", "add", "cut", "--instance-id", "i"), 3),
     (("protector", "protection-group", "member-add", "bad",
       "--instance-id", "i"), 1),
@@ -359,7 +363,7 @@ def test_member_add_sends_peer_token_and_microversion(stub):
     sent = _Stub.requests[-1]
     assert sent["path"] == "/v1/admin/protection-groups/pg-1/members"
     assert sent["peer"] == "peer:peer"
-    assert sent["version"] == "protector 1.4"
+    assert sent["version"] == "protector 1.5"
     assert sent["body"] == {"member": {"instance_id": "i-1"}}
 
 

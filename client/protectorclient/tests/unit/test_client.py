@@ -117,9 +117,25 @@ class TestClient(testtools.TestCase):
 
     def test_default_version_is_the_newest_known(self):
         client = protector_client.Client(self.session, BASE)
-        self.assertEqual("1.4", client.api_version)
-        self.assertEqual(protector_client.TIERS_API_VERSION,
+        self.assertEqual("1.5", client.api_version)
+        self.assertEqual(protector_client.RPO_LIST_API_VERSION,
                          client.api_version)
+
+    def test_list_with_rpo_asks_for_1_5(self):
+        # The client's version is 1.2 here: only the list that wants the
+        # RPO state asks for 1.5.
+        m = self._mocker()
+        m.get(BASE + "/protection-groups",
+              json={"protection_groups": [{"id": "pg"}]})
+        sent = []
+        for call in (self.client.pg_list,
+                     lambda: self.client.pg_list(rpo=True),
+                     lambda: self.client.pg_list(rpo=True, name="n")):
+            self.assertEqual([{"id": "pg"}], call())
+            sent.append(m.last_request.headers["OpenStack-API-Version"])
+        self.assertEqual(["protector 1.2", "protector 1.5",
+                          "protector 1.5"], sent)
+        self.assertEqual({"name": ["n"]}, m.last_request.qs)
 
     def test_validate_and_volume_types_send_the_peer_token(self):
         # Issue 14 item 1: 'site validate site-b' with OS_SECONDARY_CLOUD

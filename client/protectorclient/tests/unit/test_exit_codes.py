@@ -18,6 +18,7 @@ class TestExitCodeFor(testtools.TestCase):
             "protector.precondition.no_members": 5,
             "protector.precondition.no_policy": 5,
             "protector.precondition.test_active": 5,
+            "protector.operation.wrong_site": 1,
             "protector.site.not_found": 1,
             "protector.site.in_use": 1,
             "protector.request.invalid": 1,

@@ -106,6 +106,18 @@ class TestProtectionGroup(fakes.TestProtectorCommand):
                           "Current Primary Site"), columns)
         self.assertEqual((fakes.PG["id"], "prod-web-app", "active", "async",
                           "site-a"), list(rows)[0])
+        self.client.pg_list.assert_called_once_with()
+
+    def test_list_long_shows_the_rpo_state(self):
+        self.client.pg_list.return_value = [dict(
+            fakes.copy_of(fakes.PG), rpo_status="breached",
+            replication_lag_seconds=1234)]
+        _, _, (columns, rows) = self.take(pg_cmd.ListProtectionGroup,
+                                          ["--long"])
+        self.assertEqual(("RPO Status", "Replication Lag (s)"),
+                         columns[-2:])
+        self.assertEqual(("breached", 1234), list(rows)[0][-2:])
+        self.client.pg_list.assert_called_once_with(rpo=True)
 
     def _related(self, policy=None, cg=None):
         def missing(*args):

@@ -5,6 +5,7 @@ is a field of the list (doc/api-ref.md "Protection group fields"); none
 asks the API per row.
 """
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from horizon import tables
@@ -160,10 +161,30 @@ class DeleteGroup(tables.DeleteAction):
             peer.reraise_handled(request, exc)
 
 
+RPO_LABELS = {"ok": _("OK"), "breached": _("Breached"),
+              "unknown": _("Unknown")}
+
+
 def _rpo(group):
-    # The list carries no RPO state yet (show computes it by asking the
-    # arrays); a field "rpo_status" in the list is shown when present.
-    return group.get("rpo_status") or _("See details")
+    """The group's RPO state as the list carries it (microversion 1.5:
+    what protector-engine's periodic check or the latest show found, not
+    asked of the arrays per row), with its detail and time as the
+    cell's tooltip."""
+    status = group.get("rpo_status")
+    if not status:  # a protector-api older than 1.5
+        return _("See details")
+    lag = group.get("replication_lag_seconds")
+    if status == "breached" and lag is not None:
+        label = _("Breached (lag %s s)") % lag
+    else:
+        label = RPO_LABELS.get(status, status)
+    title = " ".join(str(part) for part in (
+        group.get("rpo_detail"),
+        group.get("rpo_checked_at") and
+        _("(checked %s)") % group.get("rpo_checked_at")) if part)
+    if not title:
+        return label
+    return format_html('<span title="{}">{}</span>', title, label)
 
 
 class ProtectionGroupsTable(tables.DataTable):

@@ -39,14 +39,21 @@ def data(TEST):
     TEST.protector_operations = utils.TestDataContainer()
     TEST.protector_sites = utils.TestDataContainer()
 
+    # The list carries each group's cached RPO state (microversion 1.5).
     TEST.protection_groups.add(
-        protector.Resource(_group()),
+        protector.Resource(_group(
+            rpo_status="ok", replication_lag_seconds=120,
+            rpo_detail="replication lag 120s within the RPO of 15 min",
+            rpo_checked_at="2026-12-03T09:00:00Z")),
         protector.Resource(_group(
             id=GROUP_FAILED_OVER, name="db-tier", status="failed_over",
             current_primary_site_id=SITE_B, current_primary_site="site-b",
             member_count=0, remote_sync_status="OUT_OF_SYNC",
             failover_count=1, last_failover_at="2026-12-02T08:00:00Z",
-            next_action="openstack dr failback db-tier")))
+            next_action="openstack dr failback db-tier",
+            rpo_status="breached", replication_lag_seconds=1234,
+            rpo_detail="replication lag 1234s exceeds the RPO of 15 min",
+            rpo_checked_at="2026-12-03T09:00:00Z")))
     # What show adds to the list's fields: the RPO state.
     TEST.protection_group_detail = protector.Resource(_group(
         replication_lag_seconds=120, rpo_status="ok", rpo_minutes=15,

@@ -447,14 +447,34 @@ def delete_servers(conn, ids, with_volumes=False):
             conn.compute.wait_for_delete(server, wait=300)
     for vid in attached:
         volume = conn.block_storage.find_volume(vid, ignore_missing=True)
-        if volume is None or volume.group_id:
-            # Still in the consistency group of a protection group the
-            # test could not delete (e.g. left failed over): Cinder
-            # refuses; the lab's teardown removes it.
+        if volume is None:
             continue
         conn.block_storage.wait_for_status(volume, "available",
                                            failures=["error"], wait=120)
+        ungroup(conn, volume)
         conn.block_storage.delete_volume(volume, ignore_missing=True)
+
+
+def ungroup(conn, volume):
+    """Take a volume out of its Cinder group (the consistency group of a
+    protection group a test could not delete, e.g. one it left failed
+    over), which Cinder requires before deleting it; else its volumes
+    would count against the quotas of every later test."""
+    if not volume.group_id:
+        return
+    resp = conn.block_storage.put(
+        "/groups/%s" % volume.group_id, headers=VOLUME_GROUPS,
+        json={"group": {"remove_volumes": volume.id}}, raise_exc=False)
+    if resp.status_code >= 400:
+        print("[lab client] could not take volume %s out of group %s: %s"
+              % (volume.id, volume.group_id, resp.text[:200]), flush=True)
+        return
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        fresh = conn.block_storage.get_volume(volume.id)
+        if not fresh.group_id:
+            return
+        time.sleep(1)
 
 
 def delete_group(protector, pg_id):
@@ -487,9 +507,10 @@ def sweep(conn, prefixes=TEST_PREFIXES):
     if servers:
         delete_servers(conn, [s.id for s in servers], with_volumes=True)
     volumes = [v for v in conn.block_storage.volumes()
-               if (v.name or "").startswith(prefixes) and not v.group_id and
+               if (v.name or "").startswith(prefixes) and
                v.status in ("available", "error")]
     for vol in volumes:
+        ungroup(conn, vol)
         conn.block_storage.delete_volume(vol, ignore_missing=True)
     return sorted(s.name for s in servers) + sorted(
         v.name for v in volumes)

@@ -52,10 +52,21 @@ engine_opts = [
     ),
     cfg.IntOpt(
         "max_parallel_instances",
-        default=4,
+        default=10,
         min=1,
         help="How many instances a recreate step builds at the same time "
-        "on the target site.",
+        "on the target site. Nova's compute service builds 10 at a time "
+        "per host by default (its max_concurrent_builds); with more compute "
+        "hosts a larger value recovers a large group faster.",
+    ),
+    cfg.IntOpt(
+        "max_parallel_volumes",
+        default=20,
+        min=1,
+        help="How many volumes a promote step makes ready in Cinder at the "
+        "same time on the target site (mock storage: create and wait; a "
+        "virtual machine has one or more volumes, so this is larger than "
+        "max_parallel_instances).",
     ),
     cfg.IntOpt(
         "peer_credential_lifetime",

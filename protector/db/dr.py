@@ -26,7 +26,8 @@ def _rr(row):
 def intend_resource(context, session, op_id, pg_id, site_id, rtype, key,
                     details=None):
     """Record (once) that ``op_id`` is about to create a resource; return
-    the record, which carries ``resource_id`` if a previous run made it."""
+    the record, which carries ``resource_id`` if a previous run made it,
+    and ``new`` (True) if this call recorded it."""
     return _intend(session, op_id, pg_id, site_id, rtype,
                    [(key, details)])[key]
 
@@ -49,8 +50,10 @@ def _intend(session, op_id, pg_id, site_id, rtype, items):
                 RR.operation_id == op_id, RR.resource_type == rtype,
                 RR.logical_key.in_(chunk))):
             found[row.logical_key] = row
+    new = []
     for key, details in items:
         if key not in found:
+            new.append(key)
             found[key] = RR(id=uuidutils.generate_uuid(),
                             operation_id=op_id, protection_group_id=pg_id,
                             site_id=site_id, resource_type=rtype,
@@ -59,7 +62,12 @@ def _intend(session, op_id, pg_id, site_id, rtype, items):
                                                sort_keys=True))
             session.add(found[key])
     session.flush()
-    return {key: _rr(found[key]) for key in keys}
+    out = {key: _rr(found[key]) for key in keys}
+    for key in new:
+        # Recorded just now: nothing can have been made for it yet, so
+        # the caller need not look for a copy a lost answer made.
+        out[key]["new"] = True
+    return out
 
 
 @db_api.write

@@ -82,7 +82,16 @@ def site_url(site):
 
 def check_site(ctx, pg, kind, target, preflight_only=False):
     """Refuse ``kind`` on ``pg`` unless this site is its target (409
-    ``protector.operation.wrong_site``, naming the site to send it to)."""
+    ``protector.operation.wrong_site``, naming the site to send it to).
+
+    Not when the group's status rules the action out anyway (a second
+    failover of a failed-over group): the status check answers (412
+    ``protector.precondition.invalid_status``), which is what the user
+    must fix; naming a site where it would be refused too would not
+    help."""
+    needed = NEEDED_STATUS.get(kind)
+    if needed and pg["status"] not in needed:
+        return
     wrong = misdirected(ctx, pg, target)
     if wrong is None:
         return

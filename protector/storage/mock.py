@@ -185,7 +185,7 @@ class MockStorageDriver(base.StorageDriver):
             return copies.find(self.cloud.conn, name, ckey)
 
     def promote_volumes(self, snapshot, key, purpose="failover"):
-        # In parallel (bounded like instance rebuilds): each copy is a
+        # In parallel ([engine] max_parallel_volumes): each copy is a
         # Cinder create + wait, which dominated a 10-VM failover when
         # done one by one. Each copy is idempotent on its own key.
         self.cloud  # one SiteCloud for all threads, made before they start
@@ -196,7 +196,7 @@ class MockStorageDriver(base.StorageDriver):
             self._find_image(name)
         return fanout.run(
             lambda vol: self._promote_one(snapshot, vol, key, purpose),
-            snapshot["volumes"], CONF.engine.max_parallel_instances)
+            snapshot["volumes"], CONF.engine.max_parallel_volumes)
 
     def _promote_one(self, snapshot, vol, key, purpose):
         ckey = copies.copy_key(key, vol["volume_id"])

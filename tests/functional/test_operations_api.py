@@ -106,6 +106,10 @@ def ops_api(request, keystone, stub_peer):
         "OPS_PG_POLICY": group("policy", policy=False),
         # Active on its original primary, this site: a failback's target.
         "OPS_PG_HOME": rows.group(alpha, a, b, name="home-%s" % tag),
+        # Failed over from ops-site-b to this site: a failback goes back
+        # to b; a failover is ruled out by its status.
+        "OPS_PG_AWAY": rows.group(alpha, b, a, name="away-%s" % tag,
+                                  status="failed_over"),
         "OPS_TAG": tag,
     }
     rows.set_group(env["OPS_PG_TESTING"],
@@ -181,8 +185,8 @@ def _trusts(rows):
                                                    type="unplanned")}),
     ("OPS_PG_HOME", "preflight", {"test_failover": {}}),
     # Its original primary is ops-site-b: a failback goes back there.
-    ("OPS_PG_READY", "action", {"failback": MAPPED}),
-    ("OPS_PG_READY", "preflight", {"failback": {}}),
+    ("OPS_PG_AWAY", "action", {"failback": MAPPED}),
+    ("OPS_PG_AWAY", "preflight", {"failback": {}}),
     # The test of a group running here ran on b: so does its cleanup.
     ("HOME_TESTING", "action", {"test_cleanup": {}}),
 ])
@@ -224,6 +228,22 @@ def test_an_action_at_the_wrong_site_is_refused_and_queues_nothing(
     assert status == 200 and ops["operations"] == []
     assert rows.group_row(pg) == before
     assert _trusts(rows) == trusts
+
+
+def test_a_status_refusal_comes_before_the_site(ops_api, keystone,
+                                                stub_peer):
+    """A failover of a group that is already failed over is refused for
+    its status (412 invalid_status: fail back instead), not sent on to
+    the other site, where it would be refused too."""
+    pg = ops_api.env["OPS_PG_AWAY"]  # failed over, running here
+    token = keystone.env["ALICE_TOKEN"]
+    status, data = call("POST", _url(
+        ops_api, keystone, "/protection-groups/%s/action" % pg), token,
+        {"failover": dict(MAPPED, type="planned")},
+        headers={"X-Protector-Peer-Token": token})
+    assert status == 412, data
+    assert data["errors"][0]["code"] == \
+        "protector.precondition.invalid_status", data
 
 
 def test_the_target_site_still_accepts_the_action(ops_api, keystone):

@@ -220,7 +220,9 @@ def lab_log_errors(state_dir, since):
                         found.append((m.group(1), name, line.rstrip()[:400]))
         except OSError:
             continue
-    found.sort()
+    # By time only: a traceback's lines share one timestamp and keep
+    # their order (the sort is stable).
+    found.sort(key=lambda entry: entry[0])
     return ["%s: %s" % (name, line) for _, name, line in
             found[-MAX_LOG_LINES:]]
 

@@ -54,6 +54,10 @@ def _same_shape(conn, captured):
 
 
 def _find_server(conn, rec, name, op_id):
+    if rec.get("new"):
+        # Recorded by this run: no earlier run can have made it (a listing
+        # by name per VM, a regex over the project's instances, saved).
+        return None
     if rec.get("resource_id"):
         server = conn.compute.find_server(rec["resource_id"],
                                           ignore_missing=True)
@@ -66,7 +70,48 @@ def _find_server(conn, rec, name, op_id):
     return None
 
 
-def _free_fixed_ip(conn, network_id, port):
+class Lookups:
+    """Answers that are the same for every VM of one recreate step (the
+    flavor by name, a network by name, a network's subnets, a security
+    group by name), asked once per step instead of once per VM; the
+    threads building VMs share it. Not kept across steps: a retried step
+    asks again."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._known = {}
+        self._pending = {}
+
+    def get(self, key, fetch):
+        with self._lock:
+            if key in self._known:
+                return self._known[key]
+            event = self._pending.get(key)
+            if event is None:
+                event = self._pending[key] = threading.Event()
+                mine = True
+            else:
+                mine = False
+        if not mine:
+            # Another VM is asking the same question: wait for its answer
+            # (if it failed, ask again).
+            event.wait()
+            with self._lock:
+                if key in self._known:
+                    return self._known[key]
+            return fetch()
+        try:
+            value = fetch()
+            with self._lock:
+                self._known[key] = value
+            return value
+        finally:
+            with self._lock:
+                self._pending.pop(key, None)
+            event.set()
+
+
+def _free_fixed_ip(conn, network_id, port, lookups=None):
     """The port's original fixed IP if a subnet of the target network
     contains it and no port there holds it, else None (Neutron picks).
     Not on a shared network: the ports of other projects that may hold
@@ -74,10 +119,13 @@ def _free_fixed_ip(conn, network_id, port):
     fail the build on every retry."""
     if not any(f.get("ip_address") for f in port.get("fixed_ips") or []):
         return None  # nothing captured to keep: no Neutron call
-    net = conn.network.get_network(network_id)
+    lookups = lookups or Lookups()
+    net = lookups.get(("network", network_id),
+                      lambda: conn.network.get_network(network_id))
     if getattr(net, "is_shared", False):
         return None
-    subnets = list(conn.network.subnets(network_id=network_id))
+    subnets = lookups.get(("subnets", network_id), lambda: list(
+        conn.network.subnets(network_id=network_id)))
     for fixed in port.get("fixed_ips") or []:
         address = fixed.get("ip_address")
         if not address:
@@ -98,10 +146,12 @@ def _free_fixed_ip(conn, network_id, port):
     return None
 
 
-def _networks(conn, config, mapping, test_network, keep_ips=True):
+def _networks(conn, config, mapping, test_network, keep_ips=True,
+              lookups=None):
     """Nova's ``networks`` of the rebuilt server: one NIC per captured
     port, on the mapped network (or the test network), keeping the port's
     fixed IP where the target subnet has it free (``keep_fixed_ips``)."""
+    lookups = lookups or Lookups()
     nets = []
     for port in config.get("ports") or []:
         if test_network:
@@ -109,14 +159,16 @@ def _networks(conn, config, mapping, test_network, keep_ips=True):
         else:
             src = port.get("network_name")
             dst = mapping.get(src, src)
-            net = conn.network.find_network(dst, ignore_missing=True)
+            net = lookups.get(("network name", dst), lambda: (
+                conn.network.find_network(dst, ignore_missing=True)))
             if net is None:
                 raise exception.PreconditionUnmapped(
                     what="network", names=src, pg="(this group)",
                     site="target")
             net_id = net.id
         nic = {"uuid": net_id}
-        address = _free_fixed_ip(conn, net_id, port) if keep_ips else None
+        address = _free_fixed_ip(conn, net_id, port, lookups) \
+            if keep_ips else None
         if address:
             nic["fixed_ip"] = address
         nets.append(nic)
@@ -151,10 +203,12 @@ def _target_image(cloud, config, name):
     return image
 
 
-def _build_one(ctx, store, cloud, member, volumes, purpose, test_network):
+def _build_one(ctx, store, cloud, member, volumes, purpose, test_network,
+               lookups=None):
     operation = tasks.op(store)
     params = tasks.params(store)
     conn = cloud.conn
+    lookups = lookups or Lookups()
     config = member["instance_config"] or {}
     name = config.get("name") or member["instance_name"] or member["id"]
     if purpose == "test":
@@ -187,8 +241,8 @@ def _build_one(ctx, store, cloud, member, volumes, purpose, test_network):
         flavor_name = (params.get("flavor_mapping") or {}).get(
             src_flavor, src_flavor)
         with cloud.guard("compute"):
-            flavor = conn.compute.find_flavor(flavor_name,
-                                              ignore_missing=True)
+            flavor = lookups.get(("flavor", flavor_name), lambda: (
+                conn.compute.find_flavor(flavor_name, ignore_missing=True)))
             if flavor is None and purpose == "test":
                 flavor = _same_shape(conn, config.get("flavor") or {})
         if flavor is None:
@@ -198,11 +252,13 @@ def _build_one(ctx, store, cloud, member, volumes, purpose, test_network):
         with cloud.guard("network"):
             networks = _networks(
                 conn, config, params.get("network_mapping") or {},
-                test_network, params.get("keep_fixed_ips", True))
+                test_network, params.get("keep_fixed_ips", True), lookups)
             sgs = [{"name": sg["name"]} for sg in
                    config.get("security_groups") or []
-                   if conn.network.find_security_group(
-                       sg["name"], ignore_missing=True)]
+                   if lookups.get(("security group", sg["name"]),
+                                  lambda sg=sg: conn.network.
+                                  find_security_group(sg["name"],
+                                                      ignore_missing=True))]
         metadata = dict(config.get("metadata") or {})
         metadata.update({MARKER: operation["id"],
                          "protector_member": member["id"]})
@@ -374,6 +430,7 @@ def _recreate(ctx, store, purpose, volumes, test_network=None):
     cloud = tasks.target_cloud(ctx, store)
     tiers = tiers_of(members)
     log = TierLog(ctx, operation["id"], tiers)
+    lookups = Lookups()
     errors = []
     for index, (priority, tier) in enumerate(tiers):
         # The tier before has ended (every VM ACTIVE or failed); a re-run
@@ -390,7 +447,8 @@ def _recreate(ctx, store, purpose, volumes, test_network=None):
             log.vm_started(index, member["id"])
             try:
                 server_id, made = _build_one(ctx, store, cloud, member,
-                                             volumes, purpose, test_network)
+                                             volumes, purpose, test_network,
+                                             lookups)
             except Exception as exc:
                 log.vm_done(index, member["id"], error=exc)
                 raise

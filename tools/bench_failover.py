@@ -16,7 +16,10 @@ a protection group with a mock-mode policy. Then, per operation type
    bound made is deleted, and the stopped servers are started again;
 2. **Protector**: the same operation through the API, timed from the
    engine's log (first step started -> operation completed), with the
-   engine's per-step time and cloud wait (``protector/cloud/timing.py``).
+   engine's per-step time and cloud wait (``protector/cloud/timing.py``),
+   and "workload up": the steps up to the end of ``recreate_instances``
+   (a failback then retires the previous instances and gives their
+   volumes back to the array, which the bound does not do).
 
 It prints both times and their ratio per operation type. The bound does
 only what any failover must do: no snapshot, no metadata, no checks, no
@@ -208,15 +211,23 @@ def main():
                 on_a = rebuilt
             print_steps("%s: Protector's steps (operation %s)" % (
                 kind, op["id"]), steps, took)
-            rows.append((kind, cut, took))
+            # The workload is up when the rebuild ends; a failback then
+            # retires the previous instances and gives their volumes back,
+            # which the bound does not do.
+            names = list(steps)
+            upto = names[:names.index("recreate_instances") + 1] \
+                if "recreate_instances" in names else names
+            up = sum(steps[n][0] for n in upto)
+            rows.append((kind, cut, took, up))
         print("\n%d VMs (%d volumes), bound at %d VMs at a time" % (
             args.vms, 2 * args.vms, args.width))
-        print("%-20s %10s %12s %7s" % ("operation", "bound s", "Protector s",
-                                       "ratio"))
-        for kind, cut, took in rows:
-            print("%-20s %10.1f %12.1f %7.2f" % (
+        print("%-20s %9s %12s %7s %13s %9s" % (
+            "operation", "bound s", "Protector s", "ratio", "workload up s",
+            "up ratio"))
+        for kind, cut, took, up in rows:
+            print("%-20s %9.1f %12.1f %7.2f %13.1f %9.2f" % (
                 kind + (" failover" if kind != "failback" else ""), cut,
-                took, took / cut))
+                took, took / cut, up, up / cut))
     finally:
         if where == "site-b":
             print("\nfailing back to clean up ...", flush=True)

@@ -434,16 +434,19 @@ def test_preconditions(sites, workload):
     assert status == 412, body
     assert body["errors"][0]["code"] == \
         "protector.precondition.unmapped_flavor"
-    # A failback runs on the group's original primary: site B refuses it
-    # and names site A; site A says the group has not failed over.
-    status, body = b.action(pg["id"], "failback", MAPPINGS)
+    # A failback of a group that never failed over: refused for its
+    # status whichever site is asked.
+    for site in (a, b):
+        status, body = site.action(pg["id"], "failback", MAPPINGS)
+        assert status == 412, body
+        assert body["errors"][0]["code"] == \
+            "protector.precondition.invalid_status"
+    # A test failover runs on site B: site A refuses it and names B.
+    status, body = a.action(pg["id"], "test_failover",
+                            {"network_mapping": {"net-a": "net-b"}})
     assert status == 409, body
     assert body["errors"][0]["code"] == "protector.operation.wrong_site"
-    assert "site-a" in body["errors"][0]["detail"], body
-    status, body = a.action(pg["id"], "failback", MAPPINGS)
-    assert status == 412, body
-    assert body["errors"][0]["code"] == \
-        "protector.precondition.invalid_status"
+    assert "site site-b" in body["errors"][0]["detail"], body
     status, body = b.action(pg["id"], "test_cleanup")
     assert status == 412, body
     assert body["errors"][0]["code"] == \

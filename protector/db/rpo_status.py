@@ -36,18 +36,15 @@ def targets(context, session):
     ``replication_policies.get`` (tokens encrypted); a fixed number of
     statements whatever the number of groups."""
     from protector.db import replication_policies as policy_db
-    rows = list(session.scalars(
-        sa.select(PG).join(RP, RP.protection_group_id == PG.id)
+    # The join brings each group's policy with it: one statement.
+    pairs = list(session.execute(
+        sa.select(PG, RP).join(RP, RP.protection_group_id == PG.id)
         .where(PG.status.notin_(SKIPPED)).order_by(PG.created_at, PG.id)))
-    if not rows:
+    if not pairs:
         return []
-    policies = {}
-    for chunk in db_api.chunks([r.id for r in rows]):
-        for row in session.scalars(sa.select(RP).where(
-                RP.protection_group_id.in_(chunk))):
-            policies[row.protection_group_id] = policy_db._to_dict(row)
-    groups = pg_db._to_dicts(session, rows)
-    return [(g, policies[g["id"]]) for g in groups if g["id"] in policies]
+    policies = {pg.id: policy_db._to_dict(rp) for pg, rp in pairs}
+    groups = pg_db._to_dicts(session, [pg for pg, _ in pairs])
+    return [(g, policies[g["id"]]) for g in groups]
 
 
 @db_api.read

@@ -181,13 +181,20 @@ class Engine:
         LOG.debug("Checked sites: %s", written)
         return written
 
-    def _site_check_loop(self):
+    def _every(self, check, interval, what):
+        """Run ``check`` now, then every ``interval()`` seconds until the
+        engine stops; a failed round is logged and the next one runs."""
         while not self._stop.is_set():
             try:
-                self.check_sites()
+                check()
             except Exception:  # e.g. the database is down: try again later
-                LOG.exception("Checking the sites failed")
-            self._stop.wait(self.conf.engine.site_check_interval)
+                LOG.exception("Checking %s failed", what)
+            self._stop.wait(interval())
+
+    def _site_check_loop(self):
+        self._every(self.check_sites,
+                    lambda: self.conf.engine.site_check_interval,
+                    "the sites")
 
     def check_rpo(self):
         """Bring every group's cached RPO state up to date
@@ -197,12 +204,9 @@ class Engine:
         return written
 
     def _rpo_check_loop(self):
-        while not self._stop.is_set():
-            try:
-                self.check_rpo()
-            except Exception:  # e.g. the database is down: try again later
-                LOG.exception("Checking the protection groups' RPO failed")
-            self._stop.wait(self.conf.engine.rpo_check_interval)
+        self._every(self.check_rpo,
+                    lambda: self.conf.engine.rpo_check_interval,
+                    "the protection groups' RPO")
 
     def reconcile_groups(self, force=False):
         """Finish or undo stale group creates/deletes (at start, then

@@ -78,11 +78,14 @@ storage_opts = [
         "must exist under this name on both sites.",
     ),
     cfg.IntOpt(
-        "mock_volume_timeout",
+        "copy_ready_timeout",
         default=600,
         min=1,
-        help="Mock storage only: seconds to wait for a volume created from "
-        "an image to become available.",
+        deprecated_name="mock_volume_timeout",
+        help="Seconds the rebuild of an instance waits for each of its "
+        "volume copies to become available in Cinder before it boots it "
+        "(the promote step only asks for the copies; mock storage creates "
+        "them from an image, which takes the longest).",
     ),
 ]
 

@@ -36,6 +36,11 @@ def volume_type(group, site_id):
     return group.get("volume_type_name") or group.get("volume_type_id")
 
 
+# A copy in these states is not one to reuse: Cinder failed it, or it
+# is being deleted (a failed copy that was replaced).
+GONE = ("error", "deleting", "error_deleting")
+
+
 def find(conn, name, key, legacy_name=None, skip_error=True):
     """The Cinder volume (not in error) that is the copy ``key``, or None.
     Listed by the copy's name (the source's, shared with the original on
@@ -49,7 +54,7 @@ def find(conn, name, key, legacy_name=None, skip_error=True):
         found = conn.block_storage.volumes()
     for vol in found:
         meta = vol.metadata or {}
-        if skip_error and vol.status == "error":
+        if skip_error and vol.status in GONE:
             continue
         if meta.get(COPY_KEY) == key or (
                 legacy_name and vol.name == legacy_name):

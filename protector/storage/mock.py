@@ -185,9 +185,11 @@ class MockStorageDriver(base.StorageDriver):
             return copies.find(self.cloud.conn, name, ckey)
 
     def promote_volumes(self, snapshot, key, purpose="failover"):
-        # In parallel ([engine] max_parallel_volumes): each copy is a
-        # Cinder create + wait, which dominated a 10-VM failover when
-        # done one by one. Each copy is idempotent on its own key.
+        # Only asked for, not waited for: the rebuild waits for each VM's
+        # own copies and boots it as soon as they are ready (a pipeline,
+        # engine/tasks/storage_tasks.wait_copies), while Cinder makes the
+        # rest. The requests go out [engine] max_parallel_volumes at a
+        # time; each copy is idempotent on its own key.
         self.cloud  # one SiteCloud for all threads, made before they start
         # A missing image fails the step before any copy is made.
         for name in {vol.get("image_name") or CONF.storage.mock_image_name
@@ -220,18 +222,9 @@ class MockStorageDriver(base.StorageDriver):
                 attrs["volume_type"] = self._volume_type()
             with self.cloud.guard("block-storage"):
                 existing = conn.block_storage.create_volume(**attrs)
-        with self.cloud.guard("block-storage"):
-            try:
-                existing = conn.block_storage.wait_for_status(
-                    existing, "available", failures=["error"],
-                    wait=CONF.storage.mock_volume_timeout)
-            except sdk_exc.ResourceFailure as exc:
-                raise exception.StorageError(driver=self.name,
-                                             reason=str(exc))
         with self._db() as db:
             db.execute("UPDATE copies SET cinder_volume_id=?, "
-                       "status='available' WHERE ckey=?",
-                       (existing.id, ckey))
+                       "status='made' WHERE ckey=?", (existing.id, ckey))
         return {"source_volume_id": vol["volume_id"], "backend_ref": name,
                 "cinder_volume_id": existing.id}
 

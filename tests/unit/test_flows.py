@@ -4,8 +4,8 @@ For every operation type and every variant of its parameters: the flow
 builds (``get_flow`` checks that each declared input is made by an
 earlier step or is an operation parameter), and each step's task reads
 exactly its declared inputs, through ``flows.read`` with a literal name
-(found in the task's source and in the functions of its module that it
-calls), never ``store["results"]`` directly. A step that reads an
+(found in the task's source and in the functions of its module and of
+the other task modules that it calls), never ``store["results"]`` directly. A step that reads an
 undeclared result, or one that only a later step makes, fails here.
 """
 import ast
@@ -48,14 +48,15 @@ def _function(module, name):
 
 def _reads(fn):
     """The names ``fn`` reads with ``flows.read``, following the calls to
-    functions of its own module."""
-    module = sys.modules[fn.__module__]
-    names, todo, seen = set(), [fn.__name__], set()
+    functions of its own module and of the other task modules it calls
+    (``storage_tasks.wait_copies``)."""
+    names, seen = set(), set()
+    todo = [(sys.modules[fn.__module__], fn.__name__)]
     while todo:
-        name = todo.pop()
-        if name in seen:
+        module, name = todo.pop()
+        if (module.__name__, name) in seen:
             continue
-        seen.add(name)
+        seen.add((module.__name__, name))
         node = _function(module, name)
         if node is None:
             continue
@@ -72,7 +73,13 @@ def _reads(fn):
                         "%s: flows.read needs a literal name" % name)
                 names.add(arg.value)
             elif isinstance(func, ast.Name):
-                todo.append(func.id)
+                todo.append((module, func.id))
+            elif isinstance(func, ast.Attribute) and \
+                    isinstance(func.value, ast.Name):
+                other = getattr(module, func.value.id, None)
+                if inspect.ismodule(other) and other.__name__.startswith(
+                        "protector.engine.tasks."):
+                    todo.append((other, func.attr))
     return names
 
 

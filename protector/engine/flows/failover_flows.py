@@ -33,7 +33,8 @@ def get_failover_flow(parameters: Mapping[str, Any]) -> flows.Flow:
                        changes_cloud=True),
             flows.Step("recreate_instances",
                        compute_tasks.recreate_instances, weight=3,
-                       inputs=("volumes",), outputs=("servers",),
+                       inputs=("volumes", "snapshot"),
+                       outputs=("servers",),
                        changes_cloud=True),
             # The released name, the same in every flow (flows/__init__.py);
             # the task says which update.

@@ -44,7 +44,7 @@ def get_test_failover_flow(parameters: Mapping[str, Any]) -> flows.Flow:
             # ever queued: doc/engine.md); its task builds "-drtest" copies.
             flows.Step("recreate_instances",
                        compute_tasks.create_test_instances, weight=3,
-                       inputs=("volumes", "network_id"),
+                       inputs=("volumes", "network_id", "snapshot"),
                        outputs=("servers",), changes_cloud=True),
             # The released name, the same in every flow (flows/__init__.py).
             flows.Step("update_protection_group",

@@ -29,6 +29,7 @@ from protector.db import members as members_db
 from protector.db import operations as ops_db
 from protector.engine import flows
 from protector.engine import tasks
+from protector.engine.tasks import storage_tasks
 from protector import exception
 from protector.pgroups import capture
 
@@ -221,13 +222,18 @@ def _build_one(ctx, store, cloud, member, volumes, purpose, test_network,
         server = _find_server(conn, rec, name, operation["id"])
     made = server is None
     if server is None:
-        bdm = []
         for vol in member["volumes"]:
             if vol["volume_id"] not in volumes:
                 raise exception.StorageError(
                     driver="engine", reason="volume %s of member %s has no "
                     "copy on the target" % (vol["volume_id"], member["id"]))
-            bdm.append({"uuid": volumes[vol["volume_id"]],
+        # This VM's own copies, once ready (the others are still being
+        # made: a pipeline per VM).
+        ready = storage_tasks.wait_copies(ctx, store, cloud, member,
+                                          volumes, purpose)
+        bdm = []
+        for vol in member["volumes"]:
+            bdm.append({"uuid": ready[vol["volume_id"]],
                         "source_type": "volume",
                         "destination_type": "volume",
                         "boot_index": vol["boot_index"]
@@ -431,6 +437,8 @@ def _recreate(ctx, store, purpose, volumes, test_network=None):
     tiers = tiers_of(members)
     log = TierLog(ctx, operation["id"], tiers)
     lookups = Lookups()
+    # A re-run uses the copies that replaced failed ones.
+    volumes = storage_tasks.copy_mapping(ctx, store, volumes)
     errors = []
     for index, (priority, tier) in enumerate(tiers):
         # The tier before has ended (every VM ACTIVE or failed); a re-run

@@ -11,6 +11,7 @@ from protector.db import protection_groups as pg_db
 from protector.engine import flows
 from protector.engine import subops
 from protector.engine import tasks
+from protector.engine.tasks import storage_tasks
 from protector import exception
 
 LOG = logging.getLogger(__name__)
@@ -18,7 +19,9 @@ LOG = logging.getLogger(__name__)
 
 def _members_moved(ctx, store, target_id):
     servers = flows.read(store, "servers") or {}
-    volumes = flows.read(store, "volumes") or {}
+    # The promote's copies, with those that replaced failed ones.
+    volumes = storage_tasks.copy_mapping(
+        ctx, store, flows.read(store, "volumes") or {})
     pg_id = tasks.op(store)["protection_group_id"]
     for member in members_db.list_all(ctx, pg_id):
         own = {v["volume_id"]: volumes[v["volume_id"]]

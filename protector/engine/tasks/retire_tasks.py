@@ -33,6 +33,7 @@ from protector.db import protection_groups as pg_db
 from protector.engine import flows
 from protector.engine import tasks
 from protector.engine.tasks import source_tasks
+from protector.engine.tasks import storage_tasks
 from protector import volume_groups
 
 CONF = cfg.CONF
@@ -140,7 +141,8 @@ def retire_previous_instances(ctx, store):
     if cg_id:
         # The site's consistency group holds the workload's volumes again:
         # the copies this failback made replace the retired ones.
-        new = sorted((flows.read(store, "volumes") or {}).values())
+        new = sorted(storage_tasks.copy_mapping(
+            ctx, store, flows.read(store, "volumes") or {}).values())
         inside = set(vgroups.volumes_in_group(cg_id, new))
         added = [v for v in new if v not in inside]
         vgroups.add_volumes(cg_id, added)

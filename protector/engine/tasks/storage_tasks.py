@@ -4,7 +4,10 @@ Volumes made on the target are recorded as ``RecoveryResource`` rows
 (type ``volume``) *before* they are made, keyed by source volume, so a
 re-run reuses them and test cleanup deletes exactly those.
 """
+from openstack.block_storage.v3 import volume as sdk_volume
 from openstack import exceptions as sdk_exc
+from oslo_config import cfg
+from oslo_log import log as logging
 
 from protector.db import dr as dr_db
 from protector.db import members as members_db
@@ -15,6 +18,8 @@ from protector import exception
 from protector.pgroups import capture
 from protector.storage import copies
 
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
 
 def _volumes(ctx, store):
     return capture.member_volumes(members_db.list_all(
@@ -160,10 +165,14 @@ def _sources(ctx, store, snap):
     return out
 
 
-def _promote(ctx, store, purpose):
+def _promote(ctx, store, purpose, only=None):
+    """Ask for a copy of every snapshot volume (``only``: of that one
+    source volume) and record it; the copies are made ready in Cinder
+    while the rebuild runs (``wait_copies``)."""
     operation = tasks.op(store)
     snap = flows.read(store, "snapshot")
-    snap = dict(snap, volumes=_sources(ctx, store, snap))
+    snap = dict(snap, volumes=[v for v in _sources(ctx, store, snap)
+                               if only is None or v["volume_id"] == only])
     grp = tasks.group(ctx, store)
     # All recorded before any is made, in one transaction.
     intended = dr_db.intend_resources(
@@ -198,6 +207,75 @@ def _promote(ctx, store, purpose):
 
 def promote_volumes(ctx, store):
     return _promote(ctx, store, "failover")
+
+
+def wait_copies(ctx, store, cloud, member, volumes, purpose):
+    """{source volume id: copy id} of ``member``'s volumes once Cinder
+    has each copy ``available``: the rebuild of a VM starts with this, so
+    it boots as soon as its own copies are ready while Cinder still makes
+    the others (the promote step only asked for them). A copy that Cinder
+    puts in ``error`` is asked for once more (the driver makes a new one:
+    mock storage; a Pure copy is managed again and fails the same way,
+    then the step fails and says so); the new one replaces it in the
+    operation's record and the failed one is deleted."""
+    ready = {}
+    for vol in member["volumes"]:
+        source_id = vol["volume_id"]
+        if source_id in volumes:
+            ready[source_id] = _ready(ctx, store, cloud, source_id,
+                                      volumes[source_id], purpose)
+    return ready
+
+
+def _wait_available(cloud, vol_id):
+    with cloud.guard("block-storage"):
+        cloud.conn.block_storage.wait_for_status(
+            sdk_volume.Volume.existing(id=vol_id), "available",
+            failures=["error"], interval=1,
+            wait=CONF.storage.copy_ready_timeout)
+
+
+def _ready(ctx, store, cloud, source_id, vol_id, purpose):
+    try:
+        _wait_available(cloud, vol_id)
+        return vol_id
+    except (sdk_exc.ResourceFailure, sdk_exc.NotFoundException) as exc:
+        LOG.warning("Operation %s: the copy %s of volume %s went to error "
+                    "or is gone on %s (%s); asking for a new one",
+                    tasks.op(store)["id"],
+                    vol_id, source_id, cloud.site["name"], exc)
+    new_id = _promote(ctx, store, purpose, only=source_id)["volumes"][
+        source_id]
+    if new_id != vol_id:
+        with cloud.guard("block-storage"):
+            try:
+                cloud.conn.block_storage.delete_volume(vol_id,
+                                                       ignore_missing=True)
+            except sdk_exc.HttpException:
+                LOG.warning("Could not delete the failed copy %s",
+                            vol_id, exc_info=True)
+    try:
+        _wait_available(cloud, new_id)
+    except (sdk_exc.ResourceFailure, sdk_exc.NotFoundException) as exc:
+        raise exception.StorageError(
+            driver="cinder", reason="the copy %s of volume %s went to error "
+            "on %s twice (%s): cinder-volume's log there says why; fix it, "
+            "then retry the operation (or roll it back)" % (
+                new_id, source_id, cloud.site["name"], exc))
+    return new_id
+
+
+def copy_mapping(ctx, store, volumes):
+    """``volumes`` ({source volume id: copy id}) with the copies that
+    replaced failed ones (``wait_copies``), from the operation's
+    records."""
+    out = dict(volumes)
+    for row in dr_db.resources(ctx, op_id=tasks.op(store)["id"],
+                               rtype="volume"):
+        source_id = row["logical_key"].split(":", 1)[1]
+        if source_id in out and row["resource_id"]:
+            out[source_id] = row["resource_id"]
+    return out
 
 
 def create_test_volumes(ctx, store):

@@ -243,13 +243,17 @@ STEPS = [
     ("failover", "snapshot_consistency_group", "source",
      "compute.stop_server", "compute.wait_for_server"),
     ("failover", "promote_volumes", "target",
-     "block_storage.create_volume", "block_storage.wait_for_status"),
+     "block_storage.create_volume", "block_storage.create_volume"),
+    ("failover", "recreate_instances", "target",
+     "block_storage.wait_for_status", "block_storage.wait_for_status"),
     ("failover", "recreate_instances", "target",
      "compute.create_server", "compute.wait_for_server"),
     ("failback", "snapshot_consistency_group", "source",
      "compute.stop_server", "compute.wait_for_server"),
     ("failback", "promote_volumes", "target",
-     "block_storage.create_volume", "block_storage.wait_for_status"),
+     "block_storage.create_volume", "block_storage.create_volume"),
+    ("failback", "recreate_instances", "target",
+     "block_storage.wait_for_status", "block_storage.wait_for_status"),
     ("failback", "recreate_instances", "target",
      "compute.create_server", "compute.wait_for_server"),
     ("failback", "retire_previous_instances", "target",
@@ -257,11 +261,13 @@ STEPS = [
     ("failback", "unmanage_source_volumes", "source",
      "block_storage.unmanage_volume", "block_storage.wait_for_status"),
     ("test_failover", "create_test_volumes", "target",
-     "block_storage.create_volume", "block_storage.wait_for_status"),
+     "block_storage.create_volume", "block_storage.create_volume"),
     ("test_failover", "create_test_network", "target",
      "network.create_network", "network.create_network"),
     ("test_failover", "create_test_network", "target",
      "network.create_subnet", "network.create_subnet"),
+    ("test_failover", "recreate_instances", "target",
+     "block_storage.wait_for_status", "block_storage.wait_for_status"),
     ("test_failover", "recreate_instances", "target",
      "compute.create_server", "compute.wait_for_server"),
 ]
@@ -269,9 +275,14 @@ CASES = [(op, step, where, timeout_call if fault == "timeout" else call,
           fault)
          for op, step, where, call, timeout_call in STEPS
          for fault in twosite.FAULTS]
-# The step and, where a step has two faulted calls, which one.
-LABELS = {"network.create_subnet": "create_test_network(subnet)"}
-IDS = ["%s-%s-%s" % (op, LABELS.get(call, step), fault)
+# The step and, where a step has two faulted calls, which one. The
+# recreate waits for each VM's volume copies (the promote only asks for
+# them: a pipeline per VM) before it boots the VM.
+LABELS = {("create_test_network", "network.create_subnet"):
+          "create_test_network(subnet)",
+          ("recreate_instances", "block_storage.wait_for_status"):
+          "recreate_instances(copies)"}
+IDS = ["%s-%s-%s" % (op, LABELS.get((step, call), step), fault)
        for op, step, where, call, fault in CASES]
 # Failback steps after which a rollback is refused (dr/recovery.py):
 # test_retry checks the refusal; test_rollback runs the others.
@@ -331,7 +342,7 @@ def summary(request):
 
 
 def _key(op, step, call, fault):
-    return (op, LABELS.get(call, step), fault)
+    return (op, LABELS.get((step, call), step), fault)
 
 
 def _record(key, **values):

@@ -21,7 +21,9 @@ read after the request: a ``wait_for_*`` that timed out leaves the
 resource there, ready, as a slow cloud would. A slow Nova:
 ``cloud.build_seconds`` keeps a new server in BUILD that long
 (``wait_for_server`` polls, outside the cloud's lock, as the SDK does),
-and a server named in ``cloud.build_fails`` ends its build in ERROR.
+and a server named in ``cloud.build_fails`` ends its build in ERROR;
+``cloud.volume_fails`` ({name: count}) puts the next volumes of a name in
+error.
 ``cloud.timeline()`` gives when each server was created and became
 ACTIVE or ERROR (boot tier tests).
 
@@ -455,8 +457,12 @@ class BlockStorage(_Proxy):
     def _new(self, name, size, **extra):
         cloud = self.cloud
         vid = str(uuid.uuid4())
+        fails = cloud.volume_fails.get(name, 0)
+        if fails:
+            cloud.volume_fails[name] = fails - 1
         vol = {"id": vid, "name": name, "size": size, "status": "creating",
-               "pending": "available", "attachments": [],
+               "pending": "error" if fails else "available",
+               "attachments": [],
                "is_bootable": False, "metadata": {}, "seq": next(cloud.seq)}
         vol.update(extra)
         cloud.volumes[vid] = vol
@@ -762,6 +768,9 @@ class FakeCloud:
         # A slow Nova (see the module docstring).
         self.build_seconds = 0
         self.build_fails = set()
+        # {volume name: how many of the next volumes of that name Cinder
+        # puts in error instead of making available}
+        self.volume_fails = {}
         self.quotas = {
             "compute": {"instances": 20, "cores": 40, "ram": 51200},
             "block_storage": {"volumes": 50, "gigabytes": 1000,

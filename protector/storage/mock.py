@@ -190,7 +190,9 @@ class MockStorageDriver(base.StorageDriver):
         # engine/tasks/storage_tasks.wait_copies), while Cinder makes the
         # rest. The requests go out [engine] max_parallel_volumes at a
         # time; each copy is idempotent on its own key.
-        self.cloud  # one SiteCloud for all threads, made before they start
+        # One SiteCloud for all threads, made and its token seen by Cinder
+        # before they start (SiteCloud.warm).
+        self.cloud.warm("block-storage")
         # A missing image fails the step before any copy is made.
         for name in {vol.get("image_name") or CONF.storage.mock_image_name
                      for vol in snapshot["volumes"]

@@ -5,8 +5,9 @@ builds (``get_flow`` checks that each declared input is made by an
 earlier step or is an operation parameter), and each step's task reads
 exactly its declared inputs, through ``flows.read`` with a literal name
 (found in the task's source and in the functions of its module and of
-the other task modules that it calls), never ``store["results"]`` directly. A step that reads an
-undeclared result, or one that only a later step makes, fails here.
+the other task modules that it calls), never ``store["results"]``
+directly. A step that reads an undeclared result, or one that only a
+later step makes, fails here.
 """
 import ast
 import inspect

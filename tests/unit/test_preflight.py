@@ -862,7 +862,7 @@ def engine(monkeypatch, storage_with):
     monkeypatch.setattr(tasks, "group", lambda ctx, store: group(
         status="failing_back", current_operation_id="op-1",
         current_primary_site_id=SITE_B["id"]))
-    def target_cloud(ctx, store):
+    def target_cloud(ctx, store, warm=()):
         if isinstance(state["cloud"], Exception):
             raise state["cloud"]
         return state["cloud"]

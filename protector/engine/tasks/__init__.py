@@ -31,17 +31,29 @@ def site(ctx, site_id):
     return sites_db.get(ctx, site_id)
 
 
-def target_cloud(ctx, store):
+def target_cloud(ctx, store, warm=()):
     """The target site's cloud, acting through the project's trust in
     that site's Keystone (doc/architecture.md 1: an engine acts on its
-    own cloud)."""
+    own cloud). ``warm``: the services a step is about to call from many
+    threads at once (``SiteCloud.warm``).
+
+    One per run of the operation, kept in the store (never saved): a new
+    one per step would authenticate with Keystone again and have every
+    service validate its new token again, seconds per step in the lab.
+    keystoneauth renews the token when it nears its expiry."""
     target = site(ctx, op(store)["target_site_id"])
     trust_id = trusts_db.find(ctx, target["id"], op(store)["project_id"],
                               op(store)["user_id"])
     if not trust_id:
         raise exception.TrustNotFound(project=op(store)["project_id"],
                                       site=target["name"])
-    return connection.SiteCloud.from_trust(target, trust_id)
+    clouds = store.setdefault("clouds", {})
+    cloud = clouds.get((target["id"], trust_id))
+    if cloud is None:
+        cloud = clouds[(target["id"], trust_id)] = \
+            connection.SiteCloud.from_trust(target, trust_id)
+    cloud.warm(*warm)
+    return cloud
 
 
 def driver(ctx, store, cloud_factory=None):

@@ -294,6 +294,7 @@ def _build_one(ctx, store, cloud, member, volumes, purpose, test_network,
     with cloud.guard("compute"):
         try:
             server = conn.compute.wait_for_server(server, status="ACTIVE",
+                                                  interval=1,
                                                   wait=SERVER_TIMEOUT)
         except sdk_exc.ResourceFailure as exc:
             raise exception.CloudServiceError(
@@ -433,7 +434,9 @@ def _recreate(ctx, store, purpose, volumes, test_network=None):
     operation = tasks.op(store)
     members = members_db.list_all(ctx, operation["protection_group_id"])
     delay = tasks.group(ctx, store)["tier_delay"] or 0
-    cloud = tasks.target_cloud(ctx, store)
+    # Nova, Neutron and Cinder (the copies' wait) from many threads.
+    cloud = tasks.target_cloud(ctx, store, warm=(
+        "compute", "network", "block-storage"))
     tiers = tiers_of(members)
     log = TierLog(ctx, operation["id"], tiers)
     lookups = Lookups()

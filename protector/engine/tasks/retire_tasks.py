@@ -104,7 +104,8 @@ def retire_previous_instances(ctx, store):
     operation = tasks.op(store)
     keep = set((flows.read(store, "servers") or {}).values())
     members = members_db.list_all(ctx, operation["protection_group_id"])
-    cloud = tasks.target_cloud(ctx, store)
+    cloud = tasks.target_cloud(
+        ctx, store, warm=("compute", "block-storage"))
     conn = cloud.conn
     with cloud.guard("compute"):
         stale = _stale_servers(ctx, conn, members, keep)

@@ -117,7 +117,7 @@ def delete_recovered_instances(ctx, store):
                            exclude_status="deleted")
     if not rows:
         raise flows.Skip("the rolled-back operation made no instances")
-    cloud = tasks.target_cloud(ctx, store)
+    cloud = tasks.target_cloud(ctx, store, warm=("compute",))
     conn = cloud.conn
 
     def delete(row):

@@ -71,7 +71,7 @@ def shutdown_instances(ctx, store):
     """Graceful shutdown (Nova os-stop: ACPI, then power off after the
     guest's shutdown timeout) of the members' instances on this site."""
     operation = tasks.op(store)
-    cloud = tasks.target_cloud(ctx, store)
+    cloud = tasks.target_cloud(ctx, store, warm=("compute",))
     conn = cloud.conn
     # Servers a crashed run recorded before stopping them: they were
     # running, so they are ours to restart even if now found SHUTOFF.
@@ -110,8 +110,10 @@ def shutdown_instances(ctx, store):
         _, server_id, server, _ = item
         with cloud.guard("compute"):
             try:
+                # Polled every second: a guest shuts down in seconds, and
+                # each second here is a second the workload is down.
                 conn.compute.wait_for_server(server, status="SHUTOFF",
-                                             wait=SERVER_TIMEOUT)
+                                             interval=1, wait=SERVER_TIMEOUT)
             except sdk_exc.ResourceFailure as exc:
                 raise exception.CloudServiceError(
                     service="Nova", site=cloud.site["name"],
@@ -174,7 +176,7 @@ def keep_volumes(cloud, server_id):
 def delete_instances(ctx, store):
     """The vacated side's instances; their volumes are kept
     (``keep_volumes``) for the next step to unmanage."""
-    cloud = tasks.target_cloud(ctx, store)
+    cloud = tasks.target_cloud(ctx, store, warm=("compute",))
     conn = cloud.conn
 
     def delete(member):
@@ -223,7 +225,7 @@ def unmanage_volumes(ctx, store):
     """Cinder os-unmanage of the members' volumes on this site: Cinder
     forgets them, the array keeps them (Cinder's volume_unmanage policy:
     doc/deployment.md)."""
-    cloud = tasks.target_cloud(ctx, store)
+    cloud = tasks.target_cloud(ctx, store, warm=("block-storage",))
     volumes = [vol["current_volume_id"] or vol["volume_id"]
                for member in _members_here(ctx, store)
                for vol in member["volumes"]]
@@ -271,7 +273,7 @@ def start_instances(ctx, store):
         return {"started": [], "already_active": [], "missing": [],
                 "restarted_before": done,
                 "prepare_operation_id": prepare["id"]}
-    cloud = tasks.target_cloud(ctx, store)
+    cloud = tasks.target_cloud(ctx, store, warm=("compute",))
     conn = cloud.conn
 
     def start(row):

@@ -33,7 +33,8 @@ class FakeBlockStorage:
         self.created.append(attrs)
         return vol
 
-    def wait_for_status(self, vol, status, failures=None, wait=None):
+    def wait_for_status(self, vol, status, failures=None, wait=None,
+                        interval=2):
         return vol
 
     def delete_volume(self, vol_id, ignore_missing=True):
@@ -52,6 +53,9 @@ class FakeCloud:
             image=types.SimpleNamespace(
                 find_image=lambda n, ignore_missing=True:
                 self.images.get(n)))
+
+    def warm(self, *service_types):
+        pass  # no token to have validated (SiteCloud.warm)
 
     @contextlib.contextmanager
     def guard(self, service):

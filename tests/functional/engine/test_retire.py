@@ -77,7 +77,8 @@ class FakeCinder:
     def find_volume(self, vid, ignore_missing=True):
         return types.SimpleNamespace(id=vid) if vid in self.volumes else None
 
-    def wait_for_status(self, volume, status, failures=None, wait=None):
+    def wait_for_status(self, volume, status, failures=None, wait=None,
+                        interval=2):
         assert self.volumes[volume.id] == status
         return volume
 
@@ -95,6 +96,9 @@ class FakeCloud:
         self.conn = types.SimpleNamespace(compute=FakeNova(cinder),
                                           block_storage=cinder)
         self.site = {"name": "site-a"}
+
+    def warm(self, *service_types):
+        pass  # no token to have validated (SiteCloud.warm)
 
     @contextlib.contextmanager
     def guard(self, service):
@@ -121,7 +125,7 @@ def setup(engine_db, monkeypatch):
             cloud.conn.block_storage.volumes[vol] = "in-use"
         originals.append((member["instance_id"], vols))
     monkeypatch.setattr(retire_tasks.tasks, "target_cloud",
-                        lambda ctx, store: cloud)
+                        lambda ctx, store, warm=(): cloud)
     op_id = fixtures.queue(rows, pg_id, "failback", {"type": "planned"},
                            source=b, target=a)
     store = {"operation": {"id": op_id, "protection_group_id": pg_id,

@@ -92,7 +92,8 @@ class FakeCompute:
         self.created.append(server.id)
         return server
 
-    def wait_for_server(self, server, status="ACTIVE", wait=None):
+    def wait_for_server(self, server, status="ACTIVE", wait=None,
+                        interval=2):
         current = self.servers_[server.id]
         current.status = status
         return current
@@ -184,7 +185,8 @@ class FakeBlock:
         self.created.append(vol.id)
         return vol
 
-    def wait_for_status(self, vol, status, failures=None, wait=None):
+    def wait_for_status(self, vol, status, failures=None, wait=None,
+                        interval=2):
         return vol
 
     def delete_volume(self, vol_id, ignore_missing=True):
@@ -202,6 +204,9 @@ class FakeCloud:
         self.site = {"name": name}
         self.conn = Obj(compute=FakeCompute(), network=FakeNetwork(),
                         block_storage=FakeBlock(), image=FakeImage())
+
+    def warm(self, *service_types):
+        pass  # no token to have validated (SiteCloud.warm)
 
     @contextlib.contextmanager
     def guard(self, service):
@@ -227,7 +232,8 @@ def env(engine_db, monkeypatch):
     # One at a time: the in-process SQLite file takes one writer.
     cfg.CONF.set_override("max_parallel_instances", 1, group="engine")
     cloud = FakeCloud()
-    monkeypatch.setattr(tasks, "target_cloud", lambda ctx, store: cloud)
+    monkeypatch.setattr(tasks, "target_cloud",
+                        lambda ctx, store, warm=(): cloud)
     monkeypatch.setattr(probe, "probe", lambda site, timeout=None: {
         "keystone": None, "protector": "unset", "compatible": None})
     # The engine's preflight (quotas, mappings, images of the target) is

@@ -739,6 +739,14 @@ class FakeSiteCloud(connection.SiteCloud):
         self.conn = cloud
         self.session = _Session(cloud)
 
+    def warm(self, *service_types):
+        # No token for a fake service to validate: counted, not called
+        # (SiteCloud.warm is tested on its own, tests/unit).
+        with self.conn.lock:
+            for service_type in service_types:
+                key = "warm." + service_type
+                self.conn.calls[key] = self.conn.calls.get(key, 0) + 1
+
 
 class FakeCloud:
     """One site's cloud. ``conn`` is itself (compute, block_storage,
@@ -1154,9 +1162,11 @@ class TwoSite:
         from protector.engine import tasks
         from protector.engine.tasks import storage_tasks
 
-        def target_cloud(ctx, store):
-            return self.cloud_of(
+        def target_cloud(ctx, store, warm=()):
+            cloud = self.cloud_of(
                 store["operation"]["target_site_id"]).site_cloud()
+            cloud.warm(*warm)
+            return cloud
         mp.setattr(tasks, "target_cloud", target_cloud)
         mp.setattr(storage_tasks, "_service_cloud",
                    lambda cloud: self.cloud_of(
@@ -1180,6 +1190,7 @@ class TwoSite:
                    lambda ctx, operation, site, token=None:
                    FakePeer(self, site))
         mp.setattr(subops, "POLL_INTERVAL", 0)
+        mp.setattr(subops, "FIRST_POLL", 0)
         mp.setattr(peers, "resolve",
                    lambda req, project_id, site, peer_project=None,
                    signed=True: FakePeer(self, site))

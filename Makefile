@@ -4,6 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 RESULTS ?= test-results
+# Test processes (pytest-xdist). 0, the default, runs in one process; with
+# 2 the lab tests are one unit of work on one of them and the rest go a
+# module at a time to whichever is free (tests/integration/conftest.py).
+# Not the default: on a 2-core machine the second process gained little
+# and made a Keystone time out (doc/contributing.md, "Tests").
+TEST_WORKERS ?= 0
+XDIST := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 .PHONY: venv browser lint test test-fast demo lab-down samples clean
 
@@ -42,11 +49,11 @@ lint: venv
 # the two-site lab (brought up if it is not running, and down afterwards).
 test: venv browser
 	mkdir -p $(RESULTS)
-	$(BIN)/python -m pytest -ra --junitxml=$(RESULTS)/junit.xml tests client/protectorclient/tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -ra $(XDIST) --junitxml=$(RESULTS)/junit.xml tests client/protectorclient/tests $(PYTEST_ARGS)
 
 # Everything but the lab.
 test-fast: venv
-	$(BIN)/python -m pytest -ra -m "not lab" tests client/protectorclient/tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -ra $(XDIST) -m "not lab" tests client/protectorclient/tests $(PYTEST_ARGS)
 
 # Bring the two-site lab up and run the DR drill through the real CLI.
 demo: venv

@@ -39,12 +39,33 @@ PURE_MODULES = ("test_pure_profile.py",)
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """The pure-profile tests run last: the lab is switched once, from the
-    default profile to ``pure`` (only one lab can exist on a machine)."""
+    """The pure-profile tests run after the other lab tests: the lab is
+    switched once, from the default profile to ``pure`` (only one lab can
+    exist on a machine).
+
+    Under pytest-xdist (``make test TEST_WORKERS=2``: ``-n 2 --dist
+    loadgroup --no-loadscope-reorder``) the lab tests are one unit of
+    work, run in this order by one worker while the others run the rest,
+    a module at a time (a module's fixtures are made once); the lab's unit
+    comes first so a worker starts on it at once (it is the longest)."""
     def is_pure(item):
         return os.path.basename(str(item.fspath)) in PURE_MODULES
-    items[:] = [i for i in items if not is_pure(i)] + \
-        [i for i in items if is_pure(i)]
+
+    def is_lab(item):
+        return item.get_closest_marker("lab") is not None
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        # One process: the lab tests where they are (the lab comes up
+        # after the functional tests, its idle services do not slow
+        # them), the pure-profile ones last.
+        items[:] = [i for i in items if not is_pure(i)] + \
+            [i for i in items if is_pure(i)]
+        return
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(
+            "lab" if is_lab(item) else item.nodeid.split("::")[0]))
+    items[:] = [i for i in items if is_lab(i) and not is_pure(i)] + \
+        [i for i in items if is_lab(i) and is_pure(i)] + \
+        [i for i in items if not is_lab(i)]
 
 
 class _Labs:

@@ -22,8 +22,6 @@ deleting a server never deletes a volume, and the volumes are taken out of
 the group's consistency group first (Cinder unmanages no volume that is in
 a group). The copies the failback made take their place in that group.
 """
-import threading
-
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -82,21 +80,18 @@ def _request_delete(cloud, row):
     return server
 
 
-def _retire(ctx, store, cloud, row, group, server):
-    conn = cloud.conn
-    server_id = row["details"]["server_id"]
+def _wait_deleted(cloud, server):
     if server is not None:
         with cloud.guard("compute"):
-            conn.compute.wait_for_delete(server, wait=SERVER_TIMEOUT)
+            cloud.conn.compute.wait_for_delete(server, interval=1,
+                                               wait=SERVER_TIMEOUT)
+
+
+def _unmanage(ctx, cloud, row):
     vols = row["details"]["volumes"]
-    vgroups, cg_id, serial = group
-    if cg_id:
-        # Cinder unmanages no volume that is in a group.
-        inside = vgroups.volumes_in_group(cg_id, vols)
-        with serial:
-            vgroups.remove_volumes(cg_id, inside)
     unmanaged = [v for v in vols if source_tasks.unmanage(cloud, v)]
-    dr_db.record_resource(ctx, row["id"], server_id, status="retired")
+    dr_db.record_resource(ctx, row["id"], row["details"]["server_id"],
+                          status="retired")
     return unmanaged
 
 
@@ -126,16 +121,18 @@ def retire_previous_instances(ctx, store):
     every = dr_db.resources(ctx, op_id=operation["id"], rtype=RTYPE)
     rows = [r for r in every if r["status"] != "retired"]
     vgroups, cg_id = _consistency_group(ctx, store, cloud)
-    # One group update at a time (Cinder refuses a second while the group
-    # is 'updating'); the slow part, deleting servers, stays parallel:
-    # every delete requested first, then the waits and the unmanages.
-    serial = threading.Lock()
+    # Every delete requested first, then the waits.
     servers = source_tasks.fan_requests(
         lambda r: _request_delete(cloud, r), rows)
-    source_tasks.fan_requests(
-        lambda pair: _retire(ctx, store, cloud, pair[0],
-                             (vgroups, cg_id, serial), pair[1]),
-        list(zip(rows, servers)))
+    source_tasks.fan_requests(lambda server: _wait_deleted(cloud, server),
+                              servers)
+    if cg_id:
+        # Cinder unmanages no volume that is in a group: all of them out
+        # in one group update (Cinder takes one update of a group at a
+        # time, and each waits for it to be 'available' again).
+        gone = [v for r in rows for v in r["details"]["volumes"]]
+        vgroups.remove_volumes(cg_id, vgroups.volumes_in_group(cg_id, gone))
+    source_tasks.fan_requests(lambda r: _unmanage(ctx, cloud, r), rows)
     retired = [r["details"]["server_id"] for r in every]
     volumes = [v for r in every for v in r["details"]["volumes"]]
     added = []

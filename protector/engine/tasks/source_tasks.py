@@ -191,7 +191,8 @@ def delete_instances(ctx, store):
 
     def wait(server):
         with cloud.guard("compute"):
-            conn.compute.wait_for_delete(server, wait=SERVER_TIMEOUT)
+            conn.compute.wait_for_delete(server, interval=1,
+                                         wait=SERVER_TIMEOUT)
 
     # As the shutdown: every delete requested, then the waits.
     deleting = [s for s in fan_requests(delete, _members_here(ctx, store))
@@ -211,7 +212,7 @@ def unmanage(cloud, vol_id):
         try:
             # Detaching after the server delete takes a moment.
             volume = conn.block_storage.wait_for_status(
-                volume, "available", failures=["error"],
+                volume, "available", failures=["error"], interval=1,
                 wait=VOLUME_TIMEOUT)
             conn.block_storage.unmanage_volume(volume)
         except (sdk_exc.ResourceFailure, sdk_exc.HttpException) as exc:

@@ -39,6 +39,7 @@ right after the failure. The table of outcomes is printed at the end of
 the session (terminal summary).
 """
 import collections
+import os
 
 import pytest
 
@@ -295,42 +296,50 @@ ROLLBACK_IDS = [i for c, i in zip(CASES, IDS)
 RESULTS = collections.OrderedDict()
 
 
+def _table():
+    """The matrix as lines of text."""
+    head = ("operation", "step", "fault", "error code", "group",
+            "down", "retry", "dup", "rollback", "left")
+    rows = [head]
+    for (op, step, fault), r in RESULTS.items():
+        rows.append((op, step, fault, r.get("error", "?"),
+                     r.get("group", "?"), str(r.get("down", "?")),
+                     r.get("retry", "-"), r.get("dup", "-"),
+                     r.get("rollback", "-"), r.get("left", "-")))
+    widths = [max(len(str(row[i])) for row in rows)
+              for i in range(len(head))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths))
+             for row in rows]
+    count = collections.Counter()
+    for r in RESULTS.values():
+        count["retry " + r.get("retry", "-").split(" ")[0]] += 1
+        count["rollback " + r.get("rollback", "-").split(" ")[0]] += 1
+        count["down after failure"] += bool(r.get("down"))
+        count["cases with duplicates"] += r.get("dup", "0") not in (
+            "0", "-")
+    lines.append("totals: " + ", ".join(
+        "%s=%d" % kv for kv in sorted(count.items())))
+    lines.append(
+        "group: its status right after the failure; down: members "
+        "with no ACTIVE instance on either site right after it; dup: "
+        "extra servers/volume copies/networks after the retry; left: "
+        "what the failed operation made that is still on the target "
+        "after the rollback")
+    return lines
+
+
 class _Summary:
-    """Prints the matrix at the end of the session."""
+    """Prints the matrix at the end of the session (a run in one
+    process; under pytest-xdist the worker's summary is not shown, and
+    the file written at the end of the module has it)."""
 
     def pytest_terminal_summary(self, terminalreporter):
         if not RESULTS:
             return
-        tw = terminalreporter
-        tw.section("issue 11 fault matrix (%d cases)" % len(RESULTS))
-        head = ("operation", "step", "fault", "error code", "group",
-                "down", "retry", "dup", "rollback", "left")
-        rows = [head]
-        for (op, step, fault), r in RESULTS.items():
-            rows.append((op, step, fault, r.get("error", "?"),
-                         r.get("group", "?"), str(r.get("down", "?")),
-                         r.get("retry", "-"), r.get("dup", "-"),
-                         r.get("rollback", "-"), r.get("left", "-")))
-        widths = [max(len(str(row[i])) for row in rows)
-                  for i in range(len(head))]
-        for row in rows:
-            tw.write_line("  ".join(str(c).ljust(w)
-                                    for c, w in zip(row, widths)))
-        count = collections.Counter()
-        for r in RESULTS.values():
-            count["retry " + r.get("retry", "-").split(" ")[0]] += 1
-            count["rollback " + r.get("rollback", "-").split(" ")[0]] += 1
-            count["down after failure"] += bool(r.get("down"))
-            count["cases with duplicates"] += r.get("dup", "0") not in (
-                "0", "-")
-        tw.write_line("totals: " + ", ".join(
-            "%s=%d" % kv for kv in sorted(count.items())))
-        tw.write_line(
-            "group: its status right after the failure; down: members "
-            "with no ACTIVE instance on either site right after it; dup: "
-            "extra servers/volume copies/networks after the retry; left: "
-            "what the failed operation made that is still on the target "
-            "after the rollback")
+        terminalreporter.section("issue 11 fault matrix (%d cases)" %
+                                 len(RESULTS))
+        for line in _table():
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -339,6 +348,12 @@ def summary(request):
     request.config.pluginmanager.register(plugin, "fault-matrix-summary")
     yield
     # Left registered: the terminal summary runs after the module.
+    junit = request.config.getoption("xmlpath", None)
+    if RESULTS and junit:
+        # Beside the junit XML: test-results/ of make test.
+        with open(os.path.join(os.path.dirname(junit) or ".",
+                               "fault-matrix.txt"), "w") as out:
+            out.write("\n".join(_table()) + "\n")
 
 
 def _key(op, step, call, fault):

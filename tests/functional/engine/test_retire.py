@@ -64,7 +64,7 @@ class FakeNova:
                 self.block.volumes[vol] = "available"
         self.deleted.append(server.id)
 
-    def wait_for_delete(self, server, wait=None):
+    def wait_for_delete(self, server, wait=None, interval=2):
         return server
 
 
@@ -233,8 +233,18 @@ def test_volumes_leave_the_consistency_group_and_copies_join(
         removed.append(volume.id)
         real_unmanage(volume)
     s.cinder.unmanage_volume = unmanage
+    # One group update for all the retired volumes: Cinder takes one
+    # update of a group at a time, each waiting for it to be available.
+    updates = []
+    real_remove = type(vgroups).remove_volumes
+
+    def remove_volumes(self, group_id, volume_ids):
+        updates.append(sorted(volume_ids))
+        real_remove(self, group_id, volume_ids)
+    monkeypatch.setattr(type(vgroups), "remove_volumes", remove_volumes)
 
     result = retire_tasks.retire_previous_instances(s.ctx, s.store)
+    assert updates == [sorted(old)]
     assert sorted(removed) == sorted(old)
     assert result["consistency_group_id"] == cg["id"]
     assert sorted(result["added_to_consistency_group"]) == sorted(copies)

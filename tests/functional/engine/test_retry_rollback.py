@@ -102,7 +102,7 @@ class FakeCompute:
         self.servers_.pop(server.id, None)
         self.deleted.append(server.id)
 
-    def wait_for_delete(self, server, wait=None):
+    def wait_for_delete(self, server, wait=None, interval=2):
         return server
 
     def volume_attachments(self, server_id):

@@ -21,6 +21,7 @@ from protector.storage import copies
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
+
 def _volumes(ctx, store):
     return capture.member_volumes(members_db.list_all(
         ctx, tasks.op(store)["protection_group_id"]))

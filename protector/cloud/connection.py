@@ -40,7 +40,6 @@ class SiteCloud:
 
     # Services this SiteCloud has made a request of (``warm``).
     _warmed: frozenset = frozenset()
-    _warm_lock = threading.Lock()
 
     def __init__(self, site, plugin):
         self.site = site
@@ -72,7 +71,8 @@ class SiteCloud:
         session make it validate the same token N times: 20 threads of
         one promote waited 16 to 27 s in the lab for Keystone, against 1 s
         after one request first. Once per service per SiteCloud; a refusal
-        (4xx) is no matter here, the real calls will say what is wrong."""
+        or a server error is no matter here (the real calls will say what
+        is wrong), an unreachable service raises ``SiteUnreachable``."""
         for service_type in service_types:
             with self._warm_lock:
                 if service_type in self._warmed:
@@ -81,10 +81,8 @@ class SiteCloud:
                     with self.guard(service_type):
                         next(iter(_FIRST_REQUEST[service_type](self.conn)),
                              None)
-                except sdk_exc.HttpException as exc:
-                    LOG.debug("First request to %s of site %s: %s",
-                              service_type, self.site["name"], exc)
-                except exception.CloudServiceError as exc:
+                except (sdk_exc.HttpException,
+                        exception.CloudServiceError) as exc:
                     LOG.debug("First request to %s of site %s: %s",
                               service_type, self.site["name"], exc)
                 self._warmed = self._warmed | {service_type}

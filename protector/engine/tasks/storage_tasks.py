@@ -228,6 +228,10 @@ def wait_copies(ctx, store, cloud, member, volumes, purpose):
     return ready
 
 
+# A copy to ask for again: Cinder put it in error, or it is gone.
+_COPY_LOST = (sdk_exc.ResourceFailure, sdk_exc.NotFoundException)
+
+
 def _wait_available(cloud, vol_id):
     with cloud.guard("block-storage"):
         cloud.conn.block_storage.wait_for_status(
@@ -240,11 +244,11 @@ def _ready(ctx, store, cloud, source_id, vol_id, purpose):
     try:
         _wait_available(cloud, vol_id)
         return vol_id
-    except (sdk_exc.ResourceFailure, sdk_exc.NotFoundException) as exc:
+    except _COPY_LOST as exc:
         LOG.warning("Operation %s: the copy %s of volume %s went to error "
                     "or is gone on %s (%s); asking for a new one",
-                    tasks.op(store)["id"],
-                    vol_id, source_id, cloud.site["name"], exc)
+                    tasks.op(store)["id"], vol_id, source_id,
+                    cloud.site["name"], exc)
     new_id = _promote(ctx, store, purpose, only=source_id)["volumes"][
         source_id]
     if new_id != vol_id:
@@ -257,7 +261,7 @@ def _ready(ctx, store, cloud, source_id, vol_id, purpose):
                             vol_id, exc_info=True)
     try:
         _wait_available(cloud, new_id)
-    except (sdk_exc.ResourceFailure, sdk_exc.NotFoundException) as exc:
+    except _COPY_LOST as exc:
         raise exception.StorageError(
             driver="cinder", reason="the copy %s of volume %s went to error "
             "on %s twice (%s): cinder-volume's log there says why; fix it, "

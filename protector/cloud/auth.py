@@ -25,8 +25,10 @@ CONF = cfg.CONF
 # eventlet server (100 green threads) then stopped accepting new ones.
 _HTTP = {"pid": None, "session": None}
 _HTTP_LOCK = threading.Lock()
-# Per host: the engine runs up to [engine] max_parallel_instances calls at
-# once against one service.
+# Connections per host. A call beyond them waits for one to be free
+# (pool_block) instead of opening one more: the engine may run up to
+# [engine] max_parallel_instances threads against one service, and an
+# eventlet API server holds a green thread per open connection.
 POOL_SIZE = 32
 
 
@@ -40,7 +42,8 @@ def http_session():
             sess.cookies.set_policy(http_cookiejar.DefaultCookiePolicy(
                 allowed_domains=[]))
             adapter = requests.adapters.HTTPAdapter(
-                pool_connections=16, pool_maxsize=POOL_SIZE)
+                pool_connections=16, pool_maxsize=POOL_SIZE,
+                pool_block=True)
             sess.mount("http://", adapter)
             sess.mount("https://", adapter)
             _HTTP.update(pid=os.getpid(), session=sess)

@@ -52,12 +52,25 @@ engine_opts = [
     ),
     cfg.IntOpt(
         "max_parallel_instances",
+        default=100,
+        min=1,
+        help="At most how many instances the engine handles at the same "
+        "time on one site: rebuilt by a recreate step (which builds "
+        "builds_per_compute_host per up and enabled nova-compute service "
+        "of the target, within this bound), stopped or deleted by the "
+        "other steps. Each is a thread of the engine; HTTP connections "
+        "stay at most 32 per service endpoint whatever this is.",
+    ),
+    cfg.IntOpt(
+        "builds_per_compute_host",
         default=10,
         min=1,
-        help="How many instances a recreate step builds at the same time "
-        "on the target site. Nova's compute service builds 10 at a time "
-        "per host by default (its max_concurrent_builds); with more compute "
-        "hosts a larger value recovers a large group faster.",
+        help="Instances one nova-compute service of the target builds at "
+        "the same time: Nova's max_concurrent_builds (10 by default). A "
+        "recreate step builds this many per up and enabled nova-compute "
+        "service (counted with Protector's service user where the "
+        "tenant's trust may not list them), or this many in all when "
+        "they cannot be counted.",
     ),
     cfg.IntOpt(
         "max_parallel_volumes",

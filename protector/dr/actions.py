@@ -29,7 +29,7 @@ from protector.db import sites as sites_db
 from protector.engine import flows
 from protector.engine import rpcapi
 from protector.engine import subops
-from protector.engine.tasks import storage_tasks
+from protector.engine.tasks import capacity
 from protector import exception
 from protector.pgroups import peers
 from protector import preflight
@@ -140,7 +140,7 @@ def preflight_context(caller, pg, kind, args):
     pc = preflight.Context(
         ctx, pg, kind, args, target_site, source_site,
         lambda: tokens.cloud_for(caller, target_site), peer=peer,
-        service_cloud=storage_tasks._service_cloud)
+        service_cloud=capacity.service_cloud)
     # What subops.keep_peer_token will keep for the engine: nothing for a
     # source sharing this Keystone or without an encryption key.
     pc.peer_kept = bool(caller.peer_token) and \

@@ -9,7 +9,8 @@ Instances are rebuilt tier by tier (doc/engine.md "Boot tiers"): the
 members of one ``priority`` form a tier, lowest first; a tier starts once
 every VM of the tier before it is ACTIVE or has failed, and the group's
 ``tier_delay`` seconds after that. Within a tier the VMs are built in
-parallel, at most ``[engine] max_parallel_instances`` at a time. A failed
+parallel, as many at a time as the target's compute hosts build
+(``capacity.build_width``). A failed
 VM does not stop the later tiers; the step fails at the end with the
 first error. The timings go to the operation's ``tiers`` as they happen.
 """
@@ -29,6 +30,7 @@ from protector.db import members as members_db
 from protector.db import operations as ops_db
 from protector.engine import flows
 from protector.engine import tasks
+from protector.engine.tasks import capacity
 from protector.engine.tasks import storage_tasks
 from protector import exception
 from protector.pgroups import capture
@@ -437,6 +439,7 @@ def _recreate(ctx, store, purpose, volumes, test_network=None):
     # Nova, Neutron and Cinder (the copies' wait) from many threads.
     cloud = tasks.target_cloud(ctx, store, warm=(
         "compute", "network", "block-storage"))
+    width = capacity.build_width(store, cloud)
     tiers = tiers_of(members)
     log = TierLog(ctx, operation["id"], tiers)
     lookups = Lookups()
@@ -465,7 +468,7 @@ def _recreate(ctx, store, purpose, volumes, test_network=None):
                 raise
             log.vm_done(index, member["id"], server_id, made)
         try:
-            fanout.run(build, tier, CONF.engine.max_parallel_instances)
+            fanout.run(build, tier, width)
         except Exception as exc:  # the later tiers still start
             errors.append(exc)
         log.tier_finished(index)

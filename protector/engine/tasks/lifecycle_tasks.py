@@ -61,7 +61,7 @@ def _preflight(ctx, store, source, target, needs_source):
     changes a cloud, as the project's trust sees the target (time has
     passed since the request: a queued or resumed run). A failure fails
     this step, so nothing has changed yet."""
-    from protector.engine.tasks import storage_tasks
+    from protector.engine.tasks import capacity
     operation = tasks.op(store)
     params = tasks.params(store)
     peer = None
@@ -75,7 +75,7 @@ def _preflight(ctx, store, source, target, needs_source):
         ctx, tasks.group(ctx, store), operation["operation_type"],
         params, target, source,
         lambda: tasks.target_cloud(ctx, store), peer=peer,
-        service_cloud=storage_tasks._service_cloud, engine=True)
+        service_cloud=capacity.service_cloud, engine=True)
     report = preflight.run(pc)
     refusal = preflight.failure(report, pc.pg)
     if refusal is not None:

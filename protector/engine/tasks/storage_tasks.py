@@ -14,6 +14,7 @@ from protector.db import members as members_db
 from protector.engine import flows
 from protector.engine import subops
 from protector.engine import tasks
+from protector.engine.tasks import capacity
 from protector import exception
 from protector.pgroups import capture
 from protector.storage import copies
@@ -84,15 +85,6 @@ def _up_volume_hosts(conn):
         binary="cinder-volume") if s.state == "up"]
 
 
-def _service_cloud(cloud):
-    """This site's cloud as Protector's own service user (project-scoped
-    as in ``[keystone_authtoken]``): the engine runs on the site it
-    manages into, whose Keystone is the service's own."""
-    from protector.cloud import auth
-    from protector.cloud import connection
-    return connection.SiteCloud(cloud.site, auth.service_plugin(cloud.site))
-
-
 def _manage_host(cloud, copy):
     """``host@backend#pool`` of an up cinder-volume service to manage
     into. Listing services needs an admin context in Cinder's database
@@ -103,7 +95,7 @@ def _manage_host(cloud, copy):
         hosts = _up_volume_hosts(cloud.conn)
     except sdk_exc.ForbiddenException:
         try:
-            service = _service_cloud(cloud)
+            service = capacity.service_cloud(cloud)
             with service.guard("block-storage"):
                 hosts = _up_volume_hosts(service.conn)
         except (sdk_exc.HttpException, exception.ProtectorException) as exc:

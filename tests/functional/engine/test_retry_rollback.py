@@ -86,6 +86,9 @@ class FakeCompute:
     def find_keypair(self, name, ignore_missing=True):
         return None
 
+    def services(self):
+        return [Obj(binary="nova-compute", state="up", status="enabled")]
+
     def create_server(self, name, metadata=None, **attrs):
         server = self.add(name, metadata=metadata)
         server.attrs = attrs

@@ -212,6 +212,14 @@ class Compute(_Proxy):
         return self.cloud.server_obj(self._server(server, missing_ok=False))
 
     @api
+    def services(self, **query):
+        """``cloud.compute_hosts`` nova-compute services, up and enabled
+        (engine/tasks/capacity.py counts them)."""
+        return [Obj(host="compute-%d" % h, binary="nova-compute",
+                    state="up", status="enabled", zone="nova")
+                for h in range(self.cloud.compute_hosts)]
+
+    @api
     def create_server(self, **attrs):
         cloud = self.cloud
         cloud.settle()
@@ -775,6 +783,7 @@ class FakeCloud:
         self.keypairs = set()
         # A slow Nova (see the module docstring).
         self.build_seconds = 0
+        self.compute_hosts = 1
         self.build_fails = set()
         # {volume name: how many of the next volumes of that name Cinder
         # puts in error instead of making available}
@@ -1160,7 +1169,7 @@ class TwoSite:
         from protector.cloud import trusts
         from protector.engine import subops
         from protector.engine import tasks
-        from protector.engine.tasks import storage_tasks
+        from protector.engine.tasks import capacity
 
         def target_cloud(ctx, store, warm=()):
             cloud = self.cloud_of(
@@ -1168,7 +1177,7 @@ class TwoSite:
             cloud.warm(*warm)
             return cloud
         mp.setattr(tasks, "target_cloud", target_cloud)
-        mp.setattr(storage_tasks, "_service_cloud",
+        mp.setattr(capacity, "service_cloud",
                    lambda cloud: self.cloud_of(
                        cloud.site["id"]).site_cloud())
         mp.setattr(connection.SiteCloud, "from_trust", classmethod(

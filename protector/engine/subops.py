@@ -139,14 +139,13 @@ def peer_of(ctx, operation, site_id):
     return _peer(ctx, operation, sites_db.get(ctx, site_id))
 
 
-def run_on_source(ctx, operation, kind, timeout=TIMEOUT, extra=None):
-    """Queue ``kind`` on the operation's source site, wait for it, return
-    ``(sub_operation_id, its result_data)``. ``extra``: more fields of the
-    request (``SCHEMA``), e.g. restore_source's ``rolled_back_operation_id``.
-    """
+def start_on_source(ctx, operation, kind, extra=None):
+    """Queue ``kind`` on the operation's source site without waiting;
+    its ID. The source's API returns the sub-operation the parent already
+    has (and queues a failed one again: the parent is being retried)."""
     source = sites_db.get(ctx, operation["source_site_id"])
-    fresh = _token_source(operation, source)
-    peer = _peer(ctx, operation, source, fresh())
+    peer = _peer(ctx, operation, source,
+                 _token_source(operation, source)())
     body = {"parent_operation_id": operation["id"],
             "parent_operation_type": operation["operation_type"]}
     body.update(extra or {})
@@ -154,6 +153,30 @@ def run_on_source(ctx, operation, kind, timeout=TIMEOUT, extra=None):
                                    body)
     LOG.info("Operation %s: %s sub-operation %s on site %s", operation["id"],
              kind, sub["id"], source["name"])
+    return sub["id"]
+
+
+def run_on_source(ctx, operation, kind, timeout=TIMEOUT, extra=None,
+                  started=None):
+    """Queue ``kind`` on the operation's source site, wait for it, return
+    ``(sub_operation_id, its result_data)``. ``extra``: more fields of the
+    request (``SCHEMA``), e.g. restore_source's ``rolled_back_operation_id``.
+    ``started``: the ID ``start_on_source`` gave earlier in this run; it
+    is waited for as it is, a failure included (queueing it again would
+    run a failed sub-operation twice within one run of the parent)."""
+    source = sites_db.get(ctx, operation["source_site_id"])
+    fresh = _token_source(operation, source)
+    peer = _peer(ctx, operation, source, fresh())
+    if started:
+        sub = peer.operation(started)
+    else:
+        body = {"parent_operation_id": operation["id"],
+                "parent_operation_type": operation["operation_type"]}
+        body.update(extra or {})
+        sub = peer.start_sub_operation(operation["protection_group_id"],
+                                       kind, body)
+        LOG.info("Operation %s: %s sub-operation %s on site %s",
+                 operation["id"], kind, sub["id"], source["name"])
     deadline = time.monotonic() + timeout
     interval = FIRST_POLL
     while sub["status"] not in ("completed", "failed"):

@@ -97,6 +97,9 @@ def _unmanage(ctx, cloud, row):
 
 def retire_previous_instances(ctx, store):
     operation = tasks.op(store)
+    # The other site's vacate runs meanwhile (unmanage_source_volumes
+    # waits for it).
+    storage_tasks.start_vacate(ctx, store)
     keep = set((flows.read(store, "servers") or {}).values())
     members = members_db.list_all(ctx, operation["protection_group_id"])
     cloud = tasks.target_cloud(

@@ -286,12 +286,36 @@ def reverse_replication(ctx, store):
         _volumes(ctx, store))
 
 
+# Where start_vacate keeps the vacate's ID for this run (never saved).
+VACATE_STARTED = "vacate_started"
+
+
+def start_vacate(ctx, store):
+    """Failback: queue the vacate of the other site now, so that it runs
+    there while this site retires its previous instances (they touch
+    different sites, and both come after the point of no return:
+    dr/recovery.POINT_OF_NO_RETURN). ``unmanage_source_volumes`` waits for
+    it. Not reaching the other site here is no failure: that step queues
+    it again and says what is wrong."""
+    try:
+        store[VACATE_STARTED] = subops.start_on_source(
+            ctx, tasks.op(store), "vacate_site")
+    except exception.ProtectorException as exc:
+        LOG.warning("Operation %s: the vacate of the other site could not "
+                    "start early (%s); it starts after the retirement",
+                    tasks.op(store)["id"], exc)
+
+
 def unmanage_source_volumes(ctx, store):
     """Failback: the side being vacated deletes its (shut down) copies of
     the instances and gives their volumes back to the array (Cinder
-    ``os-unmanage``). It runs there, as a sub-operation (dr/subops.py)."""
-    sub_id, result = subops.run_on_source(ctx, tasks.op(store),
-                                          "vacate_site")
+    ``os-unmanage``). It runs there, as a sub-operation (dr/subops.py),
+    queued by ``start_vacate`` during the retirement when it could be.
+    A run that did not queue it (a retry of this step, a resumed run)
+    queues it here, which also queues a failed one again."""
+    sub_id, result = subops.run_on_source(
+        ctx, tasks.op(store), "vacate_site",
+        started=store.pop(VACATE_STARTED, None))
     return {"sub_operation_id": sub_id,
             "deleted_instances": (result.get("delete_instances") or {}).get(
                 "deleted", []),

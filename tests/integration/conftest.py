@@ -5,7 +5,8 @@ reports fully up in the default profile; otherwise it runs ``protector-lab
 up`` and, having brought the lab up itself, runs ``protector-lab down`` at
 the end of the session unless ``PROTECTOR_LAB_KEEP=1``. ``pure_lab`` does
 the same in the ``pure`` profile (FlashArray simulator, Cinder's Pure
-driver); its tests (``test_pure_profile.py``) are run last, so a session
+driver). The lab tests run after every other test of the session, and
+the pure profile's (``test_pure_profile.py``) last, so a session
 switches the lab (down, up in the other profile) at most once. The lab
 directory is ``$PROTECTOR_LAB_DIR`` or ``<repo>/.lab``.
 
@@ -54,10 +55,12 @@ def pytest_collection_modifyitems(session, config, items):
     def is_lab(item):
         return item.get_closest_marker("lab") is not None
     if not os.environ.get("PYTEST_XDIST_WORKER"):
-        # One process: the lab tests where they are (the lab comes up
-        # after the functional tests, its idle services do not slow
-        # them), the pure-profile ones last.
-        items[:] = [i for i in items if not is_pure(i)] + \
+        # One process: every test that needs no lab first (the lab's ~25
+        # idle services take more than a core of a 2-core machine, which
+        # slowed the unit and client tests that ran after the lab tests),
+        # then the lab tests, the pure-profile ones last.
+        items[:] = [i for i in items if not is_lab(i)] + \
+            [i for i in items if is_lab(i) and not is_pure(i)] + \
             [i for i in items if is_pure(i)]
         return
     for item in items:

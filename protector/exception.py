@@ -124,6 +124,19 @@ class PeerUnreachable(ServiceUnavailable):
                "'sync-status', then retry.")
 
 
+class InvalidLimit(Invalid):
+    code = "protector.request.invalid_limit"
+    msg_fmt = ("limit must be a whole number from 1 to %(max)d (this "
+               "site's [api] max_limit); got '%(value)s'.")
+
+
+class MarkerNotFound(Invalid):
+    code = "protector.request.marker_not_found"
+    msg_fmt = ("The marker %(marker)s is not a %(what)s of this project (it "
+               "may have been deleted since the page that gave it): list "
+               "again from the start, without a marker.")
+
+
 class PeerTokenRequired(Invalid):
     code = "protector.peer.token_required"
     msg_fmt = ("This request needs a token for site %(site)s: send it in "

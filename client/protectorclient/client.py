@@ -20,7 +20,7 @@ PEER_TOKEN_HEADER = "X-Protector-Peer-Token"
 SERVICE_TYPE = "protector"
 # The newest microversion this client knows (doc/cli.md): a server older
 # than it answers 406; give --os-protector-api-version its maximum then.
-DEFAULT_API_VERSION = "1.5"
+DEFAULT_API_VERSION = "1.6"
 MIN_API_VERSION = "1.1"
 # POST /sites takes the site's ID from this microversion on.
 SITE_ID_API_VERSION = "1.3"
@@ -29,6 +29,8 @@ SITE_ID_API_VERSION = "1.3"
 TIERS_API_VERSION = "1.4"
 # The list of protection groups shows each group's cached RPO state.
 RPO_LIST_API_VERSION = "1.5"
+# The list of protection groups pages (limit, marker, next links).
+PAGING_API_VERSION = "1.6"
 
 # How a request uses the peer token.
 PEER_NONE = None          # never sent
@@ -45,6 +47,16 @@ def _older(version, than):
     def parts(text):
         return tuple(int(p) for p in str(text).split("."))
     return parts(version) < parts(than)
+
+
+def _next_page(links):
+    """``{"limit", "marker"}`` of a list's ``next`` link, or None."""
+    for link in links or ():
+        if link.get("rel") == "next" and link.get("href"):
+            query = parse.parse_qs(parse.urlsplit(link["href"]).query)
+            return {k: query[k][-1] for k in ("limit", "marker")
+                    if query.get(k)}
+    return None
 
 
 class Client:
@@ -188,14 +200,35 @@ class Client:
 
     # -- protection groups --------------------------------------------------
 
-    def pg_list(self, rpo=False, **filters):
+    def pg_list(self, rpo=False, limit=None, marker=None, **filters):
         """The project's groups; ``rpo``: with their RPO state
         (``rpo_status``, ``rpo_detail``, ``replication_lag_seconds``,
         ``rpo_checked_at``), asked at microversion 1.5 when the client's
-        is lower."""
-        version = self._at_least(RPO_LIST_API_VERSION) if rpo else None
-        return self.request("GET", "/protection-groups", params=filters,
-                            api_version=version)["protection_groups"]
+        is lower. Every group, following the ``next`` links of a 1.6
+        server page by page; with ``limit`` or ``marker`` (1.6) only that
+        page."""
+        one_page = limit is not None or marker is not None
+        version = self._at_least(PAGING_API_VERSION) if one_page else \
+            self._at_least(RPO_LIST_API_VERSION) if rpo else None
+        params = dict(filters, limit=limit, marker=marker)
+        groups, seen = [], set()
+        while True:
+            body = self.request("GET", "/protection-groups", params=params,
+                                api_version=version)
+            page = body["protection_groups"]
+            groups += page
+            following = _next_page(body.get("protection_groups_links"))
+            if one_page or not page or following is None:
+                return groups
+            if following.get("marker") in seen:
+                raise exceptions.ProtectorClientError(
+                    "protector-api gave the same next page twice (marker "
+                    "%s); the list so far has %d groups"
+                    % (following.get("marker"), len(groups)))
+            seen.add(following.get("marker"))
+            # The link's limit and marker on this client's endpoint (the
+            # link's host may be one only the API's proxy knows).
+            params = dict(filters, **following)
 
     def pg_show(self, pg):
         return self.get("/protection-groups/%s"

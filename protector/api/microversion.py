@@ -20,6 +20,11 @@ History (keep in step with doc/api-ref.md):
   the latest show found it: ``rpo_status``, ``rpo_detail``,
   ``replication_lag_seconds`` and ``rpo_checked_at`` (show adds
   ``rpo_checked_at``). Below 1.5 these fields are not in the list.
+* 1.6 - the list of protection groups pages: ``limit`` (1 to ``[api]
+  max_limit``, its default) and ``marker`` (the ID of the last group of
+  the previous page), and ``protection_groups_links`` with a ``next``
+  link when the page is full. Below 1.6 both are ignored and the list
+  stops at ``max_limit`` groups.
 """
 import re
 
@@ -34,7 +39,7 @@ Version = version.Version
 HEADER = "OpenStack-API-Version"
 ENV_KEY = "protector.microversion"
 
-VERSIONS = ["1.1", "1.2", "1.3", "1.4", "1.5"]
+VERSIONS = ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6"]
 MIN_VERSION_STRING = VERSIONS[0]
 MAX_VERSION_STRING = VERSIONS[-1]
 

@@ -56,7 +56,8 @@ REQUEST_BODIES = {
 
 QUERY = {
     (V1 + "/sites", "GET"): ("name", "site_type", "status"),
-    (V1 + "/protection-groups", "GET"): ("name", "status"),
+    (V1 + "/protection-groups", "GET"): ("name", "status", "limit",
+                                         "marker"),
     (V1 + "/operations", "GET"): ("protection_group_id", "status",
                                   "operation_type"),
     (V1 + "/protection-groups/{pg}/sync-status", "GET"): ("remote",),

@@ -141,11 +141,24 @@ def get_by_id(context, session, pg_id):
 
 
 @db_api.read
-def list_all(context, session, project_id, filters=None, limit=None):
+def list_all(context, session, project_id, filters=None, limit=None,
+             marker=None):
+    """The project's groups oldest first; ``marker``: only those after
+    that group of the project in this order (keyset paging on the
+    ``(project_id, created_at, id)`` index)."""
     query = sa.select(PG).where(PG.project_id == project_id).order_by(
         PG.created_at, PG.id)
     for key, value in (filters or {}).items():
         query = query.where(getattr(PG, key) == value)
+    if marker is not None:
+        last = session.execute(sa.select(PG.created_at, PG.id).where(
+            PG.project_id == project_id, PG.id == marker)).first()
+        if last is None:
+            raise exception.MarkerNotFound(marker=marker[:64],
+                                        what="protection group")
+        query = query.where(sa.or_(
+            PG.created_at > last.created_at,
+            sa.and_(PG.created_at == last.created_at, PG.id > last.id)))
     if limit:
         query = query.limit(limit)
     return _to_dicts(session, session.scalars(query))

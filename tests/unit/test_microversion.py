@@ -16,7 +16,8 @@ def test_missing_header_is_the_minimum():
 @pytest.mark.parametrize("value,expected", [
     ("protector 1.1", (1, 1)), ("protector 1.2", (1, 2)),
     ("protector 1.3", (1, 3)), ("protector 1.4", (1, 4)),
-    ("protector 1.5", (1, 5)), ("protector latest", (1, 5)),
+    ("protector 1.5", (1, 5)), ("protector 1.6", (1, 6)),
+    ("protector latest", (1, 6)),
     ("PROTECTOR 1.2", (1, 2)),
     ("compute 2.1, protector 1.2", (1, 2)), ("compute 2.1", (1, 1)),
 ])
@@ -33,7 +34,7 @@ def test_malformed_is_invalid(value):
     assert exc.value.code == "protector.microversion.invalid"
 
 
-@pytest.mark.parametrize("value", ["protector 1.0", "protector 1.6",
+@pytest.mark.parametrize("value", ["protector 1.0", "protector 1.7",
                                    "protector 2.0", "protector 0.9"])
 def test_out_of_range_is_unsupported(value):
     with pytest.raises(mv.UnsupportedVersion) as exc:

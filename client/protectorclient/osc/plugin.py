@@ -26,7 +26,7 @@ LOG = logging.getLogger(__name__)
 API_NAME = "protector"
 API_VERSION_OPTION = "os_protector_api_version"
 DEFAULT_API_VERSION = protector_client.DEFAULT_API_VERSION
-API_VERSIONS = ("1.1", "1.2", "1.3", "1.4", "1.5")
+API_VERSIONS = ("1.1", "1.2", "1.3", "1.4", "1.5", "1.6")
 
 _VERSION_RE = re.compile(r"^1\.\d+$")
 

@@ -8,6 +8,7 @@ from oslo_log import log as logging
 from oslo_utils import timeutils
 
 from protector.api.schemas import protection_groups as schema
+from protector.api import paging
 from protector.api import util
 from protector.common import times
 from protector.db import protection_groups as db
@@ -79,8 +80,9 @@ def _cached_rpo(pg):
 def list_groups(req):
     util.authorize(req, "protector:protection_groups:index")
     filters = {k: req.GET[k] for k in ("name", "status") if k in req.GET}
-    rows = db.list_all(req.context, req.tenant_id, filters,
-                       limit=cfg.CONF.api.max_limit)
+    limit, marker = paging.params(req)
+    rows = db.list_all(req.context, req.tenant_id, filters, limit=limit,
+                       marker=marker)
     latest = db.latest_operations(req.context, rows)
     # The RPO state of the whole page in one read (1.5): the list cannot
     # ask the arrays per row; the engine keeps it current.
@@ -91,10 +93,13 @@ def list_groups(req):
         row["latest_operation"] = latest.get(row["id"])
         if cache is not None:
             row["rpo_cache"] = cache.get(row["id"])
-    return util.json_response(
-        req, {"protection_groups": [serialize(r, req.context,
-                                              req.microversion)
-                                    for r in rows]})
+    body = {"protection_groups": [serialize(r, req.context,
+                                            req.microversion)
+                                  for r in rows]}
+    links = paging.links(req, rows, limit)
+    if links is not None:
+        body["protection_groups_links"] = links
+    return util.json_response(req, body)
 
 
 def show_group(req):

@@ -107,12 +107,21 @@ class ListProtectionGroup(base.Lister):
         parser = super().get_parser(prog_name)
         parser.add_argument("--long", action="store_true", default=False,
                             help="List additional fields in output")
+        parser.add_argument("--limit", type=int, metavar="<n>",
+                            help="Only one page of at most <n> groups "
+                            "(1 to the site's [api] max_limit; "
+                            "microversion 1.6). Without it every group "
+                            "is listed, page by page")
+        parser.add_argument("--marker", metavar="<protection-group-id>",
+                            help="Only the page after this group (the "
+                            "last ID of the previous page; 1.6)")
         return parser
 
     def take_action(self, parsed_args):
         # --long shows the RPO state, which the list carries from 1.5 on.
-        items = self.client.pg_list(rpo=True) if parsed_args.long \
-            else self.client.pg_list()
+        items = self.client.pg_list(rpo=parsed_args.long,
+                                    limit=parsed_args.limit,
+                                    marker=parsed_args.marker)
         spec = LONG_COLUMNS if parsed_args.long else LIST_COLUMNS
         return base.list_columns(items, spec)
 

@@ -160,7 +160,7 @@ def test_site_lifecycle(server):
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("\n") == 1
     assert json.loads(result.stdout)["name"] == "site-b"
-    assert "status_reason" in json.loads(result.stdout)  # 1.5 default
+    assert "status_reason" in json.loads(result.stdout)  # 1.6 default
 
     result = run(api, "dr", "site", "show", "site-a", "-f", "yaml",
                  env={"PROTECTOR_API_VERSION": "1.1"})
@@ -363,7 +363,7 @@ def test_member_add_sends_peer_token_and_microversion(stub):
     sent = _Stub.requests[-1]
     assert sent["path"] == "/v1/admin/protection-groups/pg-1/members"
     assert sent["peer"] == "peer:peer"
-    assert sent["version"] == "protector 1.5"
+    assert sent["version"] == "protector 1.6"
     assert sent["body"] == {"member": {"instance_id": "i-1"}}
 
 

@@ -117,8 +117,8 @@ class TestClient(testtools.TestCase):
 
     def test_default_version_is_the_newest_known(self):
         client = protector_client.Client(self.session, BASE)
-        self.assertEqual("1.5", client.api_version)
-        self.assertEqual(protector_client.RPO_LIST_API_VERSION,
+        self.assertEqual("1.6", client.api_version)
+        self.assertEqual(protector_client.PAGING_API_VERSION,
                          client.api_version)
 
     def test_list_with_rpo_asks_for_1_5(self):
@@ -136,6 +136,61 @@ class TestClient(testtools.TestCase):
         self.assertEqual(["protector 1.2", "protector 1.5",
                           "protector 1.5"], sent)
         self.assertEqual({"name": ["n"]}, m.last_request.qs)
+
+    def test_list_follows_the_next_links(self):
+        # A 1.6 server pages: every group, the link's limit and marker
+        # sent to the client's own endpoint (not the link's host).
+        m = self._mocker()
+        pages = {None: (["g1", "g2"], "g2"), "g2": (["g3", "g4"], "g4"),
+                 "g4": ([], None)}
+
+        def page(request, context):
+            marker = request.qs.get("marker", [None])[-1]
+            ids, last = pages[marker]
+            links = [{"rel": "next", "href": "http://internal:8788/v1/p/"
+                      "protection-groups?status=active&limit=2&marker=%s"
+                      % last}] if last else []
+            return {"protection_groups": [{"id": i} for i in ids],
+                    "protection_groups_links": links}
+        m.get(BASE + "/protection-groups", json=page)
+        groups = self.client.pg_list(status="active")
+        self.assertEqual(["g1", "g2", "g3", "g4"],
+                         [g["id"] for g in groups])
+        self.assertEqual([{"status": ["active"]},
+                          {"status": ["active"], "limit": ["2"],
+                           "marker": ["g2"]},
+                          {"status": ["active"], "limit": ["2"],
+                           "marker": ["g4"]}],
+                         [r.qs for r in m.request_history])
+        self.assertTrue(all(r.url.startswith(BASE)
+                            for r in m.request_history))
+
+    def test_list_one_page_asks_for_1_6(self):
+        m = self._mocker()
+        m.get(BASE + "/protection-groups", json={
+            "protection_groups": [{"id": "g3"}],
+            "protection_groups_links": [{"rel": "next", "href":
+                                         BASE + "/protection-groups?"
+                                         "limit=1&marker=g3"}]})
+        self.assertEqual([{"id": "g3"}],
+                         self.client.pg_list(limit=1, marker="g2"))
+        self.assertEqual(1, len(m.request_history))
+        self.assertEqual("protector 1.6",
+                         m.last_request.headers["OpenStack-API-Version"])
+        self.assertEqual({"limit": ["1"], "marker": ["g2"]},
+                         m.last_request.qs)
+
+    def test_list_stops_on_a_repeated_marker(self):
+        m = self._mocker()
+        m.get(BASE + "/protection-groups", json={
+            "protection_groups": [{"id": "g1"}],
+            "protection_groups_links": [{"rel": "next", "href":
+                                         BASE + "/protection-groups?"
+                                         "limit=1&marker=g1"}]})
+        with self.assertRaises(exceptions.ProtectorClientError) as err:
+            self.client.pg_list()
+        self.assertIn("same next page twice", str(err.exception))
+        self.assertEqual(2, len(m.request_history))
 
     def test_validate_and_volume_types_send_the_peer_token(self):
         # Issue 14 item 1: 'site validate site-b' with OS_SECONDARY_CLOUD

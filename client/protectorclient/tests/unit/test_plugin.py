@@ -22,7 +22,7 @@ class TestOptions(testtools.TestCase):
 
     def test_defaults(self):
         opts = self._parse([])
-        self.assertEqual("1.5", opts.os_protector_api_version)
+        self.assertEqual("1.6", opts.os_protector_api_version)
         self.assertIsNone(opts.secondary_cloud)
         self.assertIsNone(opts.os_protector_endpoint_override)
 

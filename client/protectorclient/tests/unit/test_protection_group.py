@@ -1,6 +1,8 @@
 """openstack dr protection-group ..."""
 from unittest import mock
 
+from osc_lib.tests import utils as tests_utils
+
 from protectorclient import exceptions
 from protectorclient.osc.v1 import protection_group as pg_cmd
 from protectorclient.tests.unit import fakes
@@ -106,7 +108,19 @@ class TestProtectionGroup(fakes.TestProtectorCommand):
                           "Current Primary Site"), columns)
         self.assertEqual((fakes.PG["id"], "prod-web-app", "active", "async",
                           "site-a"), list(rows)[0])
-        self.client.pg_list.assert_called_once_with()
+        self.client.pg_list.assert_called_once_with(rpo=False, limit=None,
+                                                    marker=None)
+
+    def test_list_one_page(self):
+        self.client.pg_list.return_value = [fakes.copy_of(fakes.PG)]
+        self.take(pg_cmd.ListProtectionGroup,
+                  ["--limit", "50", "--marker", "pg-9"])
+        self.client.pg_list.assert_called_once_with(rpo=False, limit=50,
+                                                    marker="pg-9")
+
+    def test_list_limit_must_be_a_number(self):
+        self.assertRaises(tests_utils.ParserException, self.take,
+                          pg_cmd.ListProtectionGroup, ["--limit", "many"])
 
     def test_list_long_shows_the_rpo_state(self):
         self.client.pg_list.return_value = [dict(
@@ -117,7 +131,8 @@ class TestProtectionGroup(fakes.TestProtectorCommand):
         self.assertEqual(("RPO Status", "Replication Lag (s)"),
                          columns[-2:])
         self.assertEqual(("breached", 1234), list(rows)[0][-2:])
-        self.client.pg_list.assert_called_once_with(rpo=True)
+        self.client.pg_list.assert_called_once_with(rpo=True, limit=None,
+                                                    marker=None)
 
     def _related(self, policy=None, cg=None):
         def missing(*args):

@@ -15,9 +15,11 @@ Measured at each scale, p50/p95 in milliseconds:
 
 * ``list``: ``GET /protection-groups``, the default page (every group up
   to ``[api] max_limit``, 1,000 by default);
-* ``list100``: the same on a second server with ``max_limit = 100`` (the
-  list API has no ``limit``/``marker`` parameters, doc/api-ref.md, so a
-  smaller page is a setting): a page of the same size at both scales;
+* ``list100``: the same on a second server with ``max_limit = 100``: a
+  page of the same size at both scales, as a setting;
+* ``page``: ``GET /protection-groups?limit=50&marker=<pg-00042's ID>``
+  (microversion 1.6 paging, doc/api-ref.md "Paging"): 50 groups from
+  the middle of the list at both scales, what a client that pages reads;
 * ``byname``: ``GET /protection-groups?name=...`` (one group);
 * ``show``: ``GET /protection-groups/{id}`` of one group;
 * ``members``: ``GET /protection-groups/{id}/members`` (10 members).
@@ -188,6 +190,7 @@ def measure(servers, pg_id, n):
     requests = (
         ("list", main, "/protection-groups", max(5, n // 5)),
         ("list100", page100, "/protection-groups", n),
+        ("page", main, "/protection-groups?limit=50&marker=%s" % pg_id, n),
         ("byname", main, "/protection-groups?name=pg-00042", n),
         ("show", main, "/protection-groups/%s" % pg_id, n),
         ("members", main, "/protection-groups/%s/members" % pg_id, n),

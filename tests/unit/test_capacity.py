@@ -112,3 +112,28 @@ def test_counted_once_per_run(conf):
     assert capacity.build_width(store, cloud) == 20
     assert cloud.calls == 1
     assert capacity.build_width({}, cloud) == 50  # a new run counts again
+
+
+def test_one_service_cloud_per_site_and_process(conf, monkeypatch):
+    """Its token is validated once by each service, not once per call."""
+    from protector.cloud import auth
+    from protector.cloud import connection
+    made = []
+
+    class _SiteCloud:
+        def __init__(self, site, plugin):
+            made.append(site["id"])
+            self.site = site
+    monkeypatch.setattr(capacity, "_SERVICE_CLOUDS", {})
+    monkeypatch.setattr(connection, "SiteCloud", _SiteCloud)
+    monkeypatch.setattr(auth, "service_plugin", lambda site: object())
+    b = types.SimpleNamespace(site={"id": "s1", "auth_url": "http://b/v3"})
+    a = types.SimpleNamespace(site={"id": "s2", "auth_url": "http://a/v3"})
+    first = capacity.service_cloud(b)
+    assert capacity.service_cloud(b) is first
+    assert capacity.service_cloud(a) is not first
+    assert made == ["s1", "s2"]
+    # A forked process (an API worker) makes its own.
+    monkeypatch.setattr(capacity.os, "getpid", lambda: -1)
+    assert capacity.service_cloud(b) is not first
+    assert made == ["s1", "s2", "s1"]

@@ -8,6 +8,9 @@ many nova-compute services are up and enabled and builds that many times
 ``[engine] builds_per_compute_host`` at once, at most
 ``[engine] max_parallel_instances`` (doc/engine.md "Width").
 """
+import os
+import threading
+
 from openstack import exceptions as sdk_exc
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -20,12 +23,30 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 
+# One service-user SiteCloud per site and process: its token is
+# validated once by each service (keystonemiddleware caches it), where a
+# new one per call cost a Keystone authentication plus a validation of
+# about a second at every service it reached (the lab's preflight waited
+# 1.5 s on it). keystoneauth renews the token near its expiry and after a
+# 401.
+_SERVICE_CLOUDS = {}
+_SERVICE_LOCK = threading.Lock()
+
+
 def service_cloud(cloud):
     """``cloud``'s site as Protector's own service user (project-scoped as
     in ``[keystone_authtoken]``): the engine runs on the site it manages
     into, whose Keystone is the service's own. For the listings Cinder and
     Nova keep to admins whatever the tenant's trust may do."""
-    return connection.SiteCloud(cloud.site, auth.service_plugin(cloud.site))
+    site = cloud.site
+    key = (os.getpid(), site.get("id"), site.get("auth_url"),
+           site.get("region_name"))
+    with _SERVICE_LOCK:
+        made = _SERVICE_CLOUDS.get(key)
+        if made is None:
+            made = _SERVICE_CLOUDS[key] = connection.SiteCloud(
+                site, auth.service_plugin(site))
+        return made
 
 
 def _compute_hosts(conn):

@@ -223,6 +223,41 @@ def replace_from_documents(session, project_id, pg_id, docs, site_ids):
             # never taken over.
             raise exception.SyncForeignReference(pg=pg_id, kind="member",
                                                  ref=taken)
+    _write(session, project_id, pg_id, docs, current, volumes, site_ids)
+
+
+def apply_delta(session, project_id, pg_id, docs, removed, site_ids):
+    """Write a pushed delta's members: remove those of ``removed`` and
+    add or update those of ``docs``, reading and writing only them (a
+    change of a group of N members is O(1) here, not O(N)). Every ID must
+    be of this group or new: one of another group or project is refused,
+    never taken over or deleted."""
+    ids = [d["id"] for d in docs] + list(removed)
+    if not ids:
+        return
+    current = {}
+    for row in session.scalars(sa.select(M).where(M.id.in_(ids))):
+        if row.protection_group_id != pg_id or row.project_id != project_id:
+            raise exception.SyncForeignReference(pg=pg_id, kind="member",
+                                                 ref=row.id)
+        current[row.id] = row
+    if removed:
+        session.execute(sa.delete(MV).where(MV.member_id.in_(removed)))
+        session.execute(sa.delete(M).where(
+            M.id.in_(removed), M.protection_group_id == pg_id))
+        for member_id in removed:
+            if member_id in current:
+                session.expunge(current.pop(member_id))
+    volumes = {}
+    for row in session.scalars(sa.select(MV).where(
+            MV.member_id.in_(list(current)))):
+        volumes.setdefault(row.member_id, []).append(row)
+    _write(session, project_id, pg_id, docs, current, volumes, site_ids)
+
+
+def _write(session, project_id, pg_id, docs, current, volumes, site_ids):
+    """Insert or update the member rows of ``docs`` (``current``: the
+    existing rows by ID, ``volumes``: their volume rows by member ID)."""
     refill = []
     for doc in docs:
         values = _member_values(doc, site_ids)

@@ -279,9 +279,24 @@ def _write(session, project_id, pg_id, docs, current, volumes, site_ids):
             session.execute(sa.delete(MV).where(MV.member_id == row.id))
             refill.append(doc)
     # The new member rows first (their volumes refer to them).
-    session.flush()
+    _flush(session, pg_id)
     for doc in refill:
         for vol in doc.get("volumes") or []:
             session.add(MV(id=uuidutils.generate_uuid(), member_id=doc["id"],
                            **{f: vol.get(f) for f in VOLUME_FIELDS}))
-    session.flush()
+    _flush(session, pg_id)
+
+
+def _flush(session, pg_id):
+    """A pushed member that repeats an instance of the group (or a volume
+    of one member) is the sender's mistake: 400, not a database error."""
+    try:
+        session.flush()
+    except db_exc.DBDuplicateEntry as exc:
+        raise exception.Invalid(
+            reason="the pushed members of protection group %s name the "
+            "same %s twice (%s); each instance is in a group once and each "
+            "volume in a member once" % (
+                pg_id, "volume" if any("volume_id" in str(c) for c in
+                                       exc.columns or ()) else "instance",
+                ", ".join(map(str, exc.columns or ()))))

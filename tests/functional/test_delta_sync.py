@@ -117,6 +117,11 @@ def test_receiver_applies_a_delta_on_its_version_only(pair, made):
     status, body = _delta(pair, "b", pg_id, 2, group, members=[two],
                           removed=[two["id"]])
     _refused(status, body, "protector.request.invalid", says="once")
+    twin = ts._member(str(uuid.uuid4()), one["instance_id"], "twin")
+    status, body = _delta(pair, "b", pg_id, 2, group, members=[twin],
+                          members_after=[one, two, twin])
+    _refused(status, body, "protector.request.invalid",
+             says="same instance twice")
     status, body = _delta(pair, "b", pg_id, 2, group,
                           document=dict(group, members=[]))
     _refused(status, body, "protector.request.invalid", says="not both")

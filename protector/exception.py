@@ -345,6 +345,14 @@ class SyncChecksumMismatch(Invalid):
                "%(computed)s); the push was rejected.")
 
 
+class SyncDeltaBaseMismatch(Conflict):
+    code = "protector.sync.delta_base_mismatch"
+    msg_fmt = ("The metadata delta of protection group %(pg)s applies to "
+               "version %(base_version)s, but this site holds version "
+               "%(local_version)s; the delta was refused and nothing "
+               "changed. The sender pushes the whole document instead.")
+
+
 class SyncForeignReference(Conflict):
     code = "protector.sync.foreign_reference"
     msg_fmt = ("The pushed metadata of protection group %(pg)s names "

@@ -223,6 +223,41 @@ def replace_from_documents(session, project_id, pg_id, docs, site_ids):
             # never taken over.
             raise exception.SyncForeignReference(pg=pg_id, kind="member",
                                                  ref=taken)
+    _write(session, project_id, pg_id, docs, current, volumes, site_ids)
+
+
+def apply_delta(session, project_id, pg_id, docs, removed, site_ids):
+    """Write a pushed delta's members: remove those of ``removed`` and
+    add or update those of ``docs``, reading and writing only them (a
+    change of a group of N members is O(1) here, not O(N)). Every ID must
+    be of this group or new: one of another group or project is refused,
+    never taken over or deleted."""
+    ids = [d["id"] for d in docs] + list(removed)
+    if not ids:
+        return
+    current = {}
+    for row in session.scalars(sa.select(M).where(M.id.in_(ids))):
+        if row.protection_group_id != pg_id or row.project_id != project_id:
+            raise exception.SyncForeignReference(pg=pg_id, kind="member",
+                                                 ref=row.id)
+        current[row.id] = row
+    if removed:
+        session.execute(sa.delete(MV).where(MV.member_id.in_(removed)))
+        session.execute(sa.delete(M).where(
+            M.id.in_(removed), M.protection_group_id == pg_id))
+        for member_id in removed:
+            if member_id in current:
+                session.expunge(current.pop(member_id))
+    volumes = {}
+    for row in session.scalars(sa.select(MV).where(
+            MV.member_id.in_(list(current)))):
+        volumes.setdefault(row.member_id, []).append(row)
+    _write(session, project_id, pg_id, docs, current, volumes, site_ids)
+
+
+def _write(session, project_id, pg_id, docs, current, volumes, site_ids):
+    """Insert or update the member rows of ``docs`` (``current``: the
+    existing rows by ID, ``volumes``: their volume rows by member ID)."""
     refill = []
     for doc in docs:
         values = _member_values(doc, site_ids)
@@ -244,9 +279,24 @@ def replace_from_documents(session, project_id, pg_id, docs, site_ids):
             session.execute(sa.delete(MV).where(MV.member_id == row.id))
             refill.append(doc)
     # The new member rows first (their volumes refer to them).
-    session.flush()
+    _flush(session, pg_id)
     for doc in refill:
         for vol in doc.get("volumes") or []:
             session.add(MV(id=uuidutils.generate_uuid(), member_id=doc["id"],
                            **{f: vol.get(f) for f in VOLUME_FIELDS}))
-    session.flush()
+    _flush(session, pg_id)
+
+
+def _flush(session, pg_id):
+    """A pushed member that repeats an instance of the group (or a volume
+    of one member) is the sender's mistake: 400, not a database error."""
+    try:
+        session.flush()
+    except db_exc.DBDuplicateEntry as exc:
+        raise exception.Invalid(
+            reason="the pushed members of protection group %s name the "
+            "same %s twice (%s); each instance is in a group once and each "
+            "volume in a member once" % (
+                pg_id, "volume" if any("volume_id" in str(c) for c in
+                                       exc.columns or ()) else "instance",
+                ", ".join(map(str, exc.columns or ()))))

@@ -504,6 +504,15 @@ def _site_ids(session, document):
     return out, by_name
 
 
+def _lock(session, project_id, pg_id):
+    row = session.scalars(sa.select(PG).where(PG.id == pg_id)
+                          .with_for_update()).first()
+    if row is not None and row.project_id != project_id:
+        # The same ID in another project: never overwrite across tenants.
+        raise exception.ProtectionGroupNotFound(pg=pg_id)
+    return row
+
+
 @db_api.write
 def apply_replica(context, session, project_id, version, checksum,
                   document):
@@ -514,11 +523,7 @@ def apply_replica(context, session, project_id, version, checksum,
     Returns the stored group, or None when the push was a deletion.
     """
     pg_id = document["id"]
-    row = session.scalars(sa.select(PG).where(PG.id == pg_id)
-                          .with_for_update()).first()
-    if row is not None and row.project_id != project_id:
-        # The same ID in another project: never overwrite across tenants.
-        raise exception.ProtectionGroupNotFound(pg=pg_id)
+    row = _lock(session, project_id, pg_id)
     if row is not None:
         if version < row.metadata_version or (
                 version == row.metadata_version and
@@ -533,6 +538,54 @@ def apply_replica(context, session, project_id, version, checksum,
             session.delete(row)
             session.flush()
         return None
+    row, by_name = _store_group(session, row, project_id, version, checksum,
+                                document)
+    from protector.db import members as members_db
+    members_db.replace_from_documents(session, project_id, pg_id,
+                                      document.get("members") or [],
+                                      by_name)
+    session.flush()
+    return _to_dict(session, row)
+
+
+@db_api.write
+def apply_delta(context, session, project_id, push):
+    """Store a pushed delta (``push``: the body of a delta push, see
+    ``pgroups/groups.py``) on ``base_version`` of this site's copy.
+
+    Refused (409, nothing changed) unless this site holds exactly
+    ``base_version`` of the group; the same push again is a no-op. The
+    group's fields and the delta's members are written, then the whole
+    document is rebuilt from this database and must have the pushed
+    checksum (400 otherwise; the caller's transaction rolls back).
+    """
+    group, version = push["group"], push["version"]
+    row = _lock(session, project_id, group["id"])
+    local = row.metadata_version if row is not None else None
+    if row is not None and version == local and \
+            push["checksum"] == row.metadata_checksum:
+        return _to_dict(session, row)
+    if local != push["base_version"]:
+        raise exception.SyncDeltaBaseMismatch(
+            pg=group["id"], base_version=push["base_version"],
+            local_version=local if local is not None else "none")
+    row, by_name = _store_group(session, row, project_id, version,
+                                push["checksum"], group)
+    from protector.db import members as members_db
+    members_db.apply_delta(session, project_id, row.id, push["members"],
+                           push["removed_members"], by_name)
+    session.flush()
+    computed = metadata.checksum(_document(session, row))
+    if computed != push["checksum"]:
+        raise exception.SyncChecksumMismatch(checksum=push["checksum"],
+                                             pg=row.id, computed=computed)
+    return _to_dict(session, row)
+
+
+def _store_group(session, row, project_id, version, checksum, document):
+    """Write a pushed document's own fields (all but the members) into
+    ``row`` (a new row when None); returns (row, site IDs by name)."""
+    pg_id = document["id"]
     sites, by_name = _site_ids(session, document)
     values = {k: document.get(k) for k in (
         "name", "description", "status", "status_reason",
@@ -568,9 +621,4 @@ def apply_replica(context, session, project_id, version, checksum,
     session.execute(sa.delete(CG).where(CG.protection_group_id == pg_id))
     if cg:
         session.add(CG(protection_group_id=pg_id, **cg))
-    from protector.db import members as members_db
-    members_db.replace_from_documents(session, project_id, pg_id,
-                                      document.get("members") or [],
-                                      by_name)
-    session.flush()
-    return _to_dict(session, row)
+    return row, by_name

@@ -55,7 +55,10 @@ def driver(caller, site):
 def synced_change(caller, pg, peer):
     """Transaction that commits only after ``peer`` accepted the push.
 
-    Yields a callable ``push(version, checksum, document)``. A failed push
+    Yields a callable ``push(version, checksum, document)``; with
+    ``changed``/``removed`` (member IDs, possibly empty) it pushes only
+    those members and the group's own fields, falling back to the whole
+    document (``Peer.push_change``). A failed push
     (or any error) rolls the local change back; the failure is then
     recorded in metadata_sync in a transaction of its own.
     """
@@ -63,9 +66,16 @@ def synced_change(caller, pg, peer):
     failure = None
     try:
         with db_api.transaction(ctx):
-            def push(version, checksum, document, policy_tokens=None):
-                duration = peer.push_metadata(pg["id"], version, checksum,
-                                              document, policy_tokens)
+            def push(version, checksum, document, policy_tokens=None,
+                     changed=None, removed=None):
+                if changed is None and removed is None:
+                    duration = peer.push_metadata(pg["id"], version,
+                                                  checksum, document,
+                                                  policy_tokens)
+                else:
+                    duration = peer.push_change(
+                        pg["id"], version, checksum, document,
+                        changed or (), removed or (), policy_tokens)
                 db.record_sync(ctx, pg["id"], peer.site["id"], "SYNCED",
                                remote_version=version, duration_ms=duration)
             yield push
@@ -190,7 +200,8 @@ def update(caller, ident, body):
         pg, version, checksum, doc = db.bump_version(
             ctx, project, pg["id"], values, when="settled",
             action="change it")
-        push(version, checksum, doc)
+        # No member changed: the delta is the group's own fields.
+        push(version, checksum, doc, changed=(), removed=())
     return db.get(ctx, project, pg["id"])
 
 
@@ -452,6 +463,8 @@ def _check_sender(ctx, project, pg_id, document, sender):
 def receive(ctx, project, pg_id, body, sender):
     """Store a push from the peer ``sender`` (the receiving half of
     ``push``; the API checked the sender's signature)."""
+    if "document" not in body:
+        return _receive_delta(ctx, project, pg_id, body, sender)
     document, version = body["document"], body["version"]
     if document.get("id") != pg_id:
         raise exception.Invalid(reason="the document is of protection group "
@@ -464,14 +477,46 @@ def receive(ctx, project, pg_id, body, sender):
     with db_api.transaction(ctx):
         pg = db.apply_replica(ctx, project, version, body["checksum"],
                               document)
-        if pg is not None and document.get("policy"):
-            _store_policy(ctx, pg["id"], document["policy"],
-                          body.get("policy_tokens"))
-        if pg is not None:
-            primary, secondary = group_sites(ctx, pg)
-            _, sender = sites.split_sites(primary, secondary)
-            db.record_sync(ctx, pg["id"], sender["id"], "SYNCED",
-                           remote_version=version)
+        _stored(ctx, pg, document, body)
     return {"protection_group_id": pg_id, "version": version,
             "checksum": body["checksum"],
             "status": "deleted" if pg is None else "stored"}
+
+
+def _stored(ctx, pg, document, body):
+    """What follows storing a push: the policy, the sync record."""
+    if pg is None:
+        return
+    if document.get("policy"):
+        _store_policy(ctx, pg["id"], document["policy"],
+                      body.get("policy_tokens"))
+    primary, secondary = group_sites(ctx, pg)
+    _, sender = sites.split_sites(primary, secondary)
+    db.record_sync(ctx, pg["id"], sender["id"], "SYNCED",
+                   remote_version=body["version"])
+
+
+def _receive_delta(ctx, project, pg_id, body, sender):
+    """A push of what changed on ``base_version`` (doc/api-ref.md,
+    "Metadata push"): applied only on that version, and only if the whole
+    document rebuilt here has the pushed checksum; any refusal rolls it
+    back and the sender pushes the whole document instead."""
+    group, version = body["group"], body["version"]
+    if group["id"] != pg_id:
+        raise exception.Invalid(reason="the delta is of protection group "
+                                "%s, not %s" % (group["id"], pg_id))
+    if version != body["base_version"] + 1:
+        raise exception.Invalid(reason="a delta on version %d makes version "
+                                "%d, not %d" % (body["base_version"],
+                                                body["base_version"] + 1,
+                                                version))
+    ids = [m["id"] for m in body["members"]]
+    if len(set(ids)) != len(ids) or set(ids) & set(body["removed_members"]):
+        raise exception.Invalid(reason="a delta names each member once, in "
+                                "'members' or in 'removed_members'")
+    _check_sender(ctx, project, pg_id, group, sender)
+    with db_api.transaction(ctx):
+        pg = db.apply_delta(ctx, project, body)
+        _stored(ctx, pg, group, body)
+    return {"protection_group_id": pg_id, "version": version,
+            "checksum": body["checksum"], "status": "stored"}

@@ -235,7 +235,7 @@ def add(caller, pg_ident, body):
                 volumes)
             _, version, checksum, doc = pg_db.bump_version(
                 ctx, project, pg["id"], when="idle", action=ADD)
-            push(version, checksum, doc)
+            push(version, checksum, doc, changed=[member["id"]])
     except Exception:
         try:
             vgroups.remove_volumes(cg_id, vol_ids)
@@ -266,7 +266,7 @@ def set_priority(caller, pg_ident, member_id, priority):
         member = db.set_priority(ctx, member["id"], priority)
         _, version, checksum, doc = pg_db.bump_version(
             ctx, project, pg["id"], when="quiet", action=SET)
-        push(version, checksum, doc)
+        push(version, checksum, doc, changed=[member["id"]])
     return member
 
 
@@ -301,7 +301,7 @@ def remove(caller, pg_ident, member_id):
             db.delete(ctx, member["id"])
             _, version, checksum, doc = pg_db.bump_version(
                 ctx, project, pg["id"], when="idle", action=REMOVE)
-            push(version, checksum, doc)
+            push(version, checksum, doc, removed=[member["id"]])
     except Exception:
         # Nothing may change when the peer refuses: put them back.
         try:

@@ -120,6 +120,36 @@ class Peer:
             signed=True)
         return duration_ms
 
+    def push_change(self, pg_id, version, checksum, document, changed,
+                    removed, policy_tokens=None):
+        """Push only what changed from ``version - 1``: the group's own
+        fields, the members ``changed`` (IDs, taken from ``document``) and
+        the IDs ``removed``. Any refusal (the peer at another version, a
+        checksum that differs there, a peer of an earlier release that
+        answers 400 to this form) is answered with the whole document, as
+        before deltas; return the duration in milliseconds."""
+        wanted = set(changed)
+        body = {"metadata": {
+            "version": version, "checksum": checksum,
+            "base_version": version - 1,
+            "group": {k: v for k, v in document.items() if k != "members"},
+            "members": [m for m in document.get("members") or []
+                        if m["id"] in wanted],
+            "removed_members": list(removed)}}
+        if policy_tokens:
+            body["metadata"]["policy_tokens"] = policy_tokens
+        try:
+            _, duration_ms = self._request(
+                "PUT", "/internal/protection-groups/%s/metadata" % pg_id,
+                body, signed=True)
+            return duration_ms
+        except exception.PeerRejected as exc:
+            LOG.info("Peer %s refused the metadata delta of protection "
+                     "group %s version %d (%s); pushing the whole document",
+                     self.site["name"], pg_id, version, exc.message)
+        return self.push_metadata(pg_id, version, checksum, document,
+                                  policy_tokens)
+
     def create_mapping(self, body):
         self._request("POST", "/internal/tenant-mappings",
                       {"tenant_mapping": body}, signed=True)

@@ -59,7 +59,9 @@ def put(caller, pg_ident, body, defaults):
         policy, created = db.put(ctx, pg["id"], values)
         _, version, checksum, doc = pg_db.bump_version(ctx, project,
                                                        pg["id"])
-        push(version, checksum, doc, policy_tokens=tokens)
+        # The policy is one of the group's own fields: no member changed.
+        push(version, checksum, doc, policy_tokens=tokens, changed=(),
+             removed=())
     # The arrays replicate from now on (schedule, target, the members'
     # volumes), not only from the first DR operation: an unplanned
     # failover needs snapshots replicated before the disaster.

@@ -37,6 +37,16 @@ def _signed_by(req):
     return util.caller(req, peer_site=sites_db.get(req.context, site_id))
 
 
+def _check(value, schema, what):
+    """400 naming where in the pushed ``what`` the value is wrong."""
+    try:
+        util.validate(value, schema)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path)
+        raise exception.Invalid(reason="metadata %s %s: %s" % (
+            what, where or "", exc.message))
+
+
 def receive_metadata(req):
     caller = _signed_by(req)
     util.authorize(req, "protector:internal:metadata")
@@ -44,13 +54,23 @@ def receive_metadata(req):
     if not util.is_uuid(req.urlvars["pg"]):
         raise exception.Invalid(reason="a metadata push names the group by "
                                 "its UUID")
-    if not body["document"].get("deleted"):
-        try:
-            util.validate(body["document"], pg_schema.DOCUMENT)
-        except jsonschema.ValidationError as exc:
-            where = "/".join(str(p) for p in exc.absolute_path)
-            raise exception.Invalid(reason="metadata document %s: %s" % (
-                where or "", exc.message))
+    delta = [k for k in pg_schema.DELTA_KEYS if k in body]
+    if "document" in body:
+        if delta:
+            raise exception.Invalid(reason="a metadata push carries either "
+                                    "'document' or a delta (%s), not both" %
+                                    ", ".join(pg_schema.DELTA_KEYS))
+        if not body["document"].get("deleted"):
+            _check(body["document"], pg_schema.DOCUMENT, "document")
+    elif len(delta) != len(pg_schema.DELTA_KEYS):
+        raise exception.Invalid(reason="a metadata push carries 'document', "
+                                "or a delta with all of %s" %
+                                ", ".join(pg_schema.DELTA_KEYS))
+    else:
+        # Only what the delta carries: O(1) in the group's size.
+        _check(body["group"], pg_schema.GROUP, "group")
+        for index, member in enumerate(body["members"]):
+            _check(member, pg_schema.MEMBER, "members/%d" % index)
     result = groups.receive(caller.context, caller.tenant_id,
                             req.urlvars["pg"], body, caller.peer_site)
     return util.json_response(req, {"metadata": result})

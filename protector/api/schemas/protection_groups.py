@@ -75,6 +75,11 @@ UPDATE = {
 
 SYNC_FORCE = {"type": ["object", "null"]}
 
+# A delta carries the members of one change (a member add, remove or
+# priority); the bound keeps its body and its validation O(1).
+MAX_DELTA_MEMBERS = 100
+DELTA_KEYS = ("base_version", "group", "members", "removed_members")
+
 _TOKEN = {"type": "string", "minLength": 1, "maxLength": 1024,
           "pattern": r"^\S+$"}
 
@@ -88,11 +93,29 @@ METADATA = {
                             "maximum": 2 ** 31 - 1},
                 "checksum": {"type": "string",
                              "pattern": "^[0-9a-f]{64}$"},
+                # Either the whole document...
                 "document": {
                     "type": "object",
                     "properties": {"id": schemas.UUID},
                     "required": ["id"],
                 },
+                # ... or a delta on base_version: the group's own fields
+                # (GROUP), the members added or changed (each checked
+                # against the member schema in the handler) and the IDs
+                # of those removed. One form or the other (DELTA_KEYS).
+                "base_version": {"type": "integer", "minimum": 0,
+                                 "maximum": 2 ** 31 - 2},
+                "group": {
+                    "type": "object",
+                    "properties": {"id": schemas.UUID},
+                    "required": ["id"],
+                },
+                "members": {"type": "array", "maxItems": MAX_DELTA_MEMBERS,
+                            "items": {"type": "object"}},
+                "removed_members": {"type": "array",
+                                    "maxItems": MAX_DELTA_MEMBERS,
+                                    "uniqueItems": True,
+                                    "items": schemas.UUID},
                 # A policy change carries the array tokens beside the
                 # document (never in it: each site encrypts its own copy).
                 "policy_tokens": {
@@ -106,7 +129,7 @@ METADATA = {
                     "additionalProperties": False,
                 },
             },
-            "required": ["version", "checksum", "document"],
+            "required": ["version", "checksum"],
             "additionalProperties": False,
         },
     },
@@ -230,3 +253,11 @@ DOCUMENT = {
                  "secondary_site", "current_primary_site", "volume_type_id",
                  "failover_count", "members"],
 }
+
+# The group's own fields in a delta push: the document without its
+# members (the receiver has them) and never a deletion.
+GROUP = dict(DOCUMENT, properties={
+    k: v for k, v in DOCUMENT["properties"].items() if k != "members"},
+    required=[k for k in DOCUMENT["required"] if k != "members"],
+    propertyNames={"not": {"enum": ["members", "deleted"]}})
+MEMBER = _MEMBER

@@ -555,9 +555,8 @@ def apply_delta(context, session, project_id, push):
 
     Refused (409, nothing changed) unless this site holds exactly
     ``base_version`` of the group; the same push again is a no-op. The
-    group's fields and the delta's members are written, then the whole
-    document is rebuilt from this database and must have the pushed
-    checksum (400 otherwise; the caller's transaction rolls back).
+    group's fields and the delta's members are written; the caller then
+    stores the policy and checks the whole document (``check_document``).
     """
     group, version = push["group"], push["version"]
     row = _lock(session, project_id, group["id"])
@@ -575,11 +574,20 @@ def apply_delta(context, session, project_id, push):
     members_db.apply_delta(session, project_id, row.id, push["members"],
                            push["removed_members"], by_name)
     session.flush()
-    computed = metadata.checksum(_document(session, row))
-    if computed != push["checksum"]:
-        raise exception.SyncChecksumMismatch(checksum=push["checksum"],
-                                             pg=row.id, computed=computed)
     return _to_dict(session, row)
+
+
+@db_api.write
+def check_document(context, session, pg_id, checksum):
+    """400 unless the whole document of group ``pg_id`` as this site now
+    holds it has ``checksum``: how a receiver knows a delta it applied
+    (with the policy it carried, stored after the members) made the
+    sender's document. The caller's transaction rolls it all back."""
+    row = session.get(PG, pg_id)
+    computed = metadata.checksum(_document(session, row))
+    if computed != checksum:
+        raise exception.SyncChecksumMismatch(checksum=checksum, pg=pg_id,
+                                             computed=computed)
 
 
 def _store_group(session, row, project_id, version, checksum, document):

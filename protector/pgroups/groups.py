@@ -518,5 +518,8 @@ def _receive_delta(ctx, project, pg_id, body, sender):
     with db_api.transaction(ctx):
         pg = db.apply_delta(ctx, project, body)
         _stored(ctx, pg, group, body)
+        # Last, once the policy is stored too: the document rebuilt here
+        # must be the sender's.
+        db.check_document(ctx, pg["id"], body["checksum"])
     return {"protection_group_id": pg_id, "version": version,
             "checksum": body["checksum"], "status": "stored"}

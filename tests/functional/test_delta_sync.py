@@ -269,3 +269,37 @@ def test_document_pushes_still_work_beside_deltas(pair, made):
     status, body = ts._push(pair, "b", pg_id, 3, dict(doc, members=[]))
     assert status == 200, body
     assert _state(pair, "b", pg_id)[::2] == (3, [])
+
+
+def test_a_policy_change_is_taken_as_a_delta(pair, made):
+    """A policy PUT pushes a delta whose group carries the new policy:
+    the receiver stores it before checking the whole document (checked
+    before, the stored policy was the old one and every policy delta
+    fell back to the whole document)."""
+    pg_id = str(uuid.uuid4())
+    made.append(pg_id)
+    group = ts._document(pg_id, "delta-policy-" + pg_id[:8])
+    del group["members"]
+    one = ts._member(str(uuid.uuid4()), str(uuid.uuid4()), "vm-1")
+    status, body = ts._push(pair, "b", pg_id, 1, dict(group, members=[one]))
+    assert status == 200, body
+    policy = {"primary_fa_url": "https://fa-a.example",
+              "secondary_fa_url": "https://fa-b.example",
+              "pure_pg_name": "pg-delta", "replication_interval": 300,
+              "rpo_minutes": 15}
+    tokens = {"primary_fa_api_token": "tok-a",
+              "secondary_fa_api_token": "tok-b"}
+    status, body = _delta(pair, "b", pg_id, 1, dict(group, policy=policy),
+                          members_after=[one], policy_tokens=tokens)
+    assert status == 200, body
+    assert _state(pair, "b", pg_id) == (
+        2, metadata.checksum(dict(group, policy=policy, members=[one])),
+        [one["id"]])
+    _, body = ts._get(pair, "b", "/protection-groups/%s/policy" % pg_id)
+    assert body["policy"]["pure_pg_name"] == "pg-delta"
+    # A member change after it keeps the policy (no tokens pushed).
+    two = ts._member(str(uuid.uuid4()), str(uuid.uuid4()), "vm-2")
+    status, body = _delta(pair, "b", pg_id, 2, dict(group, policy=policy),
+                          members=[two], members_after=[one, two])
+    assert status == 200, body
+    assert _state(pair, "b", pg_id)[0] == 3

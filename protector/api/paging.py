@@ -40,7 +40,7 @@ def links(req, rows, limit):
     be more), else ``[]``; 1.6 on only (None below: no links field)."""
     if not req.microversion.matches(PAGING_VERSION):
         return None
-    if len(rows) < limit or not rows:
+    if len(rows) < limit:  # limit >= 1: an empty page ends here too
         return []
     query = [(k, v) for k, v in req.GET.items()
              if k not in ("limit", "marker")]

@@ -139,13 +139,8 @@ def peer_of(ctx, operation, site_id):
     return _peer(ctx, operation, sites_db.get(ctx, site_id))
 
 
-def start_on_source(ctx, operation, kind, extra=None):
-    """Queue ``kind`` on the operation's source site without waiting;
-    its ID. The source's API returns the sub-operation the parent already
-    has (and queues a failed one again: the parent is being retried)."""
-    source = sites_db.get(ctx, operation["source_site_id"])
-    peer = _peer(ctx, operation, source,
-                 _token_source(operation, source)())
+def _start(peer, operation, kind, source, extra=None):
+    """POST the sub-operation ``kind`` to the source's API; its dict."""
     body = {"parent_operation_id": operation["id"],
             "parent_operation_type": operation["operation_type"]}
     body.update(extra or {})
@@ -153,7 +148,17 @@ def start_on_source(ctx, operation, kind, extra=None):
                                    body)
     LOG.info("Operation %s: %s sub-operation %s on site %s", operation["id"],
              kind, sub["id"], source["name"])
-    return sub["id"]
+    return sub
+
+
+def start_on_source(ctx, operation, kind, extra=None):
+    """Queue ``kind`` on the operation's source site without waiting;
+    its ID. The source's API returns the sub-operation the parent already
+    has (and queues a failed one again: the parent is being retried)."""
+    source = sites_db.get(ctx, operation["source_site_id"])
+    peer = _peer(ctx, operation, source,
+                 _token_source(operation, source)())
+    return _start(peer, operation, kind, source, extra)["id"]
 
 
 def run_on_source(ctx, operation, kind, timeout=TIMEOUT, extra=None,
@@ -167,16 +172,8 @@ def run_on_source(ctx, operation, kind, timeout=TIMEOUT, extra=None,
     source = sites_db.get(ctx, operation["source_site_id"])
     fresh = _token_source(operation, source)
     peer = _peer(ctx, operation, source, fresh())
-    if started:
-        sub = peer.operation(started)
-    else:
-        body = {"parent_operation_id": operation["id"],
-                "parent_operation_type": operation["operation_type"]}
-        body.update(extra or {})
-        sub = peer.start_sub_operation(operation["protection_group_id"],
-                                       kind, body)
-        LOG.info("Operation %s: %s sub-operation %s on site %s",
-                 operation["id"], kind, sub["id"], source["name"])
+    sub = peer.operation(started) if started else \
+        _start(peer, operation, kind, source, extra)
     deadline = time.monotonic() + timeout
     interval = FIRST_POLL
     while sub["status"] not in ("completed", "failed"):

@@ -262,3 +262,15 @@ def pair(request):
     site_pair = request.getfixturevalue(request.param + "_pair")
     site_pair.export()
     return site_pair
+
+
+@pytest.fixture
+def made(pair):
+    """Group IDs to remove from both sites of ``pair`` afterwards (the
+    gabbits of this session expect project alpha to have no groups)."""
+    from tests.functional import test_group_lifecycle as lc
+    ids = []
+    yield ids
+    for pg_id in ids:
+        for server in (pair.a, pair.b):
+            lc._purge(server, pg_id)

@@ -25,15 +25,6 @@ pytestmark = pytest.mark.keystone
 V14 = {"OpenStack-API-Version": "protector 1.4"}
 
 
-@pytest.fixture
-def made(pair):
-    ids = []
-    yield ids
-    for pg_id in ids:
-        for server in (pair.a, pair.b):
-            lc._purge(server, pg_id)
-
-
 def _delta(pair, server, pg_id, base, group, members=(), removed=(),
            checksum=None, members_after=None, **extra):
     """A signed delta push to ``server``; the checksum is that of

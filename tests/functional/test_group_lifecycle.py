@@ -107,17 +107,6 @@ def _purge(server, pg_id):
             models.ProtectionGroup.id == pg_id))
 
 
-@pytest.fixture
-def made(pair):
-    """Group IDs to remove from both sites afterwards (the gabbits of this
-    session expect project alpha to have no groups)."""
-    ids = []
-    yield ids
-    for pg_id in ids:
-        for server in (pair.a, pair.b):
-            _purge(server, pg_id)
-
-
 class Watch:
     """Stands between site A and site B's protector-api: records site A's
     status of the group at the moment each push arrives, and answers 503

@@ -21,15 +21,6 @@ V14 = {"OpenStack-API-Version": "protector 1.4"}
 INVALID = "protector.request.invalid"
 
 
-@pytest.fixture
-def made(pair):
-    ids = []
-    yield ids
-    for pg_id in ids:
-        for server in (pair.a, pair.b):
-            lc._purge(server, pg_id)
-
-
 def _req(pair, server, method, path, body=None, headers=V14):
     return pair.request(server, method, path, body, headers=headers,
                         **lc._alice(pair))

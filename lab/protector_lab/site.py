@@ -11,6 +11,7 @@ depends on is ready, and then seeds the site through the REST APIs:
     compute node is mapped and the Cinder scheduler knows the backend.
 """
 import concurrent.futures
+import datetime
 import os
 import shutil
 import subprocess
@@ -561,6 +562,60 @@ class SiteBuilder:
                                      self.site.name, self.site.backend_name,
                                      timeout))
             time.sleep(1)
+
+    # ---- profile switch (lab.Lab.switch) ----------------------------------
+    def write_profile_files(self):
+        """The files that differ between the profiles: cinder.conf (the
+        volume backend) and protector.conf (the storage driver)."""
+        files = config_files(self.site, self.venvs, self.fa)
+        for path in (self.site.dir("cinder", "cinder.conf"),
+                     self.site.dir("protector", "protector.conf")):
+            with open(path, "w") as f:
+                f.write(files[path])
+
+    def set_group_specs(self):
+        """The consistency group type's specs for this builder's profile:
+        the pure profile's replication key added, or removed."""
+        s = self.admin()
+        headers = {"OpenStack-API-Version": "volume 3.11"}
+        types = s.get("volumev3", "/group_types", headers=headers)
+        gtype = [t for t in types["group_types"]
+                 if t["name"] == GROUP_TYPE_NAME][0]
+        wanted = group_specs(self.fa)
+        path = "/group_types/%s/group_specs" % gtype["id"]
+        s.post("volumev3", path, {"group_specs": wanted}, headers=headers)
+        for key in set(gtype.get("group_specs") or {}) - set(wanted):
+            s.delete("volumev3", "%s/%s" % (path, key), headers=headers)
+
+    def wait_backend_reported(self, since, timeout=120):
+        """The backend's capabilities reported to the scheduler at or after
+        ``since`` (a naive UTC ``datetime``): the restarted driver is
+        initialized (an uninitialized one reports nothing) and is what the
+        scheduler now knows, not the one it replaced."""
+        s = self.admin()
+        deadline = time.monotonic() + timeout
+        while True:
+            pools = s.get("volumev3",
+                          "/scheduler-stats/get_pools?detail=true")["pools"]
+            if any(p["name"].startswith(self.site.cinder_host + "@") and
+                   _utc((p.get("capabilities") or {}).get("timestamp")) >=
+                   since for p in pools):
+                return
+            if time.monotonic() > deadline:
+                raise SetupError("[%s] the restarted cinder-volume did not "
+                                 "report its backend within %d s; see %s" % (
+                                     self.site.name, timeout,
+                                     self.site.dir("log")))
+            time.sleep(1)
+
+
+def _utc(stamp):
+    """A timestamp of Cinder's (naive UTC, ISO 8601, to the second or
+    finer) as a naive datetime; the earliest one when there is none."""
+    if not stamp:
+        return datetime.datetime.min
+    return datetime.datetime.strptime(str(stamp)[:19].replace(" ", "T"),
+                                      "%Y-%m-%dT%H:%M:%S")
 
 
 def group_specs(fa=None):

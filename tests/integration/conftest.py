@@ -7,7 +7,9 @@ the end of the session unless ``PROTECTOR_LAB_KEEP=1``. ``pure_lab`` does
 the same in the ``pure`` profile (FlashArray simulator, Cinder's Pure
 driver). The lab tests run after every other test of the session, and
 the pure profile's (``test_pure_profile.py``) last, so a session
-switches the lab (down, up in the other profile) at most once. The lab
+switches the lab to the other profile at most once, in place
+(``protector-lab up --profile pure`` on a running lab restarts only
+cinder-volume and Protector). The lab
 directory is ``$PROTECTOR_LAB_DIR`` or ``<repo>/.lab``.
 
     def test_x(lab):                     # protector_lab.info.LabInfo
@@ -72,10 +74,12 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 class _Labs:
-    """Which profile the session's lab is in and whether the session
-    brought it up (then it takes it down at the end, unless
-    ``PROTECTOR_LAB_KEEP=1``)."""
+    """Which profile the session's lab is in, whether the session brought
+    it up (then it takes it down at the end, unless
+    ``PROTECTOR_LAB_KEEP=1``) and, for a lab it found up, the profile to
+    put it back in at the end."""
     brought_up = False
+    found_profile = None
 
     @classmethod
     def ensure(cls, profile):
@@ -90,15 +94,13 @@ class _Labs:
                 current = None
         if status.returncode == 0 and current == profile:
             return LabInfo.load()
-        if status.returncode != 3 and current != profile:
-            # A lab in the other profile: switch (down, then up).
-            print("\n[lab fixture] switching the lab from the %s to the %s "
-                  "profile" % (current, profile), flush=True)
-            run_lab("down", check=False)
+        if status.returncode == 3:
             cls.brought_up = True
-        elif status.returncode == 3:
-            cls.brought_up = True
-        # 3: no lab; 4: a lab with something down ('up' restarts it).
+        elif not cls.brought_up and cls.found_profile is None:
+            cls.found_profile = current
+        # 3: no lab; 4: a lab with something down ('up' restarts it); a lab
+        # in the other profile: 'up' switches it in place (cinder-volume
+        # and Protector restart; protector_lab.lab.Lab.switch).
         result = run_lab("up", "--profile", profile, check=False)
         if result.returncode != 0:
             pytest.fail("protector-lab up --profile %s failed (exit %d); see "
@@ -106,12 +108,20 @@ class _Labs:
                         (profile, result.returncode))
         return LabInfo.load()
 
+    @classmethod
+    def finish(cls):
+        if cls.brought_up:
+            if os.environ.get("PROTECTOR_LAB_KEEP") != "1":
+                run_lab("down", check=False)
+        elif cls.found_profile:
+            # A lab the session found up goes back to its profile.
+            run_lab("up", "--profile", cls.found_profile, check=False)
+
 
 @pytest.fixture(scope="session")
 def _lab_session():
     yield _Labs
-    if _Labs.brought_up and os.environ.get("PROTECTOR_LAB_KEEP") != "1":
-        run_lab("down", check=False)
+    _Labs.finish()
 
 
 @pytest.fixture(scope="session")

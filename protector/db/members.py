@@ -112,14 +112,18 @@ def get(context, session, pg_id, member_id):
 
 
 @db_api.write
-def set_location(context, session, member_id, values, volumes=None):
-    """Record where a member now runs; ``volumes`` maps volume_id to the
-    current (target-site) volume id."""
-    session.execute(sa.update(M).where(M.id == member_id).values(**values))
-    for volume_id, current in (volumes or {}).items():
-        session.execute(sa.update(MV).where(
-            MV.member_id == member_id, MV.volume_id == volume_id).values(
-            current_volume_id=current))
+def set_locations(context, session, moves):
+    """Record where members now run, in one transaction: ``moves`` is
+    ``[(member_id, values, volumes)]``, ``volumes`` mapping volume_id to
+    the current (target-site) volume id. The values are absolute, so a
+    re-run after a crash writes the same."""
+    for member_id, values, volumes in moves:
+        session.execute(sa.update(M).where(M.id == member_id).values(
+            **values))
+        for volume_id, current in (volumes or {}).items():
+            session.execute(sa.update(MV).where(
+                MV.member_id == member_id, MV.volume_id == volume_id).values(
+                current_volume_id=current))
 
 
 @db_api.write

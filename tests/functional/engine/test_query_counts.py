@@ -207,3 +207,40 @@ def test_a_push_may_not_take_over_another_groups_member(engine_db):
     assert docs[-1]["id"] in caught.value.message
     assert len(_documents(other, names)) == 2
     assert len(_documents(pg_id, names)) == 2
+
+
+def test_members_move_in_a_transaction_per_chunk_not_per_member(
+        engine_db, monkeypatch):
+    """update_protection_group records where every member now runs: one
+    write transaction per ``MOVE_CHUNK`` members (at 5,000 members, one
+    per member took 11 s of the engine's time)."""
+    from protector.engine.tasks import database_tasks
+    monkeypatch.setattr(database_tasks, "MOVE_CHUNK", 4)
+    real = members_db.set_locations
+    calls = []
+
+    def counting(ctx, moves):
+        calls.append(len(moves))
+        return real(ctx, moves)
+    monkeypatch.setattr(members_db, "set_locations", counting)
+    _, (pg_id,), _ = _project(engine_db, 1, members=9)
+    members = members_db.list_all(CTX, pg_id)
+    servers = {m["id"]: "new-" + m["id"] for m in members[:8]}
+    copies = {v["volume_id"]: "copy-" + v["volume_id"]
+              for m in members for v in m["volumes"]}
+    store = {"operation": {"id": str(uuid.uuid4()),
+                           "protection_group_id": pg_id},
+             "inputs": {"servers": servers, "volumes": copies}}
+    _, target = _sites(engine_db)
+    database_tasks._members_moved(CTX, store, target)
+    assert calls == [4, 4, 1]
+    for member in members_db.list_all(CTX, pg_id):
+        assert member["current_site_id"] == target
+        # A member whose server the run did not rebuild keeps its own.
+        assert member["current_instance_id"] == servers.get(
+            member["id"], next(m for m in members
+                               if m["id"] == member["id"])[
+                "current_instance_id"])
+        assert member["volumes"] and all(
+            v["current_volume_id"] == "copy-" + v["volume_id"]
+            for v in member["volumes"])

@@ -298,9 +298,9 @@ class Lab:
         with concurrent.futures.ThreadPoolExecutor(len(restart)) as ex:
             list(ex.map(lambda sp: self._timed_stop(sp[0].pidfile(sp[1])),
                         restart))
-        fa_lab.FlashArrays(self.state_dir, sites).stop()
-        fas = fa_lab.FlashArrays(self.state_dir, sites) \
-            if profile == "pure" else None
+        arrays = fa_lab.FlashArrays(self.state_dir, sites)
+        arrays.stop()
+        fas = arrays if profile == "pure" else None
         if fas is not None:
             self.check_ports([], fas)
             fas.start(self.log)

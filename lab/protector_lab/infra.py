@@ -137,13 +137,14 @@ class MariaDB:
 
     def execute_params(self, statement, params):
         """One statement with its values passed to the driver (quoted by
-        PyMySQL, never pasted into the SQL)."""
+        PyMySQL, never pasted into the SQL); its rows."""
         import pymysql
         conn = pymysql.connect(connect_timeout=10, autocommit=True,
                                **self.args)
         try:
             with conn.cursor() as cur:
                 cur.execute(statement, params)
+                return list(cur.fetchall())
         finally:
             conn.close()
 

@@ -4,18 +4,25 @@
 parallel (they only need MariaDB), starts each service as soon as what it
 depends on is ready, and then seeds the site through the REST APIs:
 
-    keystone: db_sync, keys, bootstrap, start, users/projects/catalog --+
-    glance / placement / neutron / cinder / protector: db sync, start   |
-    nova: api_db + cells + db sync; start once keystone + placement ----+
-    then: image, network, flavors, volume and group types; wait until the
-    compute node is mapped and the Cinder scheduler knows the backend.
+    keystone: keys; seeded identity from the dump cache, or db_sync,
+        bootstrap, start, users/projects/catalog -----------------------+
+    placement: db sync, start                                           |
+    nova: api_db + cells + db sync; start api, conductor, scheduler;    |
+        compute once keystone + placement + conductor are up            |
+    glance / neutron / cinder / protector / horizon: db sync; start  <--+
+        once keystone answers
+    then, in parallel: wait until the compute node is mapped; seed the
+    image, network, flavors, volume and group types, then wait until the
+    Cinder scheduler knows the backend; wait for the other APIs.
 """
 import concurrent.futures
 import datetime
+import inspect
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 from protector_lab import config
@@ -43,6 +50,32 @@ _SCRUB_ENV = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
 
 class SetupError(RuntimeError):
     pass
+
+
+# Started by build() only once Keystone answers. Some 25 processes of two
+# sites importing at once on 2 cores took Keystone, which every request
+# and the seeding wait for, 45 s to answer; these are the ones nothing on
+# the way to a ready site waits for before Keystone (Nova and Placement,
+# the longest chain, start as soon as their databases are there).
+AFTER_KEYSTONE = ("glance", "neutron", "cinder-api", "cinder-scheduler",
+                  "cinder-volume", "horizon", "protector-api",
+                  "protector-engine")
+
+# What ``seed_identity`` leaves in ``SiteBuilder.ids``.
+IDENTITY_IDS = ("projects", "users", "roles")
+
+
+def identity_recipe(site, bootstrap):
+    """Everything the site's bootstrapped and seeded Keystone database is
+    made from, for the dump cache's key: a change to any of it (ports,
+    users, the seeding code itself) makes a new dump."""
+    return {
+        "bootstrap": bootstrap,
+        "endpoints": site.endpoints(),
+        "users": {u: site.password(u)
+                  for u in ("demo",) + layout.SERVICE_USERS},
+        "seed": inspect.getsource(SiteBuilder.seed_identity),
+    }
 
 
 def protector_bin(name):
@@ -202,6 +235,9 @@ class SiteBuilder:
         self.timings = {}
         self.ids = {}
         self._t0 = time.monotonic()
+        # Set by build() once Keystone answers (or failed): see
+        # AFTER_KEYSTONE.
+        self._keystone_up = None
 
     # ---- helpers -----------------------------------------------------------
     def log(self, msg):
@@ -229,6 +265,8 @@ class SiteBuilder:
         return os.path.join(self.venvs[venv], "bin", name)
 
     def start(self, name):
+        if name in AFTER_KEYSTONE and self._keystone_up is not None:
+            self._keystone_up.wait()
         spec = self.specs[name]
         procs.start(spec["cmd"], self.site.pidfile(name),
                     self.site.dir("log", name + ".out"),
@@ -274,13 +312,11 @@ class SiteBuilder:
         site = self.site
         km = [self.venv_bin("ks", "keystone-manage"), "--config-file",
               site.dir("keystone", "keystone.conf")]
-        self.migrate("ks", "keystone",
-                     lambda: self.run(km + ["db_sync"], "keystone db_sync"))
         # What fernet_setup and credential_setup write, without two
         # keystone-manage starts (several seconds each) on the critical path.
         for repo in ("fernet-keys", "credential-keys"):
             keystone.write_key_repository(site.dir("keystone", repo))
-        self.run(km + [
+        bootstrap = [
             "bootstrap", "--bootstrap-password", site.password("admin"),
             "--bootstrap-username", "admin",
             "--bootstrap-project-name", "admin",
@@ -289,12 +325,35 @@ class SiteBuilder:
             "--bootstrap-region-id", layout.REGION,
             "--bootstrap-admin-url", site.auth_url,
             "--bootstrap-public-url", site.auth_url,
-            "--bootstrap-internal-url", site.auth_url], "keystone bootstrap")
+            "--bootstrap-internal-url", site.auth_url]
+        # The bootstrapped and seeded identity depends only on this recipe
+        # (and the Keystone version, the venv): a later ``up`` loads it
+        # from the dump cache instead of a keystone-manage start and some
+        # forty REST calls on the critical path (doc/lab.md).
+        recipe = identity_recipe(site, bootstrap)
+        database = site.db_name("keystone")
+        started = time.monotonic()
+        ids = dbcache.load_prepared(self.venvs["ks"], "keystone-identity",
+                                    database, recipe)
+        if ids is None:
+            self.migrate("ks", "keystone",
+                         lambda: self.run(km + ["db_sync"],
+                                          "keystone db_sync"))
+            self.run(km + bootstrap, "keystone bootstrap")
+        else:
+            self.log("keystone: seeded identity loaded in %.1f s" % (
+                time.monotonic() - started))
         self.start("keystone")
         self.wait_port("keystone")
         self.log("keystone up on %d" % site.port("keystone"))
-        self.seed_identity()
-        self.log("keystone seeded (users, projects, catalog)")
+        if ids is None:
+            self.seed_identity()
+            dbcache.save_prepared(self.venvs["ks"], "keystone-identity",
+                                  database, recipe,
+                                  {k: self.ids[k] for k in IDENTITY_IDS})
+            self.log("keystone seeded (users, projects, catalog)")
+        else:
+            self.ids.update(ids)
 
     def glance(self):
         self.migrate("glance", "glance", lambda: self.run(
@@ -343,9 +402,12 @@ class SiteBuilder:
         self.log("nova databases migrated")
 
     def nova_start(self):
-        for part in ("conductor", "scheduler"):
+        """nova-api, -conductor and -scheduler: they need their databases
+        and the message bus, not Keystone, to start."""
+        for part in ("conductor", "scheduler", "api"):
             self.start("nova-" + part)
-        self.start("nova-api")
+
+    def nova_compute_start(self):
         # nova-compute's first call to the conductor times out after 60 s
         # if the conductor is still starting: start compute once the
         # conductor has reported in.
@@ -398,35 +460,57 @@ class SiteBuilder:
     # ---- whole site ----------------------------------------------------
     def build(self):
         self.write_files()
-        with concurrent.futures.ThreadPoolExecutor(8) as ex:
-            ks = ex.submit(self.keystone)
-            pl = ex.submit(self.placement)
-            others = [ex.submit(f) for f in (self.glance, self.neutron,
-                                               self.cinder, self.protector,
-                                               self.horizon)]
-            nova_db = ex.submit(self.nova_db)
+        self._keystone_up = threading.Event()
 
-            def nova():
-                nova_db.result()
-                ks.result()
-                pl.result()
-                self.wait_port("placement")
-                self.nova_start()
-            nv = ex.submit(nova)
-            for fut in [ks, pl, nova_db, nv] + others:
+        def keystone_first():
+            try:
+                self.keystone()
+            finally:
+                # Failed or not: the deferred starts go on, and the
+                # failure is raised below.
+                self._keystone_up.set()
+        try:
+            with concurrent.futures.ThreadPoolExecutor(8) as ex:
+                ks = ex.submit(keystone_first)
+                pl = ex.submit(self.placement)
+                others = [ex.submit(f) for f in (
+                    self.glance, self.neutron, self.cinder, self.protector,
+                    self.horizon)]
+                nova_db = ex.submit(self.nova_db)
+
+                def nova():
+                    nova_db.result()
+                    pl.result()
+                    self.nova_start()
+                    ks.result()
+                    self.wait_port("placement")
+                    self.nova_compute_start()
+                nv = ex.submit(nova)
+                for fut in [ks, pl, nova_db, nv] + others:
+                    fut.result()
+        finally:
+            self._keystone_up = None
+        # Three independent waits: the compute node's registration (Nova
+        # alone), the seeding (the APIs it writes to) then Cinder's
+        # backend report, and the APIs nothing else here needs.
+        def seed():
+            for service in ("glance", "neutron", "cinder", "nova"):
+                self.wait_port(service)
+            self.seed_resources()
+            self.log("seeded image, network, flavors, volume/group types")
+            self.wait_volume_backend()
+
+        def apis():
+            if "protector-api" in self.specs:
+                self.wait_port("protector")
+            if "horizon" in self.specs:
+                rest.wait_http(self.site.url("horizon") + "/auth/login/",
+                               timeout=180)
+            self.log("all APIs answer")
+        with concurrent.futures.ThreadPoolExecutor(3) as ex:
+            for fut in [ex.submit(f) for f in (self.wait_compute, seed,
+                                                 apis)]:
                 fut.result()
-        for service in ("glance", "placement", "neutron", "cinder", "nova"):
-            self.wait_port(service)
-        if "protector-api" in self.specs:
-            self.wait_port("protector")
-        if "horizon" in self.specs:
-            rest.wait_http(self.site.url("horizon") + "/auth/login/",
-                           timeout=180)
-        self.log("all APIs answer")
-        self.seed_resources()
-        self.log("seeded image, network, flavors, volume/group types")
-        self.wait_compute()
-        self.wait_volume_backend()
         self.log("site ready")
 
     # ---- seeding -------------------------------------------------------
@@ -543,10 +627,23 @@ class SiteBuilder:
                                  "%d s; see %s" % (self.site.name, timeout,
                                                    self.site.dir("log")))
             time.sleep(1)
-        self.run([self.venv_bin("nova", "nova-manage"), "--config-file",
-                  self.site.dir("nova", "nova.conf"), "cell_v2",
-                  "discover_hosts"], "nova discover_hosts")
-        self.log("compute %s registered and mapped" % self.site.compute_host)
+        # nova-scheduler maps a new compute host within
+        # discover_hosts_in_cells_interval (5 s): wait for its row rather
+        # than start nova-manage (10-20 s of a busy CPU) to do the same.
+        host = self.site.compute_host
+        table = "`%s`.host_mappings" % self.site.db_name("nova_api")
+        db = infra.MariaDB()
+        mapped_by = time.monotonic() + 30
+        while not db.execute_params(
+                "SELECT id FROM %s WHERE host = %%s" % table, (host,)):
+            if time.monotonic() > mapped_by:
+                self.run([self.venv_bin("nova", "nova-manage"),
+                          "--config-file",
+                          self.site.dir("nova", "nova.conf"), "cell_v2",
+                          "discover_hosts"], "nova discover_hosts")
+                break
+            time.sleep(0.5)
+        self.log("compute %s registered and mapped" % host)
 
     def wait_volume_backend(self, timeout=120):
         s = self.admin()

@@ -142,3 +142,86 @@ def test_both_sites_dump_at_once(cache):
             assert [f.result() for f in futs] == ["migrated", "migrated"]
         dumps = os.listdir(cache / "dbdumps" / "svc-v1")
         assert dumps == ["svc.sql"]
+
+
+def _fill(url, value):
+    name = _db(url)
+    conn = pymysql.connect(host=services.MYSQL_HOST,
+                           user=services.MYSQL_USER,
+                           password=services.MYSQL_PASSWORD,
+                           database=name, autocommit=True)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE user (id VARCHAR(32))")
+        cur.execute("INSERT INTO user VALUES (%s)", (value,))
+    conn.close()
+
+
+def test_prepared_database_comes_back_with_its_ids(cache):
+    """Keystone's seeded identity: a second ``up`` of the same site gets
+    the same rows and the IDs that were saved with them."""
+    venv = str(cache / "ks-v1")
+    recipe = {"site": "site-a", "users": ["demo"]}
+    with services.mysql_database("lab_dbcache") as one, \
+            services.mysql_database("lab_dbcache") as two:
+        assert dbcache.load_prepared(venv, "ks", _db(one), recipe) is None
+        _fill(one, "u-1")
+        dbcache.save_prepared(venv, "ks", _db(one), recipe,
+                              {"users": {"demo": "u-1"}})
+        assert dbcache.load_prepared(venv, "ks", _db(two), recipe) == {
+            "users": {"demo": "u-1"}}
+        assert _tables(two) == _tables(one) == {"user": [("u-1",)]}
+
+
+def test_prepared_database_of_another_recipe_is_not_loaded(cache):
+    venv = str(cache / "ks-v1")
+    with services.mysql_database("lab_dbcache") as one, \
+            services.mysql_database("lab_dbcache") as two:
+        _fill(one, "u-1")
+        dbcache.save_prepared(venv, "ks", _db(one), {"site": "site-a"},
+                              {"id": "u-1"})
+        assert dbcache.load_prepared(venv, "ks", _db(two),
+                                     {"site": "site-b"}) is None
+        assert _tables(two) == {}
+
+
+def test_prepared_dump_without_its_ids_is_made_again(cache):
+    """A crash between the dump and its JSON leaves a dump whose IDs are
+    unknown: it is never loaded, and the next save replaces it."""
+    venv = str(cache / "ks-v1")
+    recipe = {"site": "site-a"}
+    with services.mysql_database("lab_dbcache") as one, \
+            services.mysql_database("lab_dbcache") as two, \
+            services.mysql_database("lab_dbcache") as three:
+        _fill(one, "u-old")
+        dbcache.save_prepared(venv, "ks", _db(one), recipe, {"id": "u-old"})
+        [meta] = (cache / "dbdumps" / "ks-v1").glob("ks-*.json")
+        meta.unlink()
+        assert dbcache.load_prepared(venv, "ks", _db(two), recipe) is None
+        _fill(two, "u-new")
+        dbcache.save_prepared(venv, "ks", _db(two), recipe, {"id": "u-new"})
+        assert dbcache.load_prepared(venv, "ks", _db(three), recipe) == {
+            "id": "u-new"}
+        assert _tables(three) == {"user": [("u-new",)]}
+
+
+def test_prepared_bad_dump_leaves_the_database_empty(cache):
+    venv = str(cache / "ks-v1")
+    recipe = {"site": "site-a"}
+    with services.mysql_database("lab_dbcache") as one, \
+            services.mysql_database("lab_dbcache") as two:
+        _fill(one, "u-1")
+        dbcache.save_prepared(venv, "ks", _db(one), recipe, {"id": "u-1"})
+        [sql] = (cache / "dbdumps" / "ks-v1").glob("ks-*.sql")
+        sql.write_text("CREATE TABLE t (x INT);\nTHIS IS NOT SQL;\n")
+        assert dbcache.load_prepared(venv, "ks", _db(two), recipe) is None
+        assert _tables(two) == {}
+
+
+def test_prepared_cache_off(cache, monkeypatch):
+    monkeypatch.setenv("PROTECTOR_LAB_DB_CACHE", "0")
+    with services.mysql_database("lab_dbcache") as one:
+        _fill(one, "u-1")
+        dbcache.save_prepared(str(cache / "v"), "ks", _db(one), {}, {})
+        assert dbcache.load_prepared(str(cache / "v"), "ks", _db(one),
+                                     {}) is None
+    assert not (cache / "dbdumps").exists()

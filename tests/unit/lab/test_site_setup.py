@@ -77,3 +77,19 @@ def test_cell_mappings_like_map_cell0_and_create_cell():
          "mysql+pymysql://u:p@h/nova", 0)]
     assert rows[1][0] != site_mod.CELL0_UUID
     assert all(r[5] is not None for r in rows)
+
+
+def test_identity_recipe_names_what_makes_the_seeded_keystone(tmp_path):
+    """The cached seeded Keystone of one site or port layout must never be
+    loaded for another: each differs in the dump cache's recipe."""
+    from protector_lab import layout
+
+    def recipe(name, offset):
+        s = layout.Site(name, offset, str(tmp_path / name))
+        return site_mod.identity_recipe(s, ["bootstrap", s.auth_url])
+    a = recipe("site-a", 0)
+    assert a == recipe("site-a", 0)
+    assert a != recipe("site-b", 0)
+    assert a != recipe("site-a", 100)
+    assert a["users"]["nova"] == "nova-site-a"
+    assert "def seed_identity" in a["seed"]

@@ -31,8 +31,8 @@ SITE_A = {"id": "site-a-id", "name": "site-a"}
 SITE_B = {"id": "site-b-id", "name": "site-b"}
 
 
-def make_sim(validator, connect="sync-replication"):
-    s = Simulator(["array1", "array2"], connect=connect)
+def make_sim(validator, connect="sync-replication", cert_dir=None):
+    s = Simulator(["array1", "array2"], connect=connect, cert_dir=cert_dir)
     rec = Recorder(validator)
     s.fabric.observers.append(rec)
     s.recorder = rec

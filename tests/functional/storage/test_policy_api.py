@@ -2,6 +2,7 @@
 ``[storage] driver = pure`` against the FlashArray simulator: PUT checks
 both arrays (login, connection, type), show and health report the lag."""
 import json
+import os
 import urllib.error
 import urllib.request
 
@@ -13,6 +14,7 @@ from tests.functional import conftest as fconf
 from tests.functional.engine import fixtures
 from tests.functional import stubpeer
 from tests.functional.storage.conftest import Env
+from tests.functional.storage.conftest import make_sim
 
 pytestmark = pytest.mark.keystone
 
@@ -31,9 +33,31 @@ def call(method, url, token, body=None):
         return exc.code, json.loads(exc.read() or b"null")
 
 
+@pytest.fixture(scope="module")
+def cert_dir(tmp_path_factory):
+    """One certificate path for the module: each test's simulator writes
+    its own certificate there, and the module's protector-api, which
+    reads ``pure_ca_bundle`` for each array login, trusts it."""
+    return str(tmp_path_factory.mktemp("fa-sim-cert"))
+
+
 @pytest.fixture
-def pure_api(keystone, sim, tmp_path):
-    work = str(tmp_path / "api")
+def sim(spec_validator, cert_dir):  # noqa: F811
+    """A fresh simulator per test (tests change its connections, faults
+    and clock), behind the module's one protector-api."""
+    s = make_sim(spec_validator, cert_dir=cert_dir)
+    try:
+        yield s
+    finally:
+        s.stop()
+    assert not s.recorder.problems, "\n".join(s.recorder.problems[:30])
+
+
+@pytest.fixture(scope="module")
+def pure_api(keystone, cert_dir, tmp_path_factory):
+    # A protector-api starts in about 5 s: one for the module, a new
+    # protection group per test.
+    work = str(tmp_path_factory.mktemp("api"))
     # A policy PUT is pushed to the peer site (doc/architecture.md rule 3).
     peer = stubpeer.StubPeer().start()
     server = apiserver.APIServer(
@@ -42,7 +66,8 @@ def pure_api(keystone, sim, tmp_path):
         extra={"DEFAULT": {"site_name": "pure-a"},
                "storage": {"driver": "pure", "token_encryption_key": KEY,
                            "pure_verify_ssl": "True",
-                           "pure_ca_bundle": sim.cert_path,
+                           "pure_ca_bundle": os.path.join(cert_dir,
+                                                          "cert.pem"),
                            "pure_api_retries": "0"},
                "cloud": {"connect_retries": "0", "request_timeout": "5"}})
     server.start()

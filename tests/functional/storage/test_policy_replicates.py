@@ -8,7 +8,10 @@ import sqlalchemy as sa
 from protector.db import models
 from tests.functional.storage.test_policy_api import _policy
 from tests.functional.storage.test_policy_api import api  # noqa: F401
+from tests.functional.storage.test_policy_api import cert_dir  # noqa: F401
 from tests.functional.storage.test_policy_api import pure_api  # noqa: F401
+# The simulator that writes its certificate where pure_api looks for it.
+from tests.functional.storage.test_policy_api import sim  # noqa: F401
 
 pytestmark = pytest.mark.keystone
 

@@ -98,6 +98,11 @@ class DumpError(RuntimeError):
     pass
 
 
+def _meta_path(venv, prepared):
+    """The JSON file beside a prepared dump."""
+    return _path(venv, prepared)[:-len(".sql")] + ".json"
+
+
 def _prepared_name(name, recipe):
     digest = hashlib.sha256(json.dumps(
         recipe, sort_keys=True).encode()).hexdigest()[:16]
@@ -111,7 +116,7 @@ def load_prepared(venv, name, database, recipe):
     if not enabled():
         return None
     prepared = _prepared_name(name, recipe)
-    meta = _path(venv, prepared)[:-len(".sql")] + ".json"
+    meta = _meta_path(venv, prepared)
     try:
         with open(meta) as f:
             value = json.load(f)
@@ -132,8 +137,7 @@ def save_prepared(venv, name, database, recipe, value):
     if not enabled():
         return
     prepared = _prepared_name(name, recipe)
-    sql = _path(venv, prepared)
-    meta = sql[:-len(".sql")] + ".json"
+    sql, meta = _path(venv, prepared), _meta_path(venv, prepared)
     if os.path.exists(meta) and os.path.exists(sql):
         return
     # Either file alone (a crash between the two, a dropped bad dump)

@@ -11,11 +11,15 @@ from tests import services
 pytestmark = pytest.mark.mariadb
 
 
-def _tables(url):
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    conn = pymysql.connect(host=services.MYSQL_HOST,
+def _connect(url, autocommit=False):
+    return pymysql.connect(host=services.MYSQL_HOST,
                            user=services.MYSQL_USER,
-                           password=services.MYSQL_PASSWORD, database=name)
+                           password=services.MYSQL_PASSWORD,
+                           database=_db(url), autocommit=autocommit)
+
+
+def _tables(url):
+    conn = _connect(url)
     try:
         with conn.cursor() as cur:
             cur.execute("SHOW TABLES")
@@ -30,14 +34,9 @@ def _tables(url):
 
 
 def _migration(url, calls):
-    name = url.rsplit("/", 1)[1].split("?")[0]
-
     def run():
-        calls.append(name)
-        conn = pymysql.connect(host=services.MYSQL_HOST,
-                               user=services.MYSQL_USER,
-                               password=services.MYSQL_PASSWORD,
-                               database=name, autocommit=True)
+        calls.append(_db(url))
+        conn = _connect(url, autocommit=True)
         with conn.cursor() as cur:
             cur.execute("CREATE TABLE alembic_version (v VARCHAR(32))")
             cur.execute("INSERT INTO alembic_version VALUES ('head1')")
@@ -145,11 +144,7 @@ def test_both_sites_dump_at_once(cache):
 
 
 def _fill(url, value):
-    name = _db(url)
-    conn = pymysql.connect(host=services.MYSQL_HOST,
-                           user=services.MYSQL_USER,
-                           password=services.MYSQL_PASSWORD,
-                           database=name, autocommit=True)
+    conn = _connect(url, autocommit=True)
     with conn.cursor() as cur:
         cur.execute("CREATE TABLE user (id VARCHAR(32))")
         cur.execute("INSERT INTO user VALUES (%s)", (value,))

@@ -238,6 +238,10 @@ class SiteBuilder:
         # Set by build() once Keystone answers (or failed): see
         # AFTER_KEYSTONE.
         self._keystone_up = None
+        # Set by build() once Keystone's database holds the service users
+        # (loaded from the dump, or seeded), or Keystone failed: see
+        # nova_start.
+        self._identity_ready = None
 
     # ---- helpers -----------------------------------------------------------
     def log(self, msg):
@@ -343,6 +347,7 @@ class SiteBuilder:
         else:
             self.log("keystone: seeded identity loaded in %.1f s" % (
                 time.monotonic() - started))
+            self._identity_loaded()
         self.start("keystone")
         self.wait_port("keystone")
         self.log("keystone up on %d" % site.port("keystone"))
@@ -352,8 +357,13 @@ class SiteBuilder:
                                   database, recipe,
                                   {k: self.ids[k] for k in IDENTITY_IDS})
             self.log("keystone seeded (users, projects, catalog)")
+            self._identity_loaded()
         else:
             self.ids.update(ids)
+
+    def _identity_loaded(self):
+        if self._identity_ready is not None:
+            self._identity_ready.set()
 
     def glance(self):
         self.migrate("glance", "glance", lambda: self.run(
@@ -402,8 +412,15 @@ class SiteBuilder:
         self.log("nova databases migrated")
 
     def nova_start(self):
-        """nova-api, -conductor and -scheduler: they need their databases
-        and the message bus, not Keystone, to start."""
+        """nova-api, -conductor and -scheduler: they need their databases,
+        the message bus and Nova's service user in Keystone's database.
+        Keystone need not answer yet (nova-conductor starts on a refused
+        connection and makes its placement client later), but a 401 is
+        fatal: nova-conductor exits if
+        it starts before the seeding made its user (a first ``up``, with
+        no dump of the seeded identity)."""
+        if self._identity_ready is not None:
+            self._identity_ready.wait()
         for part in ("conductor", "scheduler", "api"):
             self.start("nova-" + part)
 
@@ -461,6 +478,7 @@ class SiteBuilder:
     def build(self):
         self.write_files()
         self._keystone_up = threading.Event()
+        self._identity_ready = threading.Event()
 
         def keystone_first():
             try:
@@ -468,6 +486,7 @@ class SiteBuilder:
             finally:
                 # Failed or not: the deferred starts go on, and the
                 # failure is raised below.
+                self._identity_ready.set()
                 self._keystone_up.set()
         try:
             with concurrent.futures.ThreadPoolExecutor(8) as ex:
@@ -489,7 +508,7 @@ class SiteBuilder:
                 for fut in [ks, pl, nova_db, nv] + others:
                     fut.result()
         finally:
-            self._keystone_up = None
+            self._keystone_up = self._identity_ready = None
         # Three independent waits: the compute node's registration (Nova
         # alone), the seeding (the APIs it writes to) then Cinder's
         # backend report, and the APIs nothing else here needs.

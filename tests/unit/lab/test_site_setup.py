@@ -3,6 +3,7 @@ nova-manage (lab/protector_lab/site.py, keystone.py). The lab tests prove
 the services accept it; these pin the details."""
 import os
 import stat
+import time
 import types
 
 from cryptography import fernet
@@ -93,3 +94,63 @@ def test_identity_recipe_names_what_makes_the_seeded_keystone(tmp_path):
     assert a != recipe("site-a", 100)
     assert a["users"]["nova"] == "nova-site-a"
     assert "def seed_identity" in a["seed"]
+
+
+class _OrderedBuilder(site_mod.SiteBuilder):
+    """build() with every step reduced to a record of when it ran: the
+    start order is the point, not the services."""
+
+    def __init__(self, identity_cached):
+        self.specs = {"nova-compute": {}}
+        self.site = types.SimpleNamespace(name="site-x")
+        self._keystone_up = self._identity_ready = None
+        self.identity_cached = identity_cached
+        self.events = []
+
+    def log(self, msg):
+        pass
+
+    def start(self, name):
+        if name in site_mod.AFTER_KEYSTONE and self._keystone_up:
+            self._keystone_up.wait()
+        self.events.append("start " + name)
+
+    def keystone(self):
+        if self.identity_cached:
+            self._identity_loaded()
+            time.sleep(0.3)
+            self.events.append("keystone up")
+        else:
+            self.events.append("keystone up")
+            time.sleep(0.3)
+            self.events.append("seeded")
+            self._identity_loaded()
+
+    def placement(self):
+        self.start("placement")
+
+    def nova_compute_start(self):
+        self.start("nova-compute")
+
+    def write_files(self):
+        pass
+    wait_port = wait_compute = seed_resources = wait_volume_backend = \
+        nova_db = glance = neutron = cinder = protector = horizon = \
+        lambda self, *args, **kwargs: None
+
+
+def test_nova_waits_for_its_keystone_user_not_for_keystone():
+    """A first ``up`` (nothing cached) seeds Keystone after it starts:
+    nova-conductor started before its user exists gets a 401 and exits.
+    With the seeded dump loaded, Nova starts without waiting for
+    Keystone to answer."""
+    cold = _OrderedBuilder(identity_cached=False)
+    cold.build()
+    assert cold.events.index("seeded") < \
+        cold.events.index("start nova-conductor")
+    warm = _OrderedBuilder(identity_cached=True)
+    warm.build()
+    assert warm.events.index("start nova-conductor") < \
+        warm.events.index("keystone up")
+    for builder in (cold, warm):
+        assert builder.events[-1] == "start nova-compute"

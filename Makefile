@@ -6,11 +6,11 @@ PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check 
 RESULTS ?= test-results
 # Test processes (pytest-xdist). 0, the default, runs in one process; with
 # 2 the lab tests are one unit of work on one of them and the rest go a
-# module at a time to whichever is free (tests/integration/conftest.py).
+# module at a time to whichever is free (tests/conftest.py, LabScheduling).
 # Not the default: on a 2-core machine the second process gained little
 # and made a Keystone time out (doc/contributing.md, "Tests").
 TEST_WORKERS ?= 0
-XDIST := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+XDIST := -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 .PHONY: venv browser lint test test-fast demo lab-down samples clean
 

@@ -46,31 +46,22 @@ def pytest_collection_modifyitems(session, config, items):
     switched once, from the default profile to ``pure`` (only one lab can
     exist on a machine).
 
-    Under pytest-xdist (``make test TEST_WORKERS=2``: ``-n 2 --dist
-    loadgroup --no-loadscope-reorder``) the lab tests are one unit of
-    work, run in this order by one worker while the others run the rest,
-    a module at a time (a module's fixtures are made once); the lab's unit
-    comes first so a worker starts on it at once (it is the longest)."""
+    In one process, every test that needs no lab runs first (the lab's ~25
+    services would slow them), then the lab tests. Under pytest-xdist
+    (``make test TEST_WORKERS=2``) the lab tests are one unit of work
+    (``tests/conftest.py``, ``scope_of``), run in this order by one worker
+    while the other runs the rest a module at a time; the lab's unit comes
+    first, so a worker starts on it at once (it is the longest)."""
     def is_pure(item):
         return os.path.basename(str(item.fspath)) in PURE_MODULES
 
     def is_lab(item):
         return item.get_closest_marker("lab") is not None
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        # One process: every test that needs no lab first (the lab's ~25
-        # idle services take more than a core of a 2-core machine, which
-        # slowed the unit and client tests that ran after the lab tests),
-        # then the lab tests, the pure-profile ones last.
-        items[:] = [i for i in items if not is_lab(i)] + \
-            [i for i in items if is_lab(i) and not is_pure(i)] + \
-            [i for i in items if is_pure(i)]
-        return
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(
-            "lab" if is_lab(item) else item.nodeid.split("::")[0]))
-    items[:] = [i for i in items if is_lab(i) and not is_pure(i)] + \
-        [i for i in items if is_lab(i) and is_pure(i)] + \
-        [i for i in items if not is_lab(i)]
+    lab = [i for i in items if is_lab(i) and not is_pure(i)] + \
+        [i for i in items if is_pure(i)]
+    rest = [i for i in items if not is_lab(i)]
+    items[:] = lab + rest if os.environ.get("PYTEST_XDIST_WORKER") \
+        else rest + lab
 
 
 class _Labs:

@@ -4,12 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 RESULTS ?= test-results
-# Test processes (pytest-xdist). 0, the default, runs in one process; with
-# 2 the lab tests are one unit of work on one of them and the rest go a
-# module at a time to whichever is free (tests/conftest.py, LabScheduling).
-# Not the default: on a 2-core machine the second process gained little
-# and made a Keystone time out (doc/contributing.md, "Tests").
-TEST_WORKERS ?= 0
+# Test processes (pytest-xdist). With 2, the default, the lab's tests are
+# one unit of work on one process (they wait on the lab's clouds most of
+# the time) while the other runs the rest a module at a time
+# (tests/conftest.py, LabScheduling): on a 2-core machine CI took 28 min
+# instead of 48-51 in one process (doc/contributing.md, "Tests"). 0 runs
+# everything in this process (the lab's tests last).
+TEST_WORKERS ?= 2
 XDIST := -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 .PHONY: venv browser lint test test-fast demo lab-down samples clean

@@ -11,7 +11,9 @@ Exit codes: 0 success (``status``: every process up), 1 error, 2 usage,
 3 ``status``: no lab, 4 ``status``: lab exists but something is down.
 """
 import argparse
+import fcntl
 import json
+import os
 import sys
 
 from protector_lab import lab as lab_mod
@@ -81,11 +83,43 @@ def _print_status(st):
                                            state))
 
 
+# The commands that change the lab: one at a time per lab directory.
+CHANGING = ("up", "down", "stop", "start")
+
+
+def hold_lock(state_dir, command):
+    """Take the lab's lock (``<lab dir>.lock``, beside the directory, which
+    ``down`` removes) for this process's life, or raise RuntimeError
+    naming the holder. Two ``up`` at once (or an ``up`` and a ``down``)
+    each started half the services, and one's ``down`` removed the state
+    directory while the other's processes ran on without a pidfile."""
+    path = os.path.abspath(state_dir).rstrip(os.sep) + ".lock"
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    lock = open(path, "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().strip() or "a process"
+        lock.close()
+        raise RuntimeError(
+            "%s is changing the lab in %s; wait for it to end, then run "
+            "this again (%s)" % (holder, state_dir, path))
+    lock.seek(0)
+    lock.truncate()
+    lock.write("protector-lab %s (pid %d)" % (command, os.getpid()))
+    lock.flush()
+    return lock
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     lab = lab_mod.Lab(args.lab_dir,
                       log=lambda msg: print(msg, flush=True))
+    lock = None
     try:
+        if args.command in CHANGING:
+            lock = hold_lock(lab.state_dir, args.command)
         if args.command == "up":
             lab.up(profile=args.profile)
         elif args.command == "down":
@@ -112,6 +146,9 @@ def main(argv=None):
         print("protector-lab: interrupted; 'protector-lab down' cleans up",
               file=sys.stderr)
         return 1
+    finally:
+        if lock is not None:
+            lock.close()
     return 0
 
 

@@ -5,9 +5,9 @@ reports fully up in the default profile; otherwise it runs ``protector-lab
 up`` and, having brought the lab up itself, runs ``protector-lab down`` at
 the end of the session unless ``PROTECTOR_LAB_KEEP=1``. ``pure_lab`` does
 the same in the ``pure`` profile (FlashArray simulator, Cinder's Pure
-driver). The lab tests run after every other test of the session, and
-the pure profile's (``test_pure_profile.py``) last, so a session
-switches the lab to the other profile at most once, in place
+driver). The lab tests run in one process (under xdist, one worker), the
+pure profile's (``test_pure_profile.py``) last, so a session switches
+the lab to the other profile at most once, in place
 (``protector-lab up --profile pure`` on a running lab restarts only
 cinder-volume and Protector). The lab
 directory is ``$PROTECTOR_LAB_DIR`` or ``<repo>/.lab``.

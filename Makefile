@@ -7,8 +7,8 @@ RESULTS ?= test-results
 # Test processes (pytest-xdist). With 2, the default, the lab's tests are
 # one unit of work on one process (they wait on the lab's clouds most of
 # the time) while the other runs the rest a module at a time
-# (tests/conftest.py, LabScheduling): on a 2-core machine CI took 28 min
-# instead of 48-51 in one process (doc/contributing.md, "Tests"). 0 runs
+# (tests/conftest.py, LabScheduling): on a 2-core machine CI took 28-31
+# min instead of 48-51 in one process (doc/contributing.md, "Tests"). 0 runs
 # everything in this process (the lab's tests last).
 TEST_WORKERS ?= 2
 XDIST := -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder

@@ -416,9 +416,8 @@ class SiteBuilder:
         the message bus and Nova's service user in Keystone's database.
         Keystone need not answer yet (nova-conductor starts on a refused
         connection and makes its placement client later), but a 401 is
-        fatal: nova-conductor exits if
-        it starts before the seeding made its user (a first ``up``, with
-        no dump of the seeded identity)."""
+        fatal: nova-conductor exits if it starts before the seeding made
+        its user (a first ``up``, with no dump of the seeded identity)."""
         if self._identity_ready is not None:
             self._identity_ready.wait()
         for part in ("conductor", "scheduler", "api"):

@@ -216,11 +216,17 @@ key_repository = {d}/fernet-keys
 [credential]
 key_repository = {d}/credential-keys
 [cache]
-enabled = false
+enabled = true
+backend = dogpile.cache.memory
+[identity]
+password_hash_algorithm = bcrypt
+password_hash_rounds = 4
 """
 
 # Connection: close - keystoneauth reuses keep-alive connections, which
 # uwsgi's http-socket does not support (connection resets otherwise).
+# One process: Keystone's cache is in its memory (a second process would
+# serve what the first invalidated); its threads serve calls at once.
 _UWSGI_INI = """\
 [uwsgi]
 http-socket = 127.0.0.1:{port}
@@ -228,8 +234,9 @@ module = keystone.wsgi.api:application
 virtualenv = {venv}
 env = OS_KEYSTONE_CONFIG_DIR={d}
 env = OS_KEYSTONE_CONFIG_FILES=keystone.conf
-processes = 2
-threads = 1
+processes = 1
+threads = 4
+enable-threads = true
 master = true
 lazy-apps = true
 die-on-term = true

@@ -163,7 +163,9 @@ def uwsgi_files(site, venvs):
             site, "keystone", venvs["ks"], "keystone.wsgi.api:application",
             "keystone", {"OS_KEYSTONE_CONFIG_DIR": k,
                          "OS_KEYSTONE_CONFIG_FILES": "keystone.conf"},
-            processes=2),
+            # One process: Keystone's cache is in its memory
+            # (config.keystone_conf).
+            processes=1, threads=4),
         os.path.join(g, "uwsgi.ini"): config.uwsgi_ini(
             site, "glance", venvs["glance"], "glance.wsgi.api:application",
             "glance", {"OS_GLANCE_CONFIG_DIR": g}, threads=4),

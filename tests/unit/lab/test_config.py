@@ -108,6 +108,19 @@ def test_uwsgi_closes_connections_and_binds_loopback(sites, venvs):
     assert "module = keystone.wsgi.api:application" in ks
 
 
+def test_keystone_caches_in_its_one_process(sites, venvs):
+    """Keystone's cache is on (a new token's roles are computed once, not
+    by every validation) and in process memory, so there is one Keystone
+    process: a second would serve what the first invalidated (a revoked
+    trust's token, a removed role)."""
+    a = sites[0]
+    ks = parse(config.keystone_conf(a))
+    assert ks["cache"]["enabled"] == "true"
+    assert ks["cache"]["backend"] == "dogpile.cache.memory"
+    uwsgi = site_mod.uwsgi_files(a, venvs)[a.dir("keystone", "uwsgi.ini")]
+    assert "processes = 1\n" in uwsgi
+
+
 def test_nova_conf(sites):
     a = sites[0]
     nova = parse(config.nova_conf(a))

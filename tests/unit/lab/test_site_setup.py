@@ -80,6 +80,61 @@ def test_cell_mappings_like_map_cell0_and_create_cell():
     assert all(r[5] is not None for r in rows)
 
 
+# nova_api.host_mappings and (the columns used) the cell's compute_nodes,
+# as Nova's migrations create them.
+_HOST_MAPPINGS = """CREATE TABLE host_mappings (
+    created_at DATETIME, updated_at DATETIME,
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    cell_id INT NOT NULL, host VARCHAR(255) NOT NULL,
+    UNIQUE KEY uniq_host_mappings0host (host),
+    FOREIGN KEY (cell_id) REFERENCES cell_mappings (id))"""
+_COMPUTE_NODES = """CREATE TABLE compute_nodes (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, host VARCHAR(255),
+    mapped INT DEFAULT 0, deleted INT DEFAULT 0)"""
+
+
+@pytest.mark.mariadb
+def test_compute_host_mapped_like_discover_hosts():
+    """The host's mapping to cell1 and its node marked mapped (what
+    nova-scheduler's discovery then skips); once, however often it runs
+    or if the scheduler mapped it first; no other host touched."""
+    with services.mysql_database("lab_hosts") as url:
+        name = url.rsplit("/", 1)[1].split("?")[0]
+        conn = pymysql.connect(host=services.MYSQL_HOST,
+                               user=services.MYSQL_USER,
+                               password=services.MYSQL_PASSWORD,
+                               database=name, autocommit=True)
+        try:
+            with conn.cursor() as cur:
+                for ddl in (_CELL_MAPPINGS, _HOST_MAPPINGS, _COMPUTE_NODES):
+                    cur.execute(ddl)
+                cur.execute("INSERT INTO compute_nodes (host) VALUES "
+                            "('site-x-compute'), ('other-compute')")
+            site = types.SimpleNamespace(
+                db_name=lambda n: name,
+                db_url=lambda n: "mysql+pymysql://u:p@h/%s" % n,
+                transport_url="rabbit://u:p@h:5672/vhost")
+            db = infra.MariaDB(host=services.MYSQL_HOST,
+                               user=services.MYSQL_USER,
+                               password=services.MYSQL_PASSWORD)
+            site_mod.insert_cell_mappings(db, site)
+            site_mod.map_compute_host(db, site, "site-x-compute")
+            site_mod.map_compute_host(db, site, "site-x-compute")
+            with conn.cursor() as cur:
+                cur.execute("SELECT h.host, c.name, h.created_at FROM "
+                            "host_mappings h JOIN cell_mappings c "
+                            "ON c.id = h.cell_id")
+                mappings = cur.fetchall()
+                cur.execute("SELECT host, mapped FROM compute_nodes "
+                            "ORDER BY host")
+                nodes = cur.fetchall()
+        finally:
+            conn.close()
+    assert [m[:2] for m in mappings] == [("site-x-compute", "cell1")]
+    assert mappings[0][2] is not None
+    assert nodes == (("other-compute", 0), ("site-x-compute", 1))
+
+
 def test_identity_recipe_names_what_makes_the_seeded_keystone(tmp_path):
     """The cached seeded Keystone of one site or port layout must never be
     loaded for another: each differs in the dump cache's recipe."""

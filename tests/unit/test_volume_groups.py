@@ -3,6 +3,7 @@ Cinder endpoint that enforces Cinder's own schema limits)."""
 import contextlib
 import json
 import types
+import urllib.parse
 import uuid
 
 from protector import exception
@@ -13,9 +14,14 @@ class FakeBlockStorage:
     """PUT /groups/{id} with Cinder's schema: add_volumes/remove_volumes
     are strings of at most 255 characters (cinder/api/schemas/groups.py)."""
 
-    def __init__(self):
+    def __init__(self, max_limit=1000, group_filter=True):
         self.members = set()
         self.puts = 0
+        self.gets = []
+        # Cinder's osapi_max_limit, and whether its
+        # resource_query_filters_file lets volumes be listed by group_id.
+        self.max_limit = max_limit
+        self.group_filter = group_filter
         # Apply the next N updates, then lose their answers (a timeout).
         self.lose_answers = 0
 
@@ -45,12 +51,40 @@ class FakeBlockStorage:
         return _resp(202, None)
 
     def get(self, url, microversion=None, raise_exc=True):
+        self.gets.append(url)
+        path, _, query = url.partition("?")
+        if path == "/volumes/detail":
+            return self._list(urllib.parse.parse_qs(query))
         kind, ident = url.strip("/").split("/")
         if kind == "volumes":
             return _resp(200, {"volume": {
                 "id": ident,
                 "group_id": "g1" if ident in self.members else None}})
         return _resp(200, {"group": {"id": ident, "status": "available"}})
+
+
+    def _list(self, query):
+        """GET /volumes/detail?group_id=&limit=&marker= as Cinder pages
+        it: at most min(limit, osapi_max_limit) volumes, and a next link
+        when the page is full; other volumes of the project too when the
+        filter is not applied (a group_id of their own)."""
+        if not self.group_filter:
+            return _resp(400, {"badRequest": {
+                "message": "Invalid filters group_id are found in query "
+                "options."}})
+        group = query["group_id"][0]
+        every = sorted(self.members) + ["other-%d" % i for i in range(3)]
+        if "marker" in query:
+            every = every[every.index(query["marker"][0]) + 1:]
+        limit = min(int(query["limit"][0]), self.max_limit)
+        page = [{"id": v, "group_id": "g1" if v in self.members else "g2"}
+                for v in every if v in self.members][:limit]
+        if group != "g1":
+            page = []
+        body = {"volumes": page}
+        if len(page) == limit:
+            body["volumes_links"] = [{"rel": "next", "href": "..."}]
+        return _resp(200, body)
 
 
 def _resp(status, body):
@@ -100,3 +134,37 @@ def test_an_update_whose_answer_was_lost_is_not_sent_twice():
     groups.remove_volumes("g1", more[:2])
     groups.remove_volumes("g1", more[:2])
     assert api.members == set(more[2:]) and api.puts == 3
+
+
+def test_volumes_in_group_are_listed_not_fetched_one_by_one():
+    """One listing by group_id (per page of Cinder's max limit), however
+    many volumes are asked about; the answer keeps the caller's order and
+    leaves out those not in the group."""
+    cloud = FakeCloud()
+    api = cloud.conn.block_storage
+    groups = cinder.CinderGroups({"name": "site-a"}, cloud)
+    vols = [str(uuid.uuid4()) for _ in range(40)]
+    api.members = set(vols[:30])
+    asked = vols[25:] + vols[:5]
+    assert groups.volumes_in_group("g1", asked) == vols[25:30] + vols[:5]
+    assert len(api.gets) == 1 and api.gets[0].startswith("/volumes/detail?")
+    assert groups.volumes_in_group("g1", []) == [] and len(api.gets) == 1
+    # Cinder pages at its osapi_max_limit (here 12): 30 volumes, 3 pages.
+    api.max_limit = 12
+    api.gets.clear()
+    assert sorted(groups.volumes_in_group("g1", vols)) == sorted(vols[:30])
+    assert len(api.gets) == 3
+    assert "marker=" in api.gets[1] and "marker=" in api.gets[2]
+
+
+def test_volumes_in_group_without_the_group_filter_asks_per_volume():
+    """A Cinder whose resource filters lack group_id answers the listing
+    400: each volume is then read, as before."""
+    cloud = FakeCloud()
+    api = cloud.conn.block_storage
+    api.group_filter = False
+    groups = cinder.CinderGroups({"name": "site-a"}, cloud)
+    vols = [str(uuid.uuid4()) for _ in range(4)]
+    api.members = set(vols[:2])
+    assert groups.volumes_in_group("g1", vols) == vols[:2]
+    assert len(api.gets) == 1 + 4

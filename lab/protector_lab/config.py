@@ -241,6 +241,11 @@ def cinder_conf(site, fa=None):
             # cinder-volume is usable within seconds.
             "report_interval": 5,
             "periodic_interval": 10,
+            # cinder-volume publishes its backend's capabilities when it
+            # starts, then every this many seconds (60 by default). A
+            # cinder-scheduler started at the same moment can miss the
+            # first: the scheduler then saw no backend for a minute.
+            "backend_stats_polling_interval": 10,
             "graceful_shutdown_timeout": 5,
         },
         "database": db(site.db_url("cinder")),

@@ -636,22 +636,28 @@ class SiteBuilder:
         self.ids.update({"image": image["id"], "network": net["id"]})
 
     def wait_compute(self, timeout=180):
-        s = self.admin()
-        deadline = time.monotonic() + timeout
-        while True:
-            hyps = s.get("compute", "/os-hypervisors")["hypervisors"]
-            if any(h["hypervisor_hostname"] for h in hyps):
-                break
-            if time.monotonic() > deadline:
-                raise SetupError("[%s] nova-compute did not register within "
-                                 "%d s; see %s" % (self.site.name, timeout,
-                                                   self.site.dir("log")))
-            time.sleep(1)
-        # What 'nova-manage cell_v2 discover_hosts' does, done at once:
-        # nova-scheduler's own discovery (every 5 s) took up to 30 s on a
-        # busy CPU, and nova-manage itself 10-20 s of CPU.
+        """nova-compute's node in the cell's database, mapped to cell1
+        (what 'nova-manage cell_v2 discover_hosts' writes), then listed
+        by Nova's API. Nova lists only mapped hosts, and nova-scheduler's
+        own discovery (every 5 s) took up to 35 s after the node appeared
+        on a busy CPU, then the lab ran nova-manage (10-20 s more)."""
         host = self.site.compute_host
-        map_compute_host(infra.MariaDB(), self.site, host)
+        db = infra.MariaDB()
+        deadline = time.monotonic() + timeout
+
+        def late(what):
+            if time.monotonic() > deadline:
+                raise SetupError("[%s] nova-compute %s within %d s; see %s" % (
+                    self.site.name, what, timeout, self.site.dir("log")))
+        while not compute_node_exists(db, self.site, host):
+            late("did not register")
+            time.sleep(0.5)
+        map_compute_host(db, self.site, host)
+        s = self.admin()
+        while not any(h["hypervisor_hostname"] for h in
+                      s.get("compute", "/os-hypervisors")["hypervisors"]):
+            late("is not listed by Nova")
+            time.sleep(0.5)
         self.log("compute %s registered and mapped" % host)
 
     def wait_volume_backend(self, timeout=120):
@@ -757,6 +763,14 @@ def insert_cell_mappings(db, site):
             "database_connection, disabled) VALUES (UTC_TIMESTAMP(), "
             "%%s, %%s, %%s, %%s, 0)" % table,
             (cell_uuid, name, transport, connection))
+
+
+def compute_node_exists(db, site, host):
+    """Whether nova-compute on ``host`` has made its compute node in the
+    cell's database (what discover_hosts looks for)."""
+    return bool(db.execute_params(
+        "SELECT id FROM `%s`.compute_nodes WHERE host = %%s AND "
+        "deleted = 0" % site.db_name("nova"), (host,)))
 
 
 def map_compute_host(db, site, host):

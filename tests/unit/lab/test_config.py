@@ -137,6 +137,9 @@ def test_nova_conf(sites):
 def test_cinder_conf_and_policy(sites):
     b = sites[1]
     cinder = parse(config.cinder_conf(b))
+    # A capability report the scheduler missed at start is repeated
+    # within 10 s, not a minute.
+    assert cinder["DEFAULT"]["backend_stats_polling_interval"] == "10"
     assert cinder["DEFAULT"]["enabled_backends"] == "lab-b"
     assert cinder["lab-b"]["volume_driver"] == \
         "protector_lab_shims.cinder_driver.LabVolumeDriver"

@@ -118,6 +118,8 @@ def test_compute_host_mapped_like_discover_hosts():
                                user=services.MYSQL_USER,
                                password=services.MYSQL_PASSWORD)
             site_mod.insert_cell_mappings(db, site)
+            assert site_mod.compute_node_exists(db, site, "site-x-compute")
+            assert not site_mod.compute_node_exists(db, site, "site-y")
             site_mod.map_compute_host(db, site, "site-x-compute")
             site_mod.map_compute_host(db, site, "site-x-compute")
             with conn.cursor() as cur:

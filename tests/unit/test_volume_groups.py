@@ -14,14 +14,14 @@ class FakeBlockStorage:
     """PUT /groups/{id} with Cinder's schema: add_volumes/remove_volumes
     are strings of at most 255 characters (cinder/api/schemas/groups.py)."""
 
-    def __init__(self, max_limit=1000, group_filter=True):
+    def __init__(self):
         self.members = set()
         self.puts = 0
         self.gets = []
         # Cinder's osapi_max_limit, and whether its
         # resource_query_filters_file lets volumes be listed by group_id.
-        self.max_limit = max_limit
-        self.group_filter = group_filter
+        self.max_limit = 1000
+        self.group_filter = True
         # Apply the next N updates, then lose their answers (a timeout).
         self.lose_answers = 0
 
@@ -62,27 +62,21 @@ class FakeBlockStorage:
                 "group_id": "g1" if ident in self.members else None}})
         return _resp(200, {"group": {"id": ident, "status": "available"}})
 
-
     def _list(self, query):
         """GET /volumes/detail?group_id=&limit=&marker= as Cinder pages
-        it: at most min(limit, osapi_max_limit) volumes, and a next link
-        when the page is full; other volumes of the project too when the
-        filter is not applied (a group_id of their own)."""
+        it: at most min(limit, osapi_max_limit) of the group's volumes,
+        and a next link when the page is full."""
         if not self.group_filter:
             return _resp(400, {"badRequest": {
                 "message": "Invalid filters group_id are found in query "
                 "options."}})
-        group = query["group_id"][0]
-        every = sorted(self.members) + ["other-%d" % i for i in range(3)]
+        inside = sorted(self.members) if query["group_id"] == ["g1"] else []
         if "marker" in query:
-            every = every[every.index(query["marker"][0]) + 1:]
+            inside = inside[inside.index(query["marker"][0]) + 1:]
         limit = min(int(query["limit"][0]), self.max_limit)
-        page = [{"id": v, "group_id": "g1" if v in self.members else "g2"}
-                for v in every if v in self.members][:limit]
-        if group != "g1":
-            page = []
-        body = {"volumes": page}
-        if len(page) == limit:
+        body = {"volumes": [{"id": v, "group_id": "g1"}
+                            for v in inside[:limit]]}
+        if len(inside) >= limit:
             body["volumes_links"] = [{"rel": "next", "href": "..."}]
         return _resp(200, body)
 

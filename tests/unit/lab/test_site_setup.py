@@ -1,6 +1,7 @@
 """What the lab writes itself instead of running keystone-manage and
 nova-manage (lab/protector_lab/site.py, keystone.py). The lab tests prove
 the services accept it; these pin the details."""
+import contextlib
 import os
 import stat
 import time
@@ -44,9 +45,12 @@ _CELL_MAPPINGS = """CREATE TABLE cell_mappings (
     UNIQUE KEY uniq_cell_mappings0uuid (uuid))"""
 
 
-@pytest.mark.mariadb
-def test_cell_mappings_like_map_cell0_and_create_cell():
-    with services.mysql_database("lab_cells") as url:
+@contextlib.contextmanager
+def _nova_tables(*ddl):
+    """A scratch MariaDB database holding the given Nova tables; yields
+    (a connection to it, a site whose Nova databases are all that one,
+    the lab's MariaDB client)."""
+    with services.mysql_database("lab_nova") as url:
         name = url.rsplit("/", 1)[1].split("?")[0]
         conn = pymysql.connect(host=services.MYSQL_HOST,
                                user=services.MYSQL_USER,
@@ -54,23 +58,29 @@ def test_cell_mappings_like_map_cell0_and_create_cell():
                                database=name, autocommit=True)
         try:
             with conn.cursor() as cur:
-                cur.execute(_CELL_MAPPINGS)
+                for statement in ddl:
+                    cur.execute(statement)
             site = types.SimpleNamespace(
-                db_name=lambda n: name if n == "nova_api" else n,
+                db_name=lambda n: name,
                 db_url=lambda n: "mysql+pymysql://u:p@h/%s" % n,
                 transport_url="rabbit://u:p@h:5672/vhost")
-            db = infra.MariaDB(host=services.MYSQL_HOST,
-                               user=services.MYSQL_USER,
-                               password=services.MYSQL_PASSWORD)
-            site_mod.insert_cell_mappings(db, site)
-            site_mod.insert_cell_mappings(db, site)   # idempotent
-            with conn.cursor() as cur:
-                cur.execute("SELECT uuid, name, transport_url, "
-                            "database_connection, disabled, created_at "
-                            "FROM cell_mappings ORDER BY id")
-                rows = cur.fetchall()
+            yield conn, site, infra.MariaDB(host=services.MYSQL_HOST,
+                                            user=services.MYSQL_USER,
+                                            password=services.MYSQL_PASSWORD)
         finally:
             conn.close()
+
+
+@pytest.mark.mariadb
+def test_cell_mappings_like_map_cell0_and_create_cell():
+    with _nova_tables(_CELL_MAPPINGS) as (conn, site, db):
+        site_mod.insert_cell_mappings(db, site)
+        site_mod.insert_cell_mappings(db, site)   # idempotent
+        with conn.cursor() as cur:
+            cur.execute("SELECT uuid, name, transport_url, "
+                        "database_connection, disabled, created_at "
+                        "FROM cell_mappings ORDER BY id")
+            rows = cur.fetchall()
     assert [r[:5] for r in rows] == [
         (site_mod.CELL0_UUID, "cell0", "none:///",
          "mysql+pymysql://u:p@h/nova_cell0", 0),
@@ -98,40 +108,24 @@ def test_compute_host_mapped_like_discover_hosts():
     """The host's mapping to cell1 and its node marked mapped (what
     nova-scheduler's discovery then skips); once, however often it runs
     or if the scheduler mapped it first; no other host touched."""
-    with services.mysql_database("lab_hosts") as url:
-        name = url.rsplit("/", 1)[1].split("?")[0]
-        conn = pymysql.connect(host=services.MYSQL_HOST,
-                               user=services.MYSQL_USER,
-                               password=services.MYSQL_PASSWORD,
-                               database=name, autocommit=True)
-        try:
-            with conn.cursor() as cur:
-                for ddl in (_CELL_MAPPINGS, _HOST_MAPPINGS, _COMPUTE_NODES):
-                    cur.execute(ddl)
-                cur.execute("INSERT INTO compute_nodes (host) VALUES "
-                            "('site-x-compute'), ('other-compute')")
-            site = types.SimpleNamespace(
-                db_name=lambda n: name,
-                db_url=lambda n: "mysql+pymysql://u:p@h/%s" % n,
-                transport_url="rabbit://u:p@h:5672/vhost")
-            db = infra.MariaDB(host=services.MYSQL_HOST,
-                               user=services.MYSQL_USER,
-                               password=services.MYSQL_PASSWORD)
-            site_mod.insert_cell_mappings(db, site)
-            assert site_mod.compute_node_exists(db, site, "site-x-compute")
-            assert not site_mod.compute_node_exists(db, site, "site-y")
-            site_mod.map_compute_host(db, site, "site-x-compute")
-            site_mod.map_compute_host(db, site, "site-x-compute")
-            with conn.cursor() as cur:
-                cur.execute("SELECT h.host, c.name, h.created_at FROM "
-                            "host_mappings h JOIN cell_mappings c "
-                            "ON c.id = h.cell_id")
-                mappings = cur.fetchall()
-                cur.execute("SELECT host, mapped FROM compute_nodes "
-                            "ORDER BY host")
-                nodes = cur.fetchall()
-        finally:
-            conn.close()
+    with _nova_tables(_CELL_MAPPINGS, _HOST_MAPPINGS,
+                      _COMPUTE_NODES) as (conn, site, db):
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO compute_nodes (host) VALUES "
+                        "('site-x-compute'), ('other-compute')")
+        site_mod.insert_cell_mappings(db, site)
+        assert site_mod.compute_node_exists(db, site, "site-x-compute")
+        assert not site_mod.compute_node_exists(db, site, "site-y")
+        site_mod.map_compute_host(db, site, "site-x-compute")
+        site_mod.map_compute_host(db, site, "site-x-compute")
+        with conn.cursor() as cur:
+            cur.execute("SELECT h.host, c.name, h.created_at FROM "
+                        "host_mappings h JOIN cell_mappings c "
+                        "ON c.id = h.cell_id")
+            mappings = cur.fetchall()
+            cur.execute("SELECT host, mapped FROM compute_nodes "
+                        "ORDER BY host")
+            nodes = cur.fetchall()
     assert [m[:2] for m in mappings] == [("site-x-compute", "cell1")]
     assert mappings[0][2] is not None
     assert nodes == (("other-compute", 0), ("site-x-compute", 1))

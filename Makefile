@@ -16,12 +16,14 @@ XDIST := -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 .PHONY: venv browser lint test test-fast demo lab-down samples clean
 
 # uv installs in a fraction of pip's time (doc/contributing.md); pip is the
-# fallback when uv cannot be installed.
+# fallback when uv cannot be installed. --compile-bytecode: the .pyc files
+# pip writes by default; without them every process compiles its imports
+# again (and keeps nothing where PYTHONDONTWRITEBYTECODE is set).
 $(BIN)/.installed: pyproject.toml lab/pyproject.toml client/pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(BIN)/uv || $(PIP_INSTALL) uv || true
 	if test -x $(BIN)/uv; then \
-	  $(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt \
+	  $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt \
 	    -e '.[test]' -e ./lab -e './client[test]'; \
 	else \
 	  $(PIP_INSTALL) -e '.[test]' -e ./lab -e './client[test]'; \

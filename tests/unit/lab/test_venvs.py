@@ -80,3 +80,25 @@ def test_no_uv_falls_back_to_pip(monkeypatch):
     assert venvs.uv() is None
     assert venvs._install_cmd("/v", "y")[:3] == ["/v/bin/python", "-m",
                                                  "pip"]
+
+
+def test_venvs_are_byte_compiled_once_even_if_built_before(tmp_path,
+                                                           monkeypatch):
+    """uv writes no .pyc files and the services run where
+    PYTHONDONTWRITEBYTECODE is set: a venv is compiled once, a cached
+    one built before that at its next use, and not again after."""
+    monkeypatch.setenv("PROTECTOR_LAB_CACHE", str(tmp_path))
+    target = venvs.path("ks")
+    os.makedirs(os.path.join(target, "lib"))
+    open(os.path.join(target, ".complete"), "w").close()
+    calls = []
+    monkeypatch.setattr(venvs.subprocess, "run",
+                        lambda cmd, **kw: calls.append(cmd))
+    assert venvs.ensure("ks", log=lambda msg: None) == target
+    compiles = [c for c in calls if "compileall" in c]
+    assert len(compiles) == 1
+    assert compiles[0][0] == os.path.join(target, "bin", "python")
+    assert compiles[0][-1] == os.path.join(target, "lib")
+    assert "-x" in compiles[0]
+    venvs.ensure("ks", log=lambda msg: None)
+    assert len([c for c in calls if "compileall" in c]) == 1

@@ -121,26 +121,36 @@ class CinderGroups(base.VolumeGroups):
         if wait:
             self._wait(group_id, None, "deleted")
 
-    def _pending(self, group_id, key, volume_ids):
-        """The volumes an add/remove still has to move: Cinder refuses to
-        add a volume that is already in the group (or to remove one that
-        is not), so an update that was applied although its answer was
-        lost (a timeout), or an earlier attempt's, must not be sent
-        again."""
-        inside = set(self.volumes_in_group(group_id, volume_ids))
-        if key == "add_volumes":
-            return [v for v in volume_ids if v not in inside]
-        return [v for v in volume_ids if v in inside]
+    def _pending(self, group_id, changes):
+        """What an update still has to move: Cinder refuses to add a
+        volume that is already in the group (or to remove one that is
+        not), so an update that was applied although its answer was lost
+        (a timeout), or an earlier attempt's, must not be sent again.
+        ``changes``: {"add_volumes" or "remove_volumes": [volume IDs]}."""
+        every = [v for ids in changes.values() for v in ids]
+        inside = set(self.volumes_in_group(group_id, every))
+        return {key: [v for v in ids
+                      if (v in inside) == (key == "remove_volumes")]
+                for key, ids in changes.items()}
 
-    def _update(self, group_id, key, volume_ids, action):
-        # Cinder takes the IDs as one comma-separated string of at most
-        # 255 characters: six UUIDs per update.
-        volume_ids = self._pending(group_id, key, list(volume_ids))
-        for start in range(0, len(volume_ids), UPDATE_BATCH):
-            batch = volume_ids[start:start + UPDATE_BATCH]
+    def _send(self, group_id, batch, action):
+        body = {"group": {key: ",".join(ids)
+                          for key, ids in batch.items() if ids}}
+        if body["group"]:
+            self._call("put", "/groups/%s" % group_id, action, body)
+
+    def _update(self, group_id, changes, action):
+        # Cinder takes each list as one comma-separated string of at most
+        # 255 characters: six UUIDs to add and six to remove per update,
+        # and one update of a group at a time.
+        changes = self._pending(group_id, {k: list(v)
+                                           for k, v in changes.items()})
+        rounds = max(len(ids) for ids in changes.values())
+        for start in range(0, rounds, UPDATE_BATCH):
+            batch = {key: ids[start:start + UPDATE_BATCH]
+                     for key, ids in changes.items()}
             try:
-                self._call("put", "/groups/%s" % group_id, action,
-                           {"group": {key: ",".join(batch)}})
+                self._send(group_id, batch, action)
             except exception.SiteUnreachable as exc:
                 # A timeout says nothing about whether Cinder applied it:
                 # once the group settles, send what is still to do, once.
@@ -148,19 +158,28 @@ class CinderGroups(base.VolumeGroups):
                             "what Cinder applied", group_id,
                             self.site["name"], exc.message)
                 self._wait(group_id, "available", action)
-                batch = self._pending(group_id, key, batch)
-                if batch:
-                    self._call("put", "/groups/%s" % group_id, action,
-                               {"group": {key: ",".join(batch)}})
+                self._send(group_id, self._pending(group_id, batch), action)
             self._wait(group_id, "available", action)
+        return changes
 
     def add_volumes(self, group_id, volume_ids):
-        self._update(group_id, "add_volumes", volume_ids,
+        self._update(group_id, {"add_volumes": volume_ids},
                      "given the volumes")
 
     def remove_volumes(self, group_id, volume_ids):
-        self._update(group_id, "remove_volumes", volume_ids,
+        self._update(group_id, {"remove_volumes": volume_ids},
                      "relieved of the volumes")
+
+    def update_volumes(self, group_id, add, remove):
+        """Both in the same updates: Cinder applies an update's removals
+        and additions together (half the updates of a remove and an add
+        in a row). Those of ``remove`` not in the group and those of
+        ``add`` already in it are left alone; returns the ones added."""
+        if not (add or remove):
+            return []
+        return self._update(group_id, {"add_volumes": add,
+                                       "remove_volumes": remove},
+                            "updated with the volumes")["add_volumes"]
 
     def volumes_in_group(self, group_id, volume_ids):
         """Those of ``volume_ids`` in the group now: one listing of the

@@ -109,6 +109,25 @@ def test_many_volumes_go_in_batches_cinder_accepts():
     assert api.members == set(vols[13:])
 
 
+def test_removals_and_additions_share_updates():
+    """A failback's retirement swaps the retired volumes for the copies:
+    one update takes up to six of each (Cinder applies both lists of an
+    update), so 13 out and 8 in are three updates, not three and two."""
+    cloud = FakeCloud()
+    api = cloud.conn.block_storage
+    groups = cinder.CinderGroups({"name": "site-a"}, cloud)
+    old = [str(uuid.uuid4()) for _ in range(13)]
+    new = [str(uuid.uuid4()) for _ in range(8)]
+    groups.add_volumes("g1", old)
+    api.puts = 0
+    groups.update_volumes("g1", add=new, remove=old)
+    assert api.members == set(new)
+    assert api.puts == 3
+    # Already done: nothing is sent again.
+    groups.update_volumes("g1", add=new, remove=old)
+    assert api.puts == 3
+
+
 def test_an_update_whose_answer_was_lost_is_not_sent_twice():
     """A timed-out add that Cinder applied anyway (or an earlier attempt
     that did) must not fail on Cinder's 'already in group': only what is

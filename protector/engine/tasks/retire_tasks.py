@@ -22,6 +22,9 @@ deleting a server never deletes a volume, and the volumes are taken out of
 the group's consistency group first (Cinder unmanages no volume that is in
 a group). The copies the failback made take their place in that group.
 """
+from concurrent import futures
+
+from openstack.compute.v2 import server as sdk_server
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -70,21 +73,31 @@ def _stale_servers(ctx, conn, members, keep):
             if sid in present and sid not in keep}
 
 
-def _request_delete(cloud, row):
-    conn = cloud.conn
+def _keep(ctx, cloud, operation, item):
+    """Record the stale server's volumes, each set to survive its delete."""
+    server_id, member_id = item
     with cloud.guard("compute"):
-        server = conn.compute.find_server(row["details"]["server_id"],
-                                          ignore_missing=True)
-        if server is not None:
-            conn.compute.delete_server(server)
-    return server
+        volumes = source_tasks.keep_volumes(cloud, server_id)
+    # Recorded once, before the delete: a re-run reads the volumes from
+    # here once the server is gone.
+    dr_db.intend_resource(
+        ctx, operation["id"], operation["protection_group_id"],
+        operation["target_site_id"], RTYPE, "retire:%s" % server_id,
+        {"server_id": server_id, "member_id": member_id,
+         "volumes": volumes})
 
 
-def _wait_deleted(cloud, server):
-    if server is not None:
-        with cloud.guard("compute"):
-            cloud.conn.compute.wait_for_delete(server, interval=1,
-                                               wait=SERVER_TIMEOUT)
+def _delete(cloud, server_id):
+    with cloud.guard("compute"):
+        cloud.conn.compute.delete_server(server_id)
+
+
+def _wait_deleted(cloud, row):
+    # One GET when it is already gone (a re-run's), as a look-up would be.
+    server = sdk_server.Server.existing(id=row["details"]["server_id"])
+    with cloud.guard("compute"):
+        cloud.conn.compute.wait_for_delete(server, interval=1,
+                                           wait=SERVER_TIMEOUT)
 
 
 def _unmanage(ctx, cloud, row):
@@ -93,6 +106,18 @@ def _unmanage(ctx, cloud, row):
     dr_db.record_resource(ctx, row["id"], row["details"]["server_id"],
                           status="retired")
     return unmanaged
+
+
+def _regroup(ctx, store, vgroups, cg_id, rows):
+    """The site's consistency group holds the workload's volumes again:
+    the retired instances' volumes leave it (Cinder unmanages no volume
+    that is in a group) and the copies this failback made join it, in
+    the same group updates. Cinder takes in-use volumes either way, so
+    this runs while Nova deletes the servers. Returns the copies added."""
+    gone = [v for r in rows for v in r["details"]["volumes"]]
+    new = sorted(storage_tasks.copy_mapping(
+        ctx, store, flows.read(store, "volumes") or {}).values())
+    return vgroups.update_volumes(cg_id, add=new, remove=gone)
 
 
 def retire_previous_instances(ctx, store):
@@ -104,49 +129,39 @@ def retire_previous_instances(ctx, store):
     members = members_db.list_all(ctx, operation["protection_group_id"])
     cloud = tasks.target_cloud(
         ctx, store, warm=("compute", "block-storage"))
-    conn = cloud.conn
     with cloud.guard("compute"):
-        stale = _stale_servers(ctx, conn, members, keep)
-
-    def record(item):
-        server_id, member_id = item
-        with cloud.guard("compute"):
-            volumes = source_tasks.keep_volumes(cloud, server_id)
-        # Recorded once, before the delete: a re-run reads the volumes
-        # from here once the server is gone.
-        dr_db.intend_resource(
-            ctx, operation["id"], operation["protection_group_id"],
-            operation["target_site_id"], RTYPE, "retire:%s" % server_id,
-            {"server_id": server_id, "member_id": member_id,
-             "volumes": volumes})
+        stale = _stale_servers(ctx, cloud.conn, members, keep)
     # A few API calls each (source_tasks.REQUEST_WIDTH), not one by one.
-    source_tasks.fan_requests(record, sorted(stale.items()))
+    source_tasks.fan_requests(
+        lambda item: _keep(ctx, cloud, operation, item),
+        sorted(stale.items()))
     every = dr_db.resources(ctx, op_id=operation["id"], rtype=RTYPE)
     rows = [r for r in every if r["status"] != "retired"]
     vgroups, cg_id = _consistency_group(ctx, store, cloud)
-    # Every delete requested first, then the waits.
-    servers = source_tasks.fan_requests(
-        lambda r: _request_delete(cloud, r), rows)
-    source_tasks.fan_requests(lambda server: _wait_deleted(cloud, server),
-                              servers)
-    if cg_id:
-        # Cinder unmanages no volume that is in a group: all of them out
-        # in one group update (Cinder takes one update of a group at a
-        # time, and each waits for it to be 'available' again).
-        gone = [v for r in rows for v in r["details"]["volumes"]]
-        vgroups.remove_volumes(cg_id, vgroups.volumes_in_group(cg_id, gone))
-    source_tasks.fan_requests(lambda r: _unmanage(ctx, cloud, r), rows)
+    added = []
+    # The group updates first (Cinder takes one update of a group at a
+    # time; it answers them best before Nova's deletes keep it busy
+    # detaching), and beside them every delete requested; each server's
+    # volumes are unmanaged once it is gone and they are out of the group.
+    with futures.ThreadPoolExecutor(max_workers=1) as pool:
+        regrouped = pool.submit(_regroup, ctx, store, vgroups, cg_id,
+                                rows) if cg_id else None
+
+        def release(row):
+            _wait_deleted(cloud, row)
+            if regrouped is not None:
+                regrouped.result()
+            return _unmanage(ctx, cloud, row)
+        try:
+            source_tasks.fan_requests(lambda server_id: _delete(
+                cloud, server_id), sorted(stale))
+            source_tasks.fan_requests(release, rows)
+        finally:
+            # Never left running past the step, failed or not.
+            if regrouped is not None:
+                added = regrouped.result()
     retired = [r["details"]["server_id"] for r in every]
     volumes = [v for r in every for v in r["details"]["volumes"]]
-    added = []
-    if cg_id:
-        # The site's consistency group holds the workload's volumes again:
-        # the copies this failback made replace the retired ones.
-        new = sorted(storage_tasks.copy_mapping(
-            ctx, store, flows.read(store, "volumes") or {}).values())
-        inside = set(vgroups.volumes_in_group(cg_id, new))
-        added = [v for v in new if v not in inside]
-        vgroups.add_volumes(cg_id, added)
     LOG.info("Operation %s: retired %d earlier instance(s) and unmanaged "
              "%d volume(s) on the original site", operation["id"],
              len(retired), len(volumes))

@@ -33,17 +33,17 @@ def test_the_vacate_is_queued_before_the_retirement_deletes(failed_over,
     h = failed_over
     events = []
     real_start, real_delete = (subops.start_on_source,
-                               retire_tasks._request_delete)
+                               retire_tasks._delete)
 
     def start(ctx, operation, kind, extra=None):
         events.append("queue " + kind)
         return real_start(ctx, operation, kind, extra)
 
-    def delete(cloud, row):
+    def delete(cloud, server_id):
         events.append("retire delete")
-        return real_delete(cloud, row)
+        return real_delete(cloud, server_id)
     monkeypatch.setattr(subops, "start_on_source", start)
-    monkeypatch.setattr(retire_tasks, "_request_delete", delete)
+    monkeypatch.setattr(retire_tasks, "_delete", delete)
     op_id, status = h.do("failback")
     assert status == "completed", h.operation(op_id)["error_message"]
     assert events == ["queue vacate_site"] + ["retire delete"] * 2

@@ -8,6 +8,7 @@ never delete a volume (delete_on_termination turned off first), and a
 crash between the delete and the unmanage must not lose a volume.
 """
 import contextlib
+import threading
 import types
 import uuid
 
@@ -25,6 +26,7 @@ class FakeNova:
         self.block = block
         self.servers_ = {}
         self.deleted = []
+        self.on_wait = None
 
     def add(self, metadata=None, volumes=()):
         sid = str(uuid.uuid4())
@@ -55,16 +57,19 @@ class FakeNova:
         return types.SimpleNamespace(status_code=202, text="")
 
     def delete_server(self, server):
-        record = self.servers_.pop(server.id)
+        sid = getattr(server, "id", server)
+        record = self.servers_.pop(sid)
         for vol, dot in record["dot"].items():
             # Nova deletes a volume whose attachment says so.
             if dot:
                 self.block.volumes.pop(vol)
             else:
                 self.block.volumes[vol] = "available"
-        self.deleted.append(server.id)
+        self.deleted.append(sid)
 
     def wait_for_delete(self, server, wait=None, interval=2):
+        if self.on_wait is not None:
+            self.on_wait()
         return server
 
 
@@ -242,12 +247,34 @@ def test_volumes_leave_the_consistency_group_and_copies_join(
         updates.append(sorted(volume_ids))
         real_remove(self, group_id, volume_ids)
     monkeypatch.setattr(type(vgroups), "remove_volumes", remove_volumes)
+    added = []
+    real_add = type(vgroups).add_volumes
+
+    def add_volumes(self, group_id, volume_ids):
+        added.extend(volume_ids)
+        real_add(self, group_id, volume_ids)
+    monkeypatch.setattr(type(vgroups), "add_volumes", add_volumes)
+    # The group is updated while Nova deletes the servers, not after:
+    # each wait for a delete sees the update done (or times out).
+    regrouped = threading.Event()
+    s.nova.on_wait = lambda: waits.append(regrouped.wait(timeout=3))
+    waits = []
+    real_update = type(vgroups).update_volumes
+
+    def update_volumes(self, group_id, add, remove):
+        try:
+            return real_update(self, group_id, add, remove)
+        finally:
+            regrouped.set()
+    monkeypatch.setattr(type(vgroups), "update_volumes", update_volumes)
 
     result = retire_tasks.retire_previous_instances(s.ctx, s.store)
     assert updates == [sorted(old)]
+    assert sorted(added) == sorted(copies)
     assert sorted(removed) == sorted(old)
     assert result["consistency_group_id"] == cg["id"]
     assert sorted(result["added_to_consistency_group"]) == sorted(copies)
     assert sorted(vgroups.volumes_in_group(cg["id"], old + copies)) == \
         sorted(copies)
+    assert waits == [True, True]
     vgroups.delete_group(cg["id"])

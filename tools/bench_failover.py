@@ -13,9 +13,12 @@ a protection group with a mock-mode policy. Then, per operation type
    ``--width`` VMs at a time (Nova builds 10 at a time per compute host by
    default: ``max_concurrent_builds``), create each VM's two volumes and
    boot it as soon as they are available, until it is ACTIVE. A failback
-   must also leave its target one copy of the workload: the bound then
-   deletes as many servers of two volumes there (the ones it built, each
-   deleted with its volumes), all at once, until Nova has them gone.
+   also leaves one copy of the workload: the previous instances on its
+   target and the source's shut-down ones go, with their volumes. The
+   bound then deletes as many servers of two volumes on both sites (on
+   the target the ones it built, on the source stand-ins built and
+   stopped before its clock started), each with its volumes, all at
+   once, until Nova has them gone.
    What the bound made is deleted, and the stopped servers are started
    again;
 2. **Protector**: the same operation through the API, timed from the
@@ -29,10 +32,7 @@ It prints both times and their ratio per operation type, and the same up
 to the workload being up (the bound before its deletes; Protector's
 steps to the end of the rebuild). The bound does only what any failover
 must do: no snapshot, no metadata, no checks, no bookkeeping, no group
-updates; everything Protector does beyond it is in the ratio. It leaves
-out the failback's vacate of the other site (its stopped instances
-deleted, their volumes unmanaged): Protector runs it during the
-retirement, and it counts only where it outlasts it.
+updates; everything Protector does beyond it is in the ratio.
 
 Quotas are raised for the benchmark (``lab_client.raise_quotas``): tests
 never do that. Everything the benchmark made is deleted at the end.
@@ -114,10 +114,26 @@ def _delete_all(conn, ids, width):
             sdk_server.Server.existing(id=sid), interval=1, wait=600), ids))
 
 
+def stand_ins(conn, n, width, network, flavor):
+    """``n`` shut-down servers of two volumes on the failback's source,
+    for the bound to delete as the vacate deletes the real ones (which
+    Protector's run needs): built and stopped before the bound's clock
+    starts."""
+    prefix = "standin-%s" % uuid.uuid4().hex[:6]
+    with concurrent.futures.ThreadPoolExecutor(width) as pool:
+        made = list(pool.map(lambda i: lab_client.make_vm(
+            conn, "%s-%d" % (prefix, i), flavor=flavor, network=network),
+            range(n)))
+    ids = [s.id for s, _ in made]
+    _stop_all(conn, ids)
+    return ids
+
+
 def bound(source, target, source_servers, width, stop, network, flavor,
-          retire=False):
+          retire=None):
     """Seconds the direct calls take (see the module doc), as (to the
-    workload up, in all); leaves both sites as they were."""
+    workload up, in all); leaves both sites as they were. ``retire``: the
+    source's stand-ins (``stand_ins``) of a failback."""
     prefix = "bound-%s" % uuid.uuid4().hex[:6]
     start = time.monotonic()
     if stop:
@@ -132,13 +148,20 @@ def bound(source, target, source_servers, width, stop, network, flavor,
             for job in jobs:
                 made.append(job.result())
         up = time.monotonic() - start
-        if retire:
-            # A failback also leaves the target one copy of the workload:
-            # the previous instances there go, and their volumes leave
-            # Cinder. The stand-ins are as many servers of two volumes on
-            # the same site, the ones just built (their volumes go with
-            # them: delete_on_termination), deleted all at once.
-            _delete_all(target, [s.id for s, _ in made], REQUEST_WIDTH)
+        if retire is not None:
+            # A failback leaves one copy of the workload: the previous
+            # instances on its target go, and the source's shut-down ones,
+            # with their volumes. Stand-ins for them: as many servers of
+            # two volumes on the target (the ones just built) and on the
+            # source (``retire``), their volumes deleted with them
+            # (delete_on_termination), all deleted at once on both sites.
+            with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                jobs = [pool.submit(_delete_all, target,
+                                    [s.id for s, _ in made], REQUEST_WIDTH),
+                        pool.submit(_delete_all, source, retire,
+                                    REQUEST_WIDTH)]
+                for job in jobs:
+                    job.result()
         took = time.monotonic() - start
     finally:
         lab_client.delete_servers(target, [s.id for s, _ in made])
@@ -226,9 +249,14 @@ def main():
                     raise SystemExit("failback needs the group on site-b")
                 on_b = list(every["site-b"][-args.vms:])
                 converge(b, pg["id"])
-                print("\nfailback: the bound ...", flush=True)
+                print("\nfailback: the bound's stand-ins on site-b ...",
+                      flush=True)
+                extra = stand_ins(b.conn, args.vms, args.width, "net-b",
+                                  "m2.small")
+                every["site-b"] += extra
+                print("failback: the bound ...", flush=True)
                 cut_up, cut = bound(b.conn, a.conn, on_b, args.width,
-                                    True, "net-a", "m1.small", retire=True)
+                                    True, "net-a", "m1.small", retire=extra)
                 print("failback: Protector ...", flush=True)
                 took, steps, op = protector_run(
                     lab, a, "site-a", pg["id"], "failback",

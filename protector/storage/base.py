@@ -83,11 +83,14 @@ class StorageDriver(abc.ABC):
 
     @abc.abstractmethod
     def promote_volumes(self, snapshot: Snapshot, key: str,
-                        purpose: str = "failover") -> list[Copy]:
+                        purpose: str = "failover",
+                        fresh: frozenset = frozenset()) -> list[Copy]:
         """Make writable volumes on this site's array from ``snapshot``
         (one per snapshot volume). ``purpose`` is ``failover`` or
         ``test``; test copies are separate volumes that leave replication
-        untouched. Returns ``[copy...]``."""
+        untouched. ``fresh``: source volume IDs the operation recorded
+        just now, of which no earlier attempt can have made a copy (a
+        driver need not look for one). Returns ``[copy...]``."""
 
     @abc.abstractmethod
     def delete_copies(self, copies: list[Copy]) -> None:

@@ -39,19 +39,14 @@ class VolumeGroups(abc.ABC):
         """Take volumes out of the group (they are not deleted)."""
 
     def update_volumes(self, group_id: str, add: list[str],
-                       remove: list[str]) -> list[str]:
-        """Take those of ``remove`` that are in the group out of it and
-        put those of ``add`` that are not in; return the ones added. A
-        driver whose backend takes both in one update overrides this."""
-        inside = set(self.volumes_in_group(group_id, list(add) +
-                                           list(remove)))
-        remove = [v for v in remove if v in inside]
-        add = [v for v in add if v not in inside]
+                       remove: list[str]) -> None:
+        """Take ``remove`` (in the group) out of it and put ``add`` (not
+        in it) in, as ``volumes_in_group`` told the caller; a driver whose
+        backend takes both in one update overrides this."""
         if remove:
             self.remove_volumes(group_id, remove)
         if add:
             self.add_volumes(group_id, add)
-        return add
 
     @abc.abstractmethod
     def volumes_in_group(self, group_id: str,

@@ -139,12 +139,14 @@ class CinderGroups(base.VolumeGroups):
         if body["group"]:
             self._call("put", "/groups/%s" % group_id, action, body)
 
-    def _update(self, group_id, changes, action):
+    def _update(self, group_id, changes, action, checked=False):
         # Cinder takes each list as one comma-separated string of at most
         # 255 characters: six UUIDs to add and six to remove per update,
-        # and one update of a group at a time.
-        changes = self._pending(group_id, {k: list(v)
-                                           for k, v in changes.items()})
+        # and one update of a group at a time. ``checked``: the caller
+        # has just listed the group (volumes_in_group).
+        changes = {k: list(v) for k, v in changes.items()}
+        if not checked:
+            changes = self._pending(group_id, changes)
         rounds = max(len(ids) for ids in changes.values())
         for start in range(0, rounds, UPDATE_BATCH):
             batch = {key: ids[start:start + UPDATE_BATCH]
@@ -160,7 +162,6 @@ class CinderGroups(base.VolumeGroups):
                 self._wait(group_id, "available", action)
                 self._send(group_id, self._pending(group_id, batch), action)
             self._wait(group_id, "available", action)
-        return changes
 
     def add_volumes(self, group_id, volume_ids):
         self._update(group_id, {"add_volumes": volume_ids},
@@ -173,13 +174,12 @@ class CinderGroups(base.VolumeGroups):
     def update_volumes(self, group_id, add, remove):
         """Both in the same updates: Cinder applies an update's removals
         and additions together (half the updates of a remove and an add
-        in a row). Those of ``remove`` not in the group and those of
-        ``add`` already in it are left alone; returns the ones added."""
-        if not (add or remove):
-            return []
-        return self._update(group_id, {"add_volumes": add,
-                                       "remove_volumes": remove},
-                            "updated with the volumes")["add_volumes"]
+        in a row). The caller has just listed the group; an update whose
+        answer is lost is still checked before it is sent again."""
+        if add or remove:
+            self._update(group_id, {"add_volumes": add,
+                                    "remove_volumes": remove},
+                         "updated with the volumes", checked=True)
 
     def volumes_in_group(self, group_id, volume_ids):
         """Those of ``volume_ids`` in the group now: one listing of the

@@ -109,15 +109,17 @@ def _unmanage(ctx, cloud, row):
 
 
 def _regroup(ctx, store, vgroups, cg_id, rows):
-    """The site's consistency group holds the workload's volumes again:
-    the retired instances' volumes leave it (Cinder unmanages no volume
-    that is in a group) and the copies this failback made join it, in
-    the same group updates. Cinder takes in-use volumes either way, so
-    this runs while Nova deletes the servers. Returns the copies added."""
+    """What the site's consistency group must lose and gain so that it
+    holds the workload's volumes again: the retired instances' volumes
+    leave it (Cinder unmanages no volume that is in a group) and the
+    copies this failback made join it. Listed now, before Nova's deletes
+    keep Cinder busy detaching; returns (add, remove)."""
     gone = [v for r in rows for v in r["details"]["volumes"]]
     new = sorted(storage_tasks.copy_mapping(
         ctx, store, flows.read(store, "volumes") or {}).values())
-    return vgroups.update_volumes(cg_id, add=new, remove=gone)
+    inside = set(vgroups.volumes_in_group(cg_id, gone + new))
+    return ([v for v in new if v not in inside],
+            [v for v in gone if v in inside])
 
 
 def retire_previous_instances(ctx, store):
@@ -138,19 +140,18 @@ def retire_previous_instances(ctx, store):
     every = dr_db.resources(ctx, op_id=operation["id"], rtype=RTYPE)
     rows = [r for r in every if r["status"] != "retired"]
     vgroups, cg_id = _consistency_group(ctx, store, cloud)
-    added = []
-    # The group updates first (Cinder takes one update of a group at a
-    # time; it answers them best before Nova's deletes keep it busy
-    # detaching), and beside them every delete requested; each server's
-    # volumes are unmanaged once it is gone and they are out of the group.
+    added, gone = _regroup(ctx, store, vgroups, cg_id, rows) if cg_id \
+        else ([], [])
+    # The group updates (removals and additions together; Cinder takes
+    # one update of a group at a time, and in-use volumes either way) go
+    # beside Nova's deletes; each server's volumes are unmanaged once it
+    # is gone and they are out of the group.
     with futures.ThreadPoolExecutor(max_workers=1) as pool:
-        regrouped = pool.submit(_regroup, ctx, store, vgroups, cg_id,
-                                rows) if cg_id else None
+        regrouped = pool.submit(vgroups.update_volumes, cg_id, added, gone)
 
         def release(row):
             _wait_deleted(cloud, row)
-            if regrouped is not None:
-                regrouped.result()
+            regrouped.result()
             return _unmanage(ctx, cloud, row)
         try:
             source_tasks.fan_requests(lambda server_id: _delete(
@@ -158,8 +159,7 @@ def retire_previous_instances(ctx, store):
             source_tasks.fan_requests(release, rows)
         finally:
             # Never left running past the step, failed or not.
-            if regrouped is not None:
-                added = regrouped.result()
+            regrouped.result()
     retired = [r["details"]["server_id"] for r in every]
     volumes = [v for r in every for v in r["details"]["volumes"]]
     LOG.info("Operation %s: retired %d earlier instance(s) and unmanaged "

@@ -183,7 +183,9 @@ def _promote(ctx, store, purpose, only=None):
         return cloud[0]
 
     driver = tasks.driver(ctx, store, cloud_factory=factory)
-    made = driver.promote_volumes(snap, operation["id"], purpose=purpose)
+    made = driver.promote_volumes(
+        snap, operation["id"], purpose=purpose,
+        fresh=frozenset(v for v, rec in records.items() if rec.get("new")))
     sources = {vol["volume_id"]: vol for vol in snap["volumes"]}
     mapping = {}
     for copy in made:

@@ -322,7 +322,8 @@ class PureStorageDriver(base.StorageDriver):
         return {"source_volume_id": source_volume_id, "backend_ref": name,
                 "array": self.local.name}
 
-    def promote_volumes(self, snapshot, key, purpose="failover"):
+    def promote_volumes(self, snapshot, key, purpose="failover",
+                        fresh=frozenset()):
         local = self.local
         out = []
         for vol in snapshot["volumes"]:

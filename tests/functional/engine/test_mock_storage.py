@@ -131,6 +131,26 @@ def test_a_volume_created_before_a_crash_is_found_by_its_key(engine_db):
     assert cloud.block.created == []
 
 
+def test_a_fresh_copy_is_made_without_looking_for_one(engine_db):
+    """A source volume the operation recorded just now (``fresh``) has no
+    copy from an earlier attempt: no listing by name for it (Cinder's
+    listings cost the lab's promote 1.5 s for 20 copies); the others are
+    still looked for."""
+    cloud = FakeCloud()
+    driver = _driver(engine_db, cloud)
+    snap = driver.latest_replicated_snapshot(VOLUMES)
+    looked = []
+    real = cloud.block.volumes
+
+    def volumes(name=None):
+        looked.append(name)
+        return real(name)
+    cloud.block.volumes = volumes
+    made = driver.promote_volumes(snap, "op-8", fresh=frozenset({"boot-1"}))
+    assert looked == [None]  # data-1 (no name): its look-up lists all
+    assert len(made) == 2 and len(cloud.block.created) == 2
+
+
 def test_copies_keep_the_source_name_description_and_metadata(engine_db):
     cloud = FakeCloud()
     driver = _driver(engine_db, cloud)

@@ -18,7 +18,7 @@ a protection group with a mock-mode policy. Then, per operation type
    bound then deletes as many servers of two volumes on both sites (on
    the target the ones it built, on the source stand-ins built and
    stopped before its clock started), each with its volumes, all at
-   once, until Nova has them gone.
+   once, until Nova has them gone and Cinder their volumes.
    What the bound made is deleted, and the stopped servers are started
    again;
 2. **Protector**: the same operation through the API, timed from the
@@ -105,13 +105,24 @@ def _start_all(conn, ids):
                                      interval=1, wait=600)
 
 
-def _delete_all(conn, ids, width):
-    """Every delete requested (``width`` requests at a time), then the
-    waits until Nova has them gone."""
+def _delete_all(conn, made, width):
+    """Every delete of ``made`` ([(server, volume IDs)]) requested
+    (``width`` requests at a time), then the waits until Nova has the
+    servers gone and Cinder their volumes (deleted with them), as
+    Protector's retirement ends with its volumes unmanaged."""
+    def volume_gone(vol_id):
+        deadline = time.monotonic() + 600
+        while conn.block_storage.find_volume(vol_id, ignore_missing=True):
+            if time.monotonic() > deadline:
+                raise TimeoutError("volume %s still there" % vol_id)
+            time.sleep(1)
+
     with concurrent.futures.ThreadPoolExecutor(width) as pool:
-        list(pool.map(lambda sid: conn.compute.delete_server(sid), ids))
-        list(pool.map(lambda sid: conn.compute.wait_for_delete(
-            sdk_server.Server.existing(id=sid), interval=1, wait=600), ids))
+        list(pool.map(lambda m: conn.compute.delete_server(m[0].id), made))
+        list(pool.map(lambda m: conn.compute.wait_for_delete(
+            sdk_server.Server.existing(id=m[0].id), interval=1, wait=600),
+            made))
+        list(pool.map(volume_gone, [v for _, vols in made for v in vols]))
 
 
 def stand_ins(conn, n, width, network, flavor):
@@ -124,9 +135,8 @@ def stand_ins(conn, n, width, network, flavor):
         made = list(pool.map(lambda i: lab_client.make_vm(
             conn, "%s-%d" % (prefix, i), flavor=flavor, network=network),
             range(n)))
-    ids = [s.id for s, _ in made]
-    _stop_all(conn, ids)
-    return ids
+    _stop_all(conn, [s.id for s, _ in made])
+    return made
 
 
 def bound(source, target, source_servers, width, stop, network, flavor,
@@ -156,15 +166,17 @@ def bound(source, target, source_servers, width, stop, network, flavor,
             # source (``retire``), their volumes deleted with them
             # (delete_on_termination), all deleted at once on both sites.
             with concurrent.futures.ThreadPoolExecutor(2) as pool:
-                jobs = [pool.submit(_delete_all, target,
-                                    [s.id for s, _ in made], REQUEST_WIDTH),
+                jobs = [pool.submit(_delete_all, target, made,
+                                    REQUEST_WIDTH),
                         pool.submit(_delete_all, source, retire,
                                     REQUEST_WIDTH)]
                 for job in jobs:
                     job.result()
         took = time.monotonic() - start
     finally:
-        lab_client.delete_servers(target, [s.id for s, _ in made])
+        # Cinder deletes their volumes after Nova the servers: waited for,
+        # not to weigh on Protector's run that follows.
+        _delete_all(target, made, REQUEST_WIDTH)
         if stop:
             _start_all(source, source_servers)
     return up, took
@@ -253,7 +265,7 @@ def main():
                       flush=True)
                 extra = stand_ins(b.conn, args.vms, args.width, "net-b",
                                   "m2.small")
-                every["site-b"] += extra
+                every["site-b"] += [srv.id for srv, _ in extra]
                 print("failback: the bound ...", flush=True)
                 cut_up, cut = bound(b.conn, a.conn, on_b, args.width,
                                     True, "net-a", "m1.small", retire=extra)

@@ -139,14 +139,12 @@ class CinderGroups(base.VolumeGroups):
         if body["group"]:
             self._call("put", "/groups/%s" % group_id, action, body)
 
-    def _update(self, group_id, changes, action, checked=False):
+    def _update(self, group_id, changes, action):
         # Cinder takes each list as one comma-separated string of at most
         # 255 characters: six UUIDs to add and six to remove per update,
-        # and one update of a group at a time. ``checked``: the caller
-        # has just listed the group (volumes_in_group).
+        # and one update of a group at a time. ``changes`` are sent as
+        # given: what the group's listing says is still to do.
         changes = {k: list(v) for k, v in changes.items()}
-        if not checked:
-            changes = self._pending(group_id, changes)
         rounds = max(len(ids) for ids in changes.values())
         for start in range(0, rounds, UPDATE_BATCH):
             batch = {key: ids[start:start + UPDATE_BATCH]
@@ -164,12 +162,13 @@ class CinderGroups(base.VolumeGroups):
             self._wait(group_id, "available", action)
 
     def add_volumes(self, group_id, volume_ids):
-        self._update(group_id, {"add_volumes": volume_ids},
-                     "given the volumes")
+        self._update(group_id, self._pending(
+            group_id, {"add_volumes": list(volume_ids)}), "given the volumes")
 
     def remove_volumes(self, group_id, volume_ids):
-        self._update(group_id, {"remove_volumes": volume_ids},
-                     "relieved of the volumes")
+        self._update(group_id, self._pending(
+            group_id, {"remove_volumes": list(volume_ids)}),
+            "relieved of the volumes")
 
     def update_volumes(self, group_id, add, remove):
         """Both in the same updates: Cinder applies an update's removals
@@ -179,7 +178,7 @@ class CinderGroups(base.VolumeGroups):
         if add or remove:
             self._update(group_id, {"add_volumes": add,
                                     "remove_volumes": remove},
-                         "updated with the volumes", checked=True)
+                         "updated with the volumes")
 
     def volumes_in_group(self, group_id, volume_ids):
         """Those of ``volume_ids`` in the group now: one listing of the

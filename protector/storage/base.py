@@ -81,6 +81,11 @@ class StorageDriver(abc.ABC):
         """The newest snapshot fully replicated to this site, or raise
         ``SnapshotNotFound``."""
 
+    def check_promote(self, snapshot: Snapshot) -> None:
+        """Raise what would stop ``promote_volumes`` from making any copy
+        of ``snapshot`` (the promote step runs it; the rebuild then asks
+        for each VM's copies). Nothing to check by default."""
+
     @abc.abstractmethod
     def promote_volumes(self, snapshot: Snapshot, key: str,
                         purpose: str = "failover",
@@ -90,7 +95,9 @@ class StorageDriver(abc.ABC):
         ``test``; test copies are separate volumes that leave replication
         untouched. ``fresh``: source volume IDs the operation recorded
         just now, of which no earlier attempt can have made a copy (a
-        driver need not look for one). Returns ``[copy...]``."""
+        driver need not look for one). Returns ``[copy...]``. Called from
+        several threads at once, each with some of a snapshot's volumes
+        (engine/tasks/storage_tasks.CopyRequests)."""
 
     @abc.abstractmethod
     def delete_copies(self, copies: list[Copy]) -> None:

@@ -62,6 +62,7 @@ class MockStorageDriver(base.StorageDriver):
 
     def __init__(self, policy, group, site, cloud_factory=None, conf=CONF):
         super().__init__(policy, group, site, cloud_factory)
+        self._images = {}
         os.makedirs(state_dir(conf), exist_ok=True)
         self.path = os.path.join(state_dir(conf), "arrays.sqlite")
         with self._db() as db:
@@ -172,13 +173,24 @@ class MockStorageDriver(base.StorageDriver):
         return copies.volume_type(self.group, self.site["id"]) or None
 
     def _find_image(self, name):
-        with self.cloud.guard("image"):
-            image = self.cloud.conn.image.find_image(name,
-                                                     ignore_missing=True)
-        if image is None:
-            raise exception.MockImageNotFound(image=name,
-                                              site=self.site["name"])
-        return image
+        # Looked up once per driver (a rebuild shares one among its
+        # threads: engine/tasks/storage_tasks.CopyRequests).
+        if name not in self._images:
+            with self.cloud.guard("image"):
+                image = self.cloud.conn.image.find_image(
+                    name, ignore_missing=True)
+            if image is None:
+                raise exception.MockImageNotFound(image=name,
+                                                  site=self.site["name"])
+            self._images[name] = image
+        return self._images[name]
+
+    def check_promote(self, snapshot):
+        # A missing image fails the promote step before any copy is made.
+        for name in {vol.get("image_name") or CONF.storage.mock_image_name
+                     for vol in snapshot["volumes"]
+                     if vol.get("bootable") or vol.get("boot_index") == 0}:
+            self._find_image(name)
 
     def _existing(self, name, ckey):
         with self.cloud.guard("block-storage"):
@@ -196,11 +208,7 @@ class MockStorageDriver(base.StorageDriver):
         # is made without looking for one first: Cinder lists by name at
         # some 70 ms of its CPU each, 1.5 s for 20 copies in the lab.
         self.cloud.warm("block-storage")
-        # A missing image fails the step before any copy is made.
-        for name in {vol.get("image_name") or CONF.storage.mock_image_name
-                     for vol in snapshot["volumes"]
-                     if vol.get("bootable") or vol.get("boot_index") == 0}:
-            self._find_image(name)
+        self.check_promote(snapshot)
         return fanout.run(
             lambda vol: self._promote_one(snapshot, vol, key, purpose,
                                           vol["volume_id"] in fresh),

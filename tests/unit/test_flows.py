@@ -130,7 +130,9 @@ def test_changes_cloud_follows_the_variant():
                 kind, {"type": "planned" if planned else "unplanned"})
             step = flow.step("snapshot_consistency_group")
             assert step.changes_cloud is planned
-            assert flow.step("promote_volumes").changes_cloud
+            # The promote only checks; the rebuild asks for the copies.
+            assert not flow.step("promote_volumes").changes_cloud
+            assert flow.step("recreate_instances").changes_cloud
             assert not flow.step("validate_sites").changes_cloud
 
 

@@ -38,11 +38,12 @@ def get_failback_flow(parameters: Mapping[str, Any]) -> flows.Flow:
                        outputs=("snapshot",),
                        changes_cloud=parameters.get("type", "planned") ==
                        "planned"),
+            # Checks that the copies can be made; the rebuild asks for
+            # each VM's copies (a pipeline per VM: storage_tasks).
             flows.Step("promote_volumes", storage_tasks.promote_volumes,
-                       weight=3, inputs=("snapshot",), outputs=("volumes",),
-                       changes_cloud=True),
+                       inputs=("snapshot",), outputs=("volumes",)),
             flows.Step("recreate_instances",
-                       compute_tasks.recreate_instances, weight=3,
+                       compute_tasks.recreate_instances, weight=5,
                        inputs=("volumes", "snapshot"),
                        outputs=("servers",),
                        changes_cloud=True),

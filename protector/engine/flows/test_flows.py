@@ -33,17 +33,18 @@ def get_test_failover_flow(parameters: Mapping[str, Any]) -> flows.Flow:
             flows.Step("snapshot_consistency_group",
                        storage_tasks.snapshot_consistency_group,
                        outputs=("snapshot",)),
+            # Checks that the copies can be made; the rebuild asks for
+            # each VM's copies (a pipeline per VM: storage_tasks).
             flows.Step("create_test_volumes",
-                       storage_tasks.create_test_volumes, weight=3,
-                       inputs=("snapshot",), outputs=("volumes",),
-                       changes_cloud=True),
+                       storage_tasks.create_test_volumes,
+                       inputs=("snapshot",), outputs=("volumes",)),
             flows.Step("create_test_network",
                        compute_tasks.create_test_network,
                        outputs=("network_id",), changes_cloud=True),
             # The failover's step name (stored with every test failover
             # ever queued: doc/engine.md); its task builds "-drtest" copies.
             flows.Step("recreate_instances",
-                       compute_tasks.create_test_instances, weight=3,
+                       compute_tasks.create_test_instances, weight=5,
                        inputs=("volumes", "network_id", "snapshot"),
                        outputs=("servers",), changes_cloud=True),
             # The released name, the same in every flow (flows/__init__.py).

@@ -206,8 +206,8 @@ def _target_image(cloud, config, name):
     return image
 
 
-def _build_one(ctx, store, cloud, member, volumes, purpose, test_network,
-               lookups=None):
+def _build_one(ctx, store, cloud, member, copies_of, purpose,
+               test_network, lookups=None):
     operation = tasks.op(store)
     params = tasks.params(store)
     conn = cloud.conn
@@ -225,14 +225,14 @@ def _build_one(ctx, store, cloud, member, volumes, purpose, test_network,
     made = server is None
     if server is None:
         for vol in member["volumes"]:
-            if vol["volume_id"] not in volumes:
+            if vol["volume_id"] not in copies_of.volumes:
                 raise exception.StorageError(
                     driver="engine", reason="volume %s of member %s has no "
                     "copy on the target" % (vol["volume_id"], member["id"]))
-        # This VM's own copies, once ready (the others are still being
-        # made: a pipeline per VM).
+        # This VM's own copies, once asked for and ready (the others are
+        # still being asked for and made: a pipeline per VM).
         ready = storage_tasks.wait_copies(ctx, store, cloud, member,
-                                          volumes, purpose)
+                                          copies_of, purpose)
         bdm = []
         for vol in member["volumes"]:
             bdm.append({"uuid": ready[vol["volume_id"]],
@@ -439,12 +439,28 @@ def _recreate(ctx, store, purpose, volumes, test_network=None):
     # Nova, Neutron and Cinder (the copies' wait) from many threads.
     cloud = tasks.target_cloud(ctx, store, warm=(
         "compute", "network", "block-storage"))
-    width = capacity.build_width(store, cloud)
     tiers = tiers_of(members)
     log = TierLog(ctx, operation["id"], tiers)
-    lookups = Lookups()
-    # A re-run uses the copies that replaced failed ones.
+    # A re-run uses the copies made, and those that replaced failed ones.
     volumes = storage_tasks.copy_mapping(ctx, store, volumes)
+    copies_of = storage_tasks.CopyRequests(
+        ctx, store, cloud, purpose, [m for _, tier in tiers for m in tier],
+        volumes)
+    try:
+        errors = _tiers(ctx, store, cloud, tiers, log, delay, copies_of,
+                        purpose, test_network)
+    finally:
+        copies_of.close()
+    if errors:
+        raise errors[0]
+    return {"servers": log.servers()}
+
+
+def _tiers(ctx, store, cloud, tiers, log, delay, copies_of, purpose,
+           test_network):
+    operation = tasks.op(store)
+    width = capacity.build_width(store, cloud)
+    lookups = Lookups()
     errors = []
     for index, (priority, tier) in enumerate(tiers):
         # The tier before has ended (every VM ACTIVE or failed); a re-run
@@ -461,8 +477,8 @@ def _recreate(ctx, store, purpose, volumes, test_network=None):
             log.vm_started(index, member["id"])
             try:
                 server_id, made = _build_one(ctx, store, cloud, member,
-                                             volumes, purpose, test_network,
-                                             lookups)
+                                             copies_of, purpose,
+                                             test_network, lookups)
             except Exception as exc:
                 log.vm_done(index, member["id"], error=exc)
                 raise
@@ -472,9 +488,7 @@ def _recreate(ctx, store, purpose, volumes, test_network=None):
         except Exception as exc:  # the later tiers still start
             errors.append(exc)
         log.tier_finished(index)
-    if errors:
-        raise errors[0]
-    return {"servers": log.servers()}
+    return errors
 
 
 def recreate_instances(ctx, store):

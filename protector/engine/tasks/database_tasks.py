@@ -27,7 +27,7 @@ def _members_moved(ctx, store, target_id):
     moves = []
     for member in members_db.list_all(ctx, pg_id):
         own = {v["volume_id"]: volumes[v["volume_id"]]
-               for v in member["volumes"] if v["volume_id"] in volumes}
+               for v in member["volumes"] if volumes.get(v["volume_id"])}
         values = {"current_site_id": target_id}
         if member["id"] in servers:
             values["current_instance_id"] = servers[member["id"]]

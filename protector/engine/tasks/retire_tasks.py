@@ -115,8 +115,8 @@ def _regroup(ctx, store, vgroups, cg_id, rows):
     copies this failback made join it. Listed now, before Nova's deletes
     keep Cinder busy detaching; returns (add, remove)."""
     gone = [v for r in rows for v in r["details"]["volumes"]]
-    new = sorted(storage_tasks.copy_mapping(
-        ctx, store, flows.read(store, "volumes") or {}).values())
+    new = sorted(v for v in storage_tasks.copy_mapping(
+        ctx, store, flows.read(store, "volumes") or {}).values() if v)
     inside = set(vgroups.volumes_in_group(cg_id, gone + new))
     return ([v for v in new if v not in inside],
             [v for v in gone if v in inside])

@@ -13,6 +13,7 @@ Failures are typed (``protector.storage.array_*``, naming the array), so a
 step fails cleanly and, being idempotent, can be resumed.
 """
 import datetime
+import threading
 import time
 
 from oslo_config import cfg
@@ -54,6 +55,11 @@ class PureStorageDriver(base.StorageDriver):
                 driver=self.name, reason="the replication policy names no "
                 "pure_pg_name")
         self.sync = (group or {}).get("replication_type") == "sync"
+        # promote_volumes runs on several threads of one rebuild at once
+        # (engine/tasks/storage_tasks.CopyRequests); one client per array,
+        # logged in once, its calls one at a time (they are quick; Cinder's
+        # manage of each copy, the slow part, runs outside the driver).
+        self._copying = threading.Lock()
         self.arrays = {
             side: pure_client.Array(policy.get(side + "_fa_url"),
                                     policy.get(side + "_fa_api_token"),
@@ -322,8 +328,17 @@ class PureStorageDriver(base.StorageDriver):
         return {"source_volume_id": source_volume_id, "backend_ref": name,
                 "array": self.local.name}
 
+    def check_promote(self, snapshot):
+        """The target array answers and takes the token: the copies are
+        asked for per VM during the rebuild."""
+        self.local.login()
+
     def promote_volumes(self, snapshot, key, purpose="failover",
                         fresh=frozenset()):
+        with self._copying:
+            return self._copy(snapshot, key, purpose)
+
+    def _copy(self, snapshot, key, purpose):
         local = self.local
         out = []
         for vol in snapshot["volumes"]:

@@ -1,6 +1,8 @@
 """The recovery is pipelined per VM (issue #15): the promote step only
-asks Cinder for the volume copies, and the rebuild boots each VM as soon
-as its own copies are available, while Cinder still makes the others
+checks that the copies can be made; the rebuild asks for each VM's
+copies in boot order ahead of the builds (``storage_tasks.
+CopyRequests``) and boots each VM as soon as its own copies are
+available, while Cinder still makes the others
 (``storage_tasks.wait_copies``). A copy that Cinder puts in error is
 asked for once more; a second failure fails the step with a message that
 says what to do, and a retry then completes.
@@ -17,11 +19,11 @@ from tests.functional.engine import twosite
 MEMBERS = 8
 
 
-def _sim_harness(engine_db, monkeypatch, events):
-    conf = simcloud.config(sets=[
+def _sim_harness(engine_db, monkeypatch, events, sets=(
         "pools.cinder_volume.hosts=1", "pools.cinder_volume.per_host=1",
         "transitions.volume.create.duration=1",
-        "transitions.volume.create_from_image.duration=1",
+        "transitions.volume.create_from_image.duration=1")):
+    conf = simcloud.config(sets=list(sets) + [
         "transitions.server.build.duration=1"])
     clock = simcloud.Clock(0.1)
 
@@ -60,6 +62,39 @@ def test_a_vm_boots_before_cinder_has_made_every_copy(engine_db,
         # boots a poll (1 s) and a request later. Without the pipeline
         # every boot comes after the last copy.
         assert min(boots) < max(copies_ready) - 3, (boots, copies_ready)
+    finally:
+        h.close()
+
+
+def test_a_vm_boots_before_every_copy_is_asked_for(engine_db,
+                                                   monkeypatch):
+    """cinder-api answers one request at a time, a model second per
+    create: asking for all 16 copies takes 16 s. The first VM boots
+    once its own two are asked for and made, seconds before the last
+    create is answered (when the promote step asked for every copy, no
+    VM booted before the last create)."""
+    events = []
+    h = _sim_harness(engine_db, monkeypatch, events, sets=(
+        "workers.block_storage=1", "latency.block_storage.create_volume=1",
+        "transitions.volume.create.duration=0.1",
+        "transitions.volume.create_from_image.duration=0.1"))
+    try:
+        del events[:]
+        op_id, status = h.do("failover", type="unplanned")
+        assert status == "completed", h.operation(op_id)["error_message"]
+        on_b = [e for e in events if e[0] == h.b.name]
+        asked = [start for _, kind, start, _ in on_b
+                 if kind.startswith("volume.create")]
+        boots = [start for _, kind, start, _ in on_b
+                 if kind == "server.build"]
+        assert len(asked) == 2 * MEMBERS and len(boots) == MEMBERS
+        assert min(boots) < max(asked) - 4, (boots, asked)
+        # Still one copy per source volume, each recorded once.
+        copies = [v for v in h.inventory()["b"]["volumes"]
+                  if v["operation"] == op_id]
+        assert len(copies) == 2 * MEMBERS
+        assert h.duplicates() == {"servers": 0, "volumes": 0,
+                                  "networks": 0}
     finally:
         h.close()
 
@@ -109,5 +144,27 @@ def test_a_copy_failing_twice_fails_the_step_and_a_retry_completes(
                   if v["operation"] == op_id]
         assert len(copies) == 4 and all(v["status"] == "in-use"
                                         for v in copies), copies
+    finally:
+        h.close()
+
+
+def test_test_cleanup_finds_a_copy_whose_answer_was_lost(engine_db,
+                                                         monkeypatch):
+    """A drill's copy request took effect but its answer was lost: the
+    operation recorded the copy as intended, never as made. Test cleanup
+    asks the driver for it (``find_copy``) and deletes it: nothing the
+    drill made is left."""
+    h = twosite.TwoSite(engine_db, monkeypatch, members=2, volumes=2)
+    try:
+        h.b.fail("block_storage.create_volume", "lost_response")
+        op_id, status = h.do("test_failover", auto_network=True)
+        assert status == "failed"
+        assert h.b.fault_hits() == 1
+        h.b.clear_faults()
+        assert h.group()["active_test_operation_id"] == op_id
+        cleanup, status = h.do("test_cleanup")
+        assert status == "completed", h.operation(cleanup)["error_message"]
+        assert h.made_by(op_id)["b"] == []
+        assert h.inventory()["b"]["volumes"] == []
     finally:
         h.close()

@@ -171,7 +171,7 @@ def test_planned_failover(make):
 
 
 def test_quota_short_after_queueing_fails_before_any_change(make):
-    """Cinder would answer 413 half-way through promote_volumes; the
+    """Cinder would answer 413 half-way through the copies; the
     engine's preflight (validate_sites) sees the quota first: the
     failover fails before the source is shut down, the group is as it
     was, and a retry once the quota is raised completes."""
@@ -243,7 +243,7 @@ def test_parallel_instance_threads_on_sqlite(make):
 STEPS = [
     ("failover", "snapshot_consistency_group", "source",
      "compute.stop_server", "compute.wait_for_server"),
-    ("failover", "promote_volumes", "target",
+    ("failover", "recreate_instances", "target",
      "block_storage.create_volume", "block_storage.create_volume"),
     ("failover", "recreate_instances", "target",
      "block_storage.wait_for_status", "block_storage.wait_for_status"),
@@ -251,7 +251,7 @@ STEPS = [
      "compute.create_server", "compute.wait_for_server"),
     ("failback", "snapshot_consistency_group", "source",
      "compute.stop_server", "compute.wait_for_server"),
-    ("failback", "promote_volumes", "target",
+    ("failback", "recreate_instances", "target",
      "block_storage.create_volume", "block_storage.create_volume"),
     ("failback", "recreate_instances", "target",
      "block_storage.wait_for_status", "block_storage.wait_for_status"),
@@ -261,7 +261,7 @@ STEPS = [
      "compute.delete_server", "compute.wait_for_delete"),
     ("failback", "unmanage_source_volumes", "source",
      "block_storage.unmanage_volume", "block_storage.wait_for_status"),
-    ("test_failover", "create_test_volumes", "target",
+    ("test_failover", "recreate_instances", "target",
      "block_storage.create_volume", "block_storage.create_volume"),
     ("test_failover", "create_test_network", "target",
      "network.create_network", "network.create_network"),
@@ -276,11 +276,14 @@ CASES = [(op, step, where, timeout_call if fault == "timeout" else call,
           fault)
          for op, step, where, call, timeout_call in STEPS
          for fault in twosite.FAULTS]
-# The step and, where a step has two faulted calls, which one. The
-# recreate waits for each VM's volume copies (the promote only asks for
-# them: a pipeline per VM) before it boots the VM.
+# The step and, where a step has several faulted calls, which one. The
+# recreate asks for each VM's volume copies and waits for them (the
+# promote step only checks that they can be made: a pipeline per VM)
+# before it boots the VM.
 LABELS = {("create_test_network", "network.create_subnet"):
           "create_test_network(subnet)",
+          ("recreate_instances", "block_storage.create_volume"):
+          "recreate_instances(copy)",
           ("recreate_instances", "block_storage.wait_for_status"):
           "recreate_instances(copies)"}
 IDS = ["%s-%s-%s" % (op, LABELS.get((step, call), step), fault)

@@ -394,7 +394,7 @@ def test_retry_continues_from_the_failed_step(env):
 def test_retry_of_a_step_that_failed_after_making_things_reuses_them(env):
     pg_id = group(env)
     op_id = start(env, pg_id, "failover", FAILOVER)
-    inject(env, "promote_volumes", when="after")
+    inject(env, "recreate_instances", when="after")
     assert run(env, op_id) == "failed"
     made = list(env.cloud.conn.block_storage.created)
     recovery.retry(env.req, op_id)

@@ -178,7 +178,7 @@ def test_test_failover_and_cleanup_on_the_arrays(env, workload):
         "%s:pg-%s." % (arrays.name("site-a"), pg["name"]))
     assert "pg-" + pg["name"] in arrays.pgroups("site-a")
     _servers_ok(b.conn, op, "m2.small", "net-b")
-    made = op["result_data"]["create_test_volumes"]["volumes"]
+    made = op["result_data"]["recreate_instances"]["copies"]
     assert sorted(made) == sorted(workload["volumes"])
     on_b = arrays.volumes("site-b")
     for source, copy in made.items():
@@ -223,7 +223,7 @@ def test_planned_failover_and_failback_on_the_arrays(env, workload):
         "%s:pg-%s.protector-" % (arrays.name("site-a"), pg["name"]))
     assert a.conn.compute.get_server(workload["server"]).status == "SHUTOFF"
     servers = _servers_ok(b.conn, op, "m2.small", "net-b")
-    promoted = op["result_data"]["promote_volumes"]["volumes"]
+    promoted = op["result_data"]["recreate_instances"]["copies"]
     for source, copy in promoted.items():
         assert arrays.data("site-b", cinder_name(copy)) == \
             workload["versions"][source]
@@ -248,7 +248,7 @@ def test_planned_failover_and_failback_on_the_arrays(env, workload):
     assert snap["snapshot"]["name"].startswith(
         "%s:pg-%s." % (arrays.name("site-b"), pg["name"]))
     _servers_ok(a.conn, back, "m1.small", "net-a")
-    workload_back = back["result_data"]["promote_volumes"]["volumes"]
+    workload_back = back["result_data"]["recreate_instances"]["copies"]
     for source, copy in workload_back.items():
         # What the workload wrote on site B came back (reverse direction).
         assert arrays.data("site-a", cinder_name(copy)) == written[source]
@@ -303,7 +303,7 @@ def test_unplanned_failover_from_the_last_replicated_snapshot(
         assert snap["snapshot"]["name"].startswith(
             "%s:pg-%s." % (arrays.name("site-a"), pg["name"]))
         _servers_ok(b.conn, op, "m2.small", "net-b")
-        promoted = op["result_data"]["promote_volumes"]["volumes"]
+        promoted = op["result_data"]["recreate_instances"]["copies"]
         for source, copy in promoted.items():
             assert arrays.data("site-b", cinder_name(copy)) == \
                 workload["versions"][source]

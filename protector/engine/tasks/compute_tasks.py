@@ -453,7 +453,10 @@ def _recreate(ctx, store, purpose, volumes, test_network=None):
         copies_of.close()
     if errors:
         raise errors[0]
-    return {"servers": log.servers()}
+    # ``copies``: each source volume's copy, for ``operation show`` (the
+    # steps after this one read them from the records: copy_mapping).
+    return {"servers": log.servers(), "copies": storage_tasks.copy_mapping(
+        ctx, store, volumes)}
 
 
 def _tiers(ctx, store, cloud, tiers, log, delay, copies_of, purpose,

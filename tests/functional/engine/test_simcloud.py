@@ -96,3 +96,47 @@ def test_bound_grows_with_the_cap_not_with_n_squared():
     # 12 builds on 6 slots: a second round of builds.
     two = simcloud.bound(conf, 12, "unplanned_failover", ideal=True)[0]
     assert two >= one + 10
+
+
+def _two_sites(engine_db, monkeypatch, background, scale=0.1):
+    conf = simcloud.config(sets=[
+        "transitions.server.delete.duration=5",
+        "transitions.server.build.duration=1",
+        "transitions.server.stop.duration=1"])
+    cloud = type("Cloud", (simcloud.SimCloud,), {
+        "conf": conf, "clock": simcloud.Clock(scale)})
+    harness = type("Sites", (simcloud.SimTwoSite,), {
+        "cloud_class": cloud, "background_sub_operations": background})
+    return harness(engine_db, monkeypatch, members=4, volumes=2, width=4)
+
+
+@pytest.mark.parametrize("background", [
+    simcloud.SimTwoSite.background_sub_operations, frozenset()],
+    ids=["background", "inside-the-request"])
+def test_failback_retires_while_the_other_site_vacates(
+        engine_db, monkeypatch, background):
+    """As between real sites, the vacate a failback queues on the other
+    site runs there while the failback retires its own previous
+    instances (storage_tasks.start_vacate): both delete servers (5 model
+    s each), so the retirement takes one delete's time, not two. Run to
+    its end inside the queueing request (as the functional tests' peer
+    does), the vacate was inside the retirement's time."""
+    h = _two_sites(engine_db, monkeypatch, background)
+    try:
+        _, status = h.do("failover")
+        assert status == "completed"
+        op_id, status = h.do("failback")
+        assert status == "completed", h.operation(op_id)["error_message"]
+        assert h.sub_threads == {}
+        steps = {s["name"]: s for s in h.operation(op_id)["steps"]}
+        retire = steps["retire_previous_instances"]
+        seconds = (retire["completed_at"] -
+                   retire["started_at"]).total_seconds() / 0.1
+        vacate = [i for kind, i in h.sub_runs if kind == "vacate_site"]
+        assert len(vacate) == 1
+        if background:
+            assert 5 <= seconds < 9, seconds
+        else:
+            assert seconds >= 10, seconds
+    finally:
+        h.close()

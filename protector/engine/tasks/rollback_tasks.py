@@ -23,6 +23,7 @@ from protector.engine import flows
 from protector.engine import subops
 from protector.engine import tasks
 from protector.engine.tasks import source_tasks
+from protector.engine.tasks import storage_tasks
 from protector import exception
 from protector.pgroups import capture
 
@@ -177,26 +178,8 @@ def delete_recovered_volumes(ctx, store):
                            exclude_status="deleted")
     if not rows:
         raise flows.Skip("the rolled-back operation made no volumes")
-    driver = tasks.driver(ctx, store)
-    deleted, never_made = [], []
-    for row in rows:
-        details = row["details"] or {}
-        copy = {"backend_ref": details.get("backend_ref"),
-                "cinder_volume_id": row["resource_id"]}
-        if not row["resource_id"]:
-            # Recorded as intended, never as made: the driver knows
-            # whether it made a copy for this operation and volume.
-            source_id = row["logical_key"].split(":", 1)[-1]
-            copy = driver.find_copy(orig["id"], source_id,
-                                    details.get("purpose", "failover"))
-        if copy:
-            driver.delete_copies([copy])
-            deleted.append(copy.get("cinder_volume_id") or
-                           copy.get("backend_ref"))
-        else:
-            never_made.append(row["logical_key"])
-        dr_db.record_resource(ctx, row["id"], row["resource_id"],
-                              status="deleted")
+    deleted, never_made = storage_tasks.delete_recorded_copies(
+        ctx, tasks.driver(ctx, store), orig["id"], rows)
     return {"deleted": deleted, "never_made": never_made}
 
 

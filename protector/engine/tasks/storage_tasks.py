@@ -396,6 +396,33 @@ def unmanage_source_volumes(ctx, store):
                 "unmanaged", [])}
 
 
+def delete_recorded_copies(ctx, driver, op_id, rows):
+    """Delete the copies ``rows`` (``op_id``'s ``volume`` records) stand
+    for, with the storage driver's ``delete_copies``: the Cinder volume
+    and the array copy, only those; each row is then marked deleted. A
+    row recorded as intended, never as made (a lost answer, a crash) is
+    asked of the driver (``find_copy``), which knows whether it made a
+    copy for that operation and volume. Returns (deleted, never made)."""
+    deleted, never_made = [], []
+    for row in rows:
+        details = row["details"] or {}
+        copy = {"backend_ref": details.get("backend_ref"),
+                "cinder_volume_id": row["resource_id"]}
+        if not row["resource_id"]:
+            copy = driver.find_copy(op_id,
+                                    row["logical_key"].split(":", 1)[-1],
+                                    details.get("purpose", "failover"))
+        if copy:
+            driver.delete_copies([copy])
+            deleted.append(copy.get("cinder_volume_id") or
+                           copy.get("backend_ref"))
+        else:
+            never_made.append(row["logical_key"])
+        dr_db.record_resource(ctx, row["id"], row["resource_id"],
+                              status="deleted")
+    return deleted, never_made
+
+
 def delete_test_volumes(ctx, store):
     """Test cleanup: delete the volumes the test made, and nothing else."""
     test_id = tasks.params(store).get("test_operation_id")
@@ -403,21 +430,6 @@ def delete_test_volumes(ctx, store):
                            exclude_status="deleted")
     if not rows:
         raise flows.Skip("the test made no volumes")
-    driver = tasks.driver(ctx, store)
-    deleted = []
-    for row in rows:
-        copy = {"backend_ref": row["details"].get("backend_ref"),
-                "cinder_volume_id": row["resource_id"]}
-        if not row["resource_id"]:
-            # Recorded as intended, never as made (the test failed while
-            # asking for it): the driver knows whether it made one.
-            copy = driver.find_copy(test_id,
-                                    row["logical_key"].split(":", 1)[-1],
-                                    "test")
-        if copy:
-            driver.delete_copies([copy])
-            deleted.append(copy.get("cinder_volume_id") or
-                           copy.get("backend_ref"))
-        dr_db.record_resource(ctx, row["id"], row["resource_id"],
-                              status="deleted")
+    deleted, _ = delete_recorded_copies(ctx, tasks.driver(ctx, store),
+                                        test_id, rows)
     return {"deleted": deleted}

@@ -41,6 +41,16 @@ def _sim_harness(engine_db, monkeypatch, events, sets=(
                    width=MEMBERS)
 
 
+def _on_b(h, events):
+    """(copy creates, server builds) on site B, each as (scheduled at,
+    ready at) in model seconds."""
+    on_b = [e for e in events if e[0] == h.b.name]
+    return ([(start, ready) for _, kind, start, ready in on_b
+             if kind.startswith("volume.create")],
+            [(start, ready) for _, kind, start, ready in on_b
+             if kind == "server.build"])
+
+
 def test_a_vm_boots_before_cinder_has_made_every_copy(engine_db,
                                                       monkeypatch):
     events = []
@@ -49,11 +59,9 @@ def test_a_vm_boots_before_cinder_has_made_every_copy(engine_db,
         del events[:]  # the group's own volumes and servers on site A
         op_id, status = h.do("failover", type="unplanned")
         assert status == "completed", h.operation(op_id)["error_message"]
-        on_b = [e for e in events if e[0] == h.b.name]
-        copies_ready = [ready for _, kind, _, ready in on_b
-                        if kind.startswith("volume.create")]
-        boots = [start for _, kind, start, _ in on_b
-                 if kind == "server.build"]
+        creates, builds = _on_b(h, events)
+        copies_ready = [ready for _, ready in creates]
+        boots = [start for start, _ in builds]
         assert len(copies_ready) == 2 * MEMBERS
         assert len(boots) == MEMBERS
         # One copy at a time, a model second each: the last of the 16 is
@@ -82,11 +90,9 @@ def test_a_vm_boots_before_every_copy_is_asked_for(engine_db,
         del events[:]
         op_id, status = h.do("failover", type="unplanned")
         assert status == "completed", h.operation(op_id)["error_message"]
-        on_b = [e for e in events if e[0] == h.b.name]
-        asked = [start for _, kind, start, _ in on_b
-                 if kind.startswith("volume.create")]
-        boots = [start for _, kind, start, _ in on_b
-                 if kind == "server.build"]
+        creates, builds = _on_b(h, events)
+        asked = [start for start, _ in creates]
+        boots = [start for start, _ in builds]
         assert len(asked) == 2 * MEMBERS and len(boots) == MEMBERS
         assert min(boots) < max(asked) - 4, (boots, asked)
         # Still one copy per source volume, each recorded once.

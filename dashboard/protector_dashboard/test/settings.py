@@ -31,3 +31,9 @@ POLICY_FILES = dict(POLICY_FILES,  # noqa: F405
 DEFAULT_POLICY_FILES = dict(
     DEFAULT_POLICY_FILES,  # noqa: F405
     protector=os.path.join(_CONF, "default_policies", "protector.yaml"))
+
+# django-compressor: each page a test renders compiled Horizon's SCSS and
+# hashed its scripts (a third of these tests' time); the tests read the
+# page's content, not its assets, which the browser tests serve for real.
+COMPRESS_ENABLED = False
+COMPRESS_PRECOMPILERS = ()

@@ -172,6 +172,10 @@ class Clock:
         if delay > 0:
             time.sleep(delay)
 
+    def advance(self, dt):
+        """Move model time ``dt`` seconds on at once (nobody waits)."""
+        self.t0 -= max(0.0, dt) * self.scale
+
 
 class ManualClock:
     """A logical clock for tests: sleeping moves it (one thread)."""
@@ -186,6 +190,9 @@ class ManualClock:
 
     def sleep_until(self, t):
         self.t = max(self.t, t)
+
+    def advance(self, dt):
+        self.t += max(0.0, dt)
 
 
 # -- pools -----------------------------------------------------------------
@@ -204,6 +211,7 @@ class Pool:
         self.free = [[] for _ in range(self.hosts)]  # heaps of slot ends
         self.placed = [0] * self.hosts
         self.jobs = []  # (start, end, host): for peak()
+        self.busy_until = 0.0  # when its last job ends
 
     def pick(self):
         return min(range(self.hosts), key=lambda h: (self.placed[h], h))
@@ -220,6 +228,7 @@ class Pool:
             heapq.heappush(heap, start + duration)
         if self.record:
             self.jobs.append((start, start + duration, host))
+        self.busy_until = max(self.busy_until, start + duration)
         return start, start + duration, host
 
     def peak(self, host=None):
@@ -246,6 +255,13 @@ class Site:
                       for name, p in conf["pools"].items()}
         self.api = {svc: Pool(svc + "_api", 1, n, record=False)
                     for svc, n in conf["workers"].items()}
+
+    def busy_until(self):
+        """When the last work asked of the site so far ends: the
+        backends' queues (a delete answered at once goes on there)."""
+        with self.lock:
+            return max(p.busy_until for p in
+                       list(self.pools.values()) + list(self.api.values()))
 
     def latency(self, service, name, items=0):
         lat = self.conf["latency"]

@@ -98,6 +98,35 @@ def test_bound_grows_with_the_cap_not_with_n_squared():
     assert two >= one + 10
 
 
+def test_rest_lets_the_backends_finish_before_the_next_operation():
+    """bench_scale starts each operation on settled sites: a delete is
+    answered at once but keeps the backend busy (as Cinder's does), and
+    the next operation's creates must not queue behind the previous
+    operation's deletes, which its bound does not have."""
+    from types import SimpleNamespace
+
+    from tests.benchmarks import bench_scale
+    cloud = _cloud(_conf(**{"transitions.volume.delete.duration": 5}))
+    conn = cloud.site_cloud().conn
+    vols = [conn.block_storage.create_volume(name="v%d" % i, size=1)
+            for i in range(8)]
+    for vol in vols:
+        conn.block_storage.wait_for_status(vol, "available")
+    for vol in vols:
+        conn.block_storage.delete_volume(vol)
+    # 8 deletes, 4 at a time, 5 s each: the backend is busy 10 s more.
+    busy = cloud.site_model.busy_until()
+    assert busy >= cloud.clock.now() + 9
+    skipped = bench_scale.rest(SimpleNamespace(clouds={"x": cloud}),
+                               cloud.clock)
+    assert cloud.clock.now() == pytest.approx(busy)
+    assert skipped >= 9
+    # The next create starts at once: ready one create after its POST.
+    t = cloud.clock.now()
+    new = conn.block_storage.create_volume(name="new", size=1)
+    assert cloud.volumes[new.id]["ready_at"] == pytest.approx(t + 0.2 + 5)
+
+
 def _two_sites(engine_db, monkeypatch, background, scale=0.1):
     conf = simcloud.config(sets=[
         "transitions.server.delete.duration=5",

@@ -281,3 +281,29 @@ class TestStandalone(testtools.TestCase):
                                    re.M)
         for path in root.rglob("*.py"):
             self.assertIsNone(server_import.search(path.read_text()), path)
+
+
+class TestHelpEpilog(testtools.TestCase):
+
+    def test_names_the_plugin_without_scanning_installed_packages(self):
+        """cliff's epilog looks the distribution up in every installed
+        package's file list, on each run of each command; ours names it."""
+        from cliff import command as cliff_command
+
+        from protectorclient.osc.v1 import site
+        from protectorclient.tests.unit import fakes
+
+        self.assertEqual(
+            "protectorclient",
+            importlib.metadata.distribution("protectorclient").metadata[
+                "Name"])
+        app = fakes.FakeOptions()
+        # (_dists_by_mods: cliff's cache of the scan, empty as in a new
+        # process.)
+        with mock.patch.object(cliff_command, "_dists_by_mods", None), \
+                mock.patch.object(cliff_command, "packages_distributions",
+                                  side_effect=AssertionError("scanned")):
+            cmd = site.ListSite(mock.Mock(options=app), None)
+            parser = cmd.get_parser("openstack dr site list")
+        self.assertIn("This command is provided by the protectorclient "
+                      "plugin.", parser.epilog)

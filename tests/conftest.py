@@ -9,11 +9,21 @@ import os
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
+from tests import services
+
 
 def require_or_skip(reason):
     if os.environ.get("PROTECTOR_REQUIRE_SERVICES") == "1":
         pytest.fail("required service missing: %s" % reason)
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _servers_stop_together():
+    """Made first, torn down last: waits for the servers that fixtures
+    stopped with ``later`` (``services.LATER``)."""
+    yield
+    services.LATER.wait()
 
 
 # The lab's tests (every module under tests/integration/) share one lab,

@@ -13,6 +13,37 @@ MYSQL_PASSWORD = os.environ.get("PROTECTOR_TEST_MYSQL_PASSWORD", "")
 RABBIT_URL = "rabbit://guest:guest@127.0.0.1:5672/"
 
 
+def wait_or_kill(proc, timeout=20):
+    """Wait for a process told to stop; kill it after ``timeout`` s."""
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class Stopping:
+    """Servers told to stop whose exits are awaited together, at the end
+    of the test session (``LATER``; tests/conftest.py): each protector-api
+    (gunicorn) and Keystone (uWSGI) takes about 1 s to exit, and a test
+    process's session ended with 6 to 8 of them one after the other
+    (10-14 s on a loaded machine), besides one per module."""
+
+    def __init__(self):
+        self.procs = []
+
+    def add(self, proc):
+        if proc is not None:
+            self.procs.append(proc)
+
+    def wait(self):
+        while self.procs:
+            wait_or_kill(self.procs.pop())
+
+
+LATER = Stopping()
+
+
 def mysql_available():
     try:
         pymysql.connect(host=MYSQL_HOST, user=MYSQL_USER,

@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 
 from protector_lab import keystone as ks_mod
+from tests import services
 
 
 def _bin(name):
@@ -75,12 +76,16 @@ class APIServer:
         raise RuntimeError("protector-api did not start; see %s" %
                            self.workdir)
 
-    def stop(self):
-        if self._proc and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-        self._proc = None
+    def stop(self, later=False):
+        """SIGTERM, then wait for the exit (gunicorn takes about 1 s); with
+        ``later``, at the end of the session (``services.LATER``), beside
+        the others: for fixtures' teardowns, where nothing needs it gone
+        (returns the process)."""
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        if later:
+            services.LATER.add(proc)
+            return proc
+        services.wait_or_kill(proc)

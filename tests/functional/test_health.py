@@ -39,7 +39,7 @@ def sqlite_health_api(keystone, tmp_path_factory):
     work = str(tmp_path_factory.mktemp("health-sqlite"))
     server = _server(keystone, work, "sqlite:///%s/protector.sqlite" % work)
     yield server.start()
-    server.stop()
+    server.stop(later=True)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def mariadb_health_api(keystone, tmp_path_factory):
     with services.mysql_database() as url:
         server = _server(keystone, work, url)
         yield server.start()
-        server.stop()
+        server.stop(later=True)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("mariadb",

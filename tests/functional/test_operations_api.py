@@ -52,7 +52,7 @@ def sqlite_ops_api(keystone, tmp_path_factory):
     work = str(tmp_path_factory.mktemp("ops-sqlite"))
     server = _server(keystone, work, "sqlite:///%s/protector.sqlite" % work)
     yield server.start()
-    server.stop()
+    server.stop(later=True)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def mariadb_ops_api(keystone, tmp_path_factory):
     with services.mysql_database() as url:
         server = _server(keystone, work, url)
         yield server.start()
-        server.stop()
+        server.stop(later=True)
 
 
 @pytest.fixture(scope="module")

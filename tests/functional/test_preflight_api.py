@@ -38,7 +38,7 @@ def api(keystone, tmp_path_factory):
                "storage": {"token_encryption_key": ops_test.KEY},
                "cloud": {"connect_retries": "0", "request_timeout": "60"}})
     yield server.start()
-    server.stop()
+    server.stop(later=True)
 
 
 @pytest.fixture

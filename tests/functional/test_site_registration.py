@@ -37,8 +37,7 @@ class Sites(fconf.SitePair):
     and a clouds.yaml for the CLI."""
 
     def start(self, workdir):
-        for server in self.servers.values():
-            server.start()
+        self.start_servers()
         self.clouds = os.path.join(workdir, "clouds.yaml")
         auth = {"username": "admin", "password": ks_mod.ADMIN_PASSWORD,
                 "project_name": "admin", "user_domain_name": "Default",
@@ -83,7 +82,7 @@ def sqlite_sites(keystone, tmp_path_factory):
     work = str(tmp_path_factory.mktemp("register-sqlite"))
     sites = Sites(keystone, work, (None, None))
     yield sites.start(work)
-    sites.stop()
+    sites.stop(later=True)
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +95,7 @@ def mariadb_sites(keystone, tmp_path_factory):
             services.mysql_database() as url_b:
         sites = Sites(keystone, work, (url_a, url_b))
         yield sites.start(work)
-        sites.stop()
+        sites.stop(later=True)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("mariadb",

@@ -202,7 +202,7 @@ def odd_roles_api(keystone, tmp_path_factory):
                    "default_trust_roles": "dr_operator,_member_"}})
     server.start()
     yield server
-    server.stop()
+    server.stop(later=True)
 
 
 def _call(server, method, path, token, project, body=None):

@@ -77,7 +77,7 @@ def pure_api(keystone, cert_dir, tmp_path_factory):
     rows.pair(server.site_b, KEY)
     server.rows = rows
     yield server
-    server.stop()
+    server.stop(later=True)
     peer.stop()
 
 

@@ -12,6 +12,10 @@ RESULTS ?= test-results
 # everything in this process (the lab's tests last).
 TEST_WORKERS ?= 2
 XDIST := -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
+# Without the lab, xdist's own order (the modules with the most tests
+# first) leaves less of one process's last module for the end: 4 min 53 s
+# against 5 min 25 s in collection order.
+FAST_XDIST := -n $(TEST_WORKERS) --dist loadscope
 
 .PHONY: venv browser lint test test-fast demo lab-down samples clean
 
@@ -56,7 +60,7 @@ test: venv browser
 
 # Everything but the lab.
 test-fast: venv
-	$(BIN)/python -m pytest -ra $(XDIST) -m "not lab" tests client/protectorclient/tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -ra $(FAST_XDIST) -m "not lab" tests client/protectorclient/tests $(PYTEST_ARGS)
 
 # Bring the two-site lab up and run the DR drill through the real CLI.
 demo: venv

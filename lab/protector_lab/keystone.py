@@ -3,8 +3,9 @@
 This is the smallest real Keystone: the keystone package from PyPI (pinned,
 in a cached venv), SQLite, fernet tokens, served by uWSGI on 127.0.0.1. It
 takes about 7 s to start once the venv exists, 2 s once a start has left
-its migrated database in the lab's cache (``_prepare_database``). Tests use it through
-``StandaloneKeystone`` to get real tokens that keystonemiddleware validates.
+its migrated database in the lab's cache (``_prepare_database``). Tests
+use it through ``StandaloneKeystone`` to get real tokens that
+keystonemiddleware validates.
 """
 import json
 import os

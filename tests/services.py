@@ -43,6 +43,21 @@ class Stopping:
 
 LATER = Stopping()
 
+_DEAD = []  # the sockets that hold dead_port()s, for the process's life
+
+
+def dead_port():
+    """A local port where nothing answers (connections are refused) and
+    that no server of this process's tests can be given: bound, never
+    listening. A port merely found free was later handed to another
+    test's protector-api (bind to port 0), which then answered for the
+    "dead" site."""
+    import socket
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _DEAD.append(sock)
+    return sock.getsockname()[1]
+
 
 def mysql_available():
     try:

@@ -46,7 +46,7 @@ def keystone(tmp_path_factory):
         ks.create_user(user, user + "-pw", projects[project], role, admin)
     env = {"ADMIN_TOKEN": admin, "LONG_2000": "x" * 2000,
            "KEYSTONE_AUTH_URL": ks.auth_url,
-           "DEAD_AUTH_URL": "http://127.0.0.1:%d/v3" % ks_mod.free_port()}
+           "DEAD_AUTH_URL": "http://127.0.0.1:%d/v3" % services.dead_port()}
     for user, (project, _) in USERS.items():
         env[user.upper() + "_TOKEN"] = ks.token(user, user + "-pw",
                                                 project)[0]
@@ -140,7 +140,7 @@ class SitePair:
                        "cloud": {"connect_retries": "0",
                                  "interface": "internal"}})
         self.a, self.b = self.servers["a"], self.servers["b"]
-        self.dead_url = "http://127.0.0.1:%d" % ks_mod.free_port()
+        self.dead_url = "http://127.0.0.1:%d" % services.dead_port()
 
     def start_servers(self):
         """Both at once: each start is mostly waiting on a subprocess."""

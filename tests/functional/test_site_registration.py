@@ -42,7 +42,7 @@ class Sites(fconf.SitePair):
         auth = {"username": "admin", "password": ks_mod.ADMIN_PASSWORD,
                 "project_name": "admin", "user_domain_name": "Default",
                 "project_domain_name": "Default"}
-        dead = "http://127.0.0.1:%d" % ks_mod.free_port()
+        dead = "http://127.0.0.1:%d" % services.dead_port()
         clouds = {
             "site-a": (self.keystone.auth_url, self.a.url),
             "site-b": (self.keystone.auth_url, self.b.url),

@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 
 from protector.storage.pure import driver as pure_driver
+from tests import services
 from tests.functional import apiserver
 from tests.functional import conftest as fconf
 from tests.functional.engine import fixtures
@@ -156,8 +157,7 @@ def test_bad_token_is_refused_naming_the_array(api, sim):
 
 
 def test_unreachable_array_is_refused(api, sim):
-    from protector_lab import keystone as ks_mod
-    dead = "https://127.0.0.1:%d" % ks_mod.free_port()
+    dead = "https://127.0.0.1:%d" % services.dead_port()
     _refused(api, api.group(), _policy(sim, primary_fa_url=dead),
              "primary array", dead, "unreachable")
 

@@ -36,10 +36,10 @@ def enabled():
     return os.environ.get("PROTECTOR_LAB_DB_CACHE", "1") != "0"
 
 
-def _path(venv, name):
+def _path(venv, name, ext=".sql"):
     return os.path.join(venvs.cache_dir(), "dbdumps",
                         os.path.basename(os.path.normpath(venv)),
-                        name + ".sql")
+                        name + ext)
 
 
 def _client_args(tool):

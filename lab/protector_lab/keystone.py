@@ -109,9 +109,7 @@ class StandaloneKeystone:
         database = os.path.join(self.workdir, "keystone.db")
         recipe = hashlib.sha256(json.dumps(
             self._bootstrap_args("URL")).encode()).hexdigest()[:12]
-        cached = os.path.join(venvs.cache_dir(), "dbdumps",
-                              os.path.basename(os.path.normpath(venv)),
-                              "standalone-%s.sqlite" % recipe)
+        cached = dbcache._path(venv, "standalone-" + recipe, ".sqlite")
         if dbcache.enabled() and os.path.exists(cached):
             shutil.copyfile(cached, database)
             with sqlite3.connect(database) as conn:
